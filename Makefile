@@ -1,0 +1,38 @@
+# youthclub — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test serve install translations messages clean
+
+# the environment, rebuilt when the dependencies change
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+translations: install
+	$(BIN)/python -m youthclub.catalogues compile
+
+# after changing texts: update the catalogues, then fill in the English
+messages: install
+	$(BIN)/python -m youthclub.catalogues extract
+	-$(BIN)/python -m youthclub.catalogues missing
+
+run: translations
+	$(BIN)/youthclub db upgrade
+	$(BIN)/youthclub seed-demo --if-empty
+	@echo "Serving on http://127.0.0.1:$(PORT)"
+	$(BIN)/youthclub run --host 127.0.0.1 --port $(PORT)
+
+test: translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
+	find youthclub -name '*.mo' -delete

@@ -1,0 +1,121 @@
+"""Configuration from the environment.
+
+Three classes: Development (the default for ``make run``), Testing and Production.
+Every setting a deployment changes is read from an environment variable.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+
+def database_url(url: str | None) -> str | None:
+    """Normalise a DATABASE_URL so SQLAlchemy uses psycopg 3 for PostgreSQL."""
+    if not url:
+        return None
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    #: None means "a SQLite file in the instance folder" (filled in by create_app)
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = 15000
+    #: Row locks / immediate write transactions on capacity and check-in. Only tests
+    #: turn this off, to prove that the concurrency tests would catch a race.
+    LOCKING_ENABLED = True
+
+    BABEL_DEFAULT_LOCALE = "da"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
+    LANGUAGES = ("da", "en")
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: idle and absolute limits for staff, coordinator and admin sessions
+    STAFF_SESSION_IDLE = timedelta(minutes=30)
+    STAFF_SESSION_MAX = timedelta(hours=12)
+    #: young people may stay logged in on their own phone
+    YOUTH_SESSION_MAX = timedelta(days=int(os.environ.get("YOUTH_SESSION_DAYS", "90")))
+
+    REDIS_URL = os.environ.get("REDIS_URL")
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    SERVER_NAME = os.environ.get("SERVER_NAME")
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    #: absolute base used in e-mailed links, never taken from the Host header
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")  # None: mail goes to the log and the outbox page
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Hotspot Nørrebro <noreply@hotspot.example>")
+
+    #: guardian consent is needed for optional extras below this age (databeskyttelsesloven §6)
+    CONSENT_AGE = int(os.environ.get("CONSENT_AGE", "15"))
+    #: counts from 1 to SMALL_CELL_THRESHOLD-1 are hidden in anything that leaves the system
+    SMALL_CELL_THRESHOLD = int(os.environ.get("SMALL_CELL_THRESHOLD", "5"))
+    #: months of inactivity after which `youthclub purge` anonymises a young person
+    RETENTION_MONTHS = int(os.environ.get("RETENTION_MONTHS", "24"))
+
+    DEMO_EMAIL_DOMAIN = "hotspot.example"
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+    TEMPLATES_AUTO_RELOAD = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"))
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    PUBLIC_BASE_URL = "http://localhost"
+    MAIL_SERVER = None
+    #: fast password hashing in tests; production uses argon2id's defaults
+    PASSWORD_HASH_FAST = True
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-session"
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def validate(cls) -> None:
+        """Refuse to start without the settings production cannot guess."""
+        if not os.environ.get("SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY must be set in production")
+        if not os.environ.get("DATABASE_URL"):
+            raise RuntimeError("DATABASE_URL must be set in production")
+
+
+configs = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

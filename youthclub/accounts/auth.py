@@ -1,0 +1,36 @@
+"""Flask-Login wiring: the cookie names the user and their session version."""
+from __future__ import annotations
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+
+
+def init_login_manager(login_manager) -> None:
+    from .models import User
+
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Log ind for at se siden.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(ident: str):
+        try:
+            user_id, version = (int(part) for part in ident.split(":", 1))
+        except (ValueError, AttributeError):
+            return None
+        user = db.session.get(User, user_id)
+        if user is None or user.session_version != version or not user.active:
+            return None
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import abort, flash, redirect, url_for
+
+        if request.path.startswith("/api/"):
+            abort(401)
+        flash(login_manager.login_message, "info")
+        return redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path))

@@ -1,0 +1,245 @@
+"""Users, role memberships, young people's profiles, tokens and consent records."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db_types import Choice, UTCDateTime, utcnow
+from ..extensions import db
+
+
+class Role(enum.StrEnum):
+    STAFF = "staff"
+    INSTITUTION_ADMIN = "institution_admin"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+#: roles that belong to one institution
+INSTITUTION_ROLES = (Role.STAFF, Role.INSTITUTION_ADMIN)
+
+
+class User(UserMixin, db.Model):
+    """A login: staff, coordinator, admin, or a young person's own account."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: "da" or "en"; the language mail is written in
+    locale: Mapped[str] = mapped_column(String(5), default="da")
+    #: bumped on log-out everywhere, password change and deactivation; a session
+    #: cookie carrying an older number is refused
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+    youth_profile: Mapped[YouthProfile | None] = relationship(back_populates="user", uselist=False)
+
+    # Flask-Login: the id in the cookie carries the session version so that bumping
+    # the version ends every session that was opened before.
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return bool(self.active)
+
+    def has_role(self, role: Role, institution_id: int | None = None) -> bool:
+        for m in self.memberships:
+            if m.role == role and (institution_id is None or m.institution_id == institution_id):
+                return True
+        return False
+
+    @property
+    def is_admin(self) -> bool:
+        return self.has_role(Role.ADMIN)
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.has_role(Role.COORDINATOR)
+
+    @property
+    def is_programme_wide(self) -> bool:
+        """Coordinators and admins see every institution."""
+        return self.is_admin or self.is_coordinator
+
+    @property
+    def is_youth(self) -> bool:
+        return self.youth_profile is not None
+
+    @property
+    def is_staff_member(self) -> bool:
+        return any(m.role in INSTITUTION_ROLES for m in self.memberships)
+
+    def institution_ids(self, *roles: Role) -> set[int]:
+        """Institutions this user works at (in any of ``roles``; all institution roles by default)."""
+        roles = roles or INSTITUTION_ROLES
+        return {m.institution_id for m in self.memberships if m.role in roles and m.institution_id}
+
+
+class Membership(db.Model):
+    """A role a user holds, for one institution (staff, institution admin) or programme-wide."""
+
+    __table_args__ = (UniqueConstraint("user_id", "role", "institution_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(Choice(Role))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    institution: Mapped["Institution | None"] = relationship("Institution")  # noqa: F821
+
+
+class Gender(enum.StrEnum):
+    PIGE = "pige"
+    DRENG = "dreng"
+    ANDET = "andet"
+    UOPLYST = "uoplyst"
+
+
+def new_pass_token() -> str:
+    """An opaque pass token: 160 random bits, URL-safe, carrying nothing about the person."""
+    return secrets.token_urlsafe(20)
+
+
+class YouthProfile(db.Model):
+    """A young person. Only the fields listed here may ever hold personal data.
+
+    No CPR number, no free-text notes, no labels: the focus area is measured
+    through the offers' tags, never by marking people.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the young person's own login, if they have one
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), unique=True)
+    first_name: Mapped[str] = mapped_column(String(60))
+    last_name: Mapped[str | None] = mapped_column(String(60))
+    birth_year: Mapped[int] = mapped_column(Integer)
+    birth_month: Mapped[int] = mapped_column(Integer)
+    gender: Mapped[Gender] = mapped_column(Choice(Gender), default=Gender.UOPLYST)
+    #: the hotspot district the young person lives in; None means outside the hotspot
+    home_district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"), index=True)
+    #: optional phone number or e-mail for a young person without a login
+    contact: Mapped[str | None] = mapped_column(String(254))
+    #: the opaque token in the QR pass
+    pass_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_pass_token)
+    pass_issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: secret for the personal iCal feed; None when revoked or never made
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: the institution whose staff registered this young person (for staff-made profiles)
+    registered_by_institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_active_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: set when the account was closed or retention anonymised the profile
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship(back_populates="youth_profile")
+    home_district: Mapped["District | None"] = relationship("District")  # noqa: F821
+
+    def age_on(self, day: date) -> int:
+        """Age in whole years on ``day`` (born on the 1st of the birth month, as the day is not kept)."""
+        age = day.year - self.birth_year
+        if day.month < self.birth_month:
+            age -= 1
+        return age
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
+
+
+class RevokedPass(db.Model):
+    """A pass token that was replaced, kept (hashed) so a scan of it gets its own answer."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youth_profile.id", ondelete="CASCADE"), index=True)
+    #: sha256 of the old token
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TokenPurpose(enum.StrEnum):
+    PASSWORD_RESET = "password_reset"
+    CLAIM = "claim"
+    GUARDIAN_CONSENT = "guardian_consent"
+
+
+class OneTimeToken(db.Model):
+    """A single-use secret sent by e-mail or printed: reset links, claim codes, guardian links."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(Choice(TokenPurpose))
+    #: sha256 of the secret; the secret itself is never stored
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    youth_id: Mapped[int | None] = mapped_column(ForeignKey("youth_profile.id", ondelete="CASCADE"), index=True)
+    consent_id: Mapped[int | None] = mapped_column(ForeignKey("consent_record.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiToken(db.Model):
+    """A personal API token (``Authorization: Bearer …``), stored hashed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the first characters, shown so the owner can tell tokens apart
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class ConsentKind(enum.StrEnum):
+    PHOTOS = "photos"
+    NEWSLETTER = "newsletter"
+
+
+class ConsentStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for a guardian
+    GRANTED = "granted"
+    WITHDRAWN = "withdrawn"
+
+
+class ConsentRecord(db.Model):
+    """Consent for an optional extra; a guardian gives it for a young person under the consent age."""
+
+    __table_args__ = (Index("ix_consent_record_youth_kind", "youth_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youth_profile.id", ondelete="CASCADE"))
+    kind: Mapped[ConsentKind] = mapped_column(Choice(ConsentKind))
+    status: Mapped[ConsentStatus] = mapped_column(Choice(ConsentStatus), default=ConsentStatus.PENDING)
+    #: who gave it: "self" or "guardian"
+    given_by: Mapped[str | None] = mapped_column(String(20))
+    guardian_email: Mapped[str | None] = mapped_column(String(254))
+    #: the version of the notice the consent was given against
+    notice_version: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

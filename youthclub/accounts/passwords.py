@@ -1,0 +1,34 @@
+"""Password hashing with argon2id."""
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
+
+_default = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+_fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # tests only
+
+#: verified against when no user matches, so a wrong e-mail costs as long as a wrong password
+_DUMMY = _default.hash("not-a-real-password")
+
+
+def _hasher() -> PasswordHasher:
+    return _fast if current_app.config.get("PASSWORD_HASH_FAST") else _default
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher().verify(password_hash or _DUMMY, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    try:
+        return _hasher().check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True

@@ -1,0 +1,132 @@
+"""Account rules: authentication, creating users, roles, passwords."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..audit.services import record_event
+from ..db_types import utcnow
+from ..errors import DomainError
+from ..extensions import db
+from .models import INSTITUTION_ROLES, Membership, Role, User
+from .passwords import hash_password, needs_rehash, verify_password
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
+
+
+class AccountError(DomainError):
+    pass
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> User:
+    """The active user with this e-mail and password, or AccountError("invalid_credentials")."""
+    user = find_user_by_email(email)
+    if user is None or not verify_password(user.password_hash, password) or not user.active:
+        raise AccountError(_("Forkert e-mail eller adgangskode."), "invalid_credentials", status=401)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def check_password_policy(password: str) -> None:
+    """Raise AccountError when ``password`` is too short, too long or too common."""
+    from .common_passwords import is_common
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            _("Adgangskoden skal være mindst %(n)d tegn.", n=MIN_PASSWORD_LENGTH), "password_too_short"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            _("Adgangskoden må højst være %(n)d tegn.", n=MAX_PASSWORD_LENGTH), "password_too_long"
+        )
+    if is_common(password):
+        raise AccountError(_("Adgangskoden er for almindelig. Vælg en anden."), "password_common")
+
+
+def create_user(
+    email: str,
+    name: str,
+    password: str | None,
+    *,
+    role: Role | None = None,
+    institution_id: int | None = None,
+    locale: str = "da",
+    check_policy: bool = True,
+) -> User:
+    """Create a login, optionally with one role. Raises AccountError("email_taken")."""
+    email = normalise_email(email)
+    if find_user_by_email(email) is not None:
+        raise AccountError(_("Der findes allerede en bruger med den e-mail."), "email_taken", status=409)
+    if password is not None and check_policy:
+        check_password_policy(password)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password) if password else None,
+        locale=locale,
+    )
+    db.session.add(user)
+    if role is not None:
+        grant_role(user, role, institution_id)
+    db.session.flush()
+    record_event("user.create", user, role=str(role) if role else None, institution_id=institution_id)
+    return user
+
+
+def grant_role(user: User, role: Role, institution_id: int | None = None) -> Membership:
+    """Give ``user`` a role; institution roles need an institution, programme roles must not have one."""
+    role = Role(role)
+    if role in INSTITUTION_ROLES and institution_id is None:
+        raise AccountError(_("Vælg en institution til rollen."), "institution_required")
+    if role not in INSTITUTION_ROLES:
+        institution_id = None
+    for m in user.memberships:
+        if m.role == role and m.institution_id == institution_id:
+            return m
+    membership = Membership(role=role, institution_id=institution_id)
+    user.memberships.append(membership)
+    db.session.flush()
+    record_event("role.grant", user, role=str(role), institution_id=institution_id)
+    return membership
+
+
+def revoke_role(user: User, membership: Membership) -> None:
+    user.memberships.remove(membership)
+    record_event("role.revoke", user, role=str(membership.role), institution_id=membership.institution_id)
+
+
+def set_password(user: User, password: str) -> None:
+    """Change a password; every other session of the user ends."""
+    check_password_policy(password)
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not verify_password(user.password_hash, current_password):
+        raise AccountError(_("Den nuværende adgangskode er forkert."), "wrong_password")
+    set_password(user, new_password)
+    record_event("user.password_change", user)
+
+
+def set_active(user: User, active: bool) -> None:
+    user.active = active
+    if not active:
+        end_sessions(user)
+    record_event("user.activate" if active else "user.deactivate", user)
+
+
+def end_sessions(user: User) -> None:
+    """Every cookie issued to ``user`` so far stops working."""
+    user.session_version = (user.session_version or 1) + 1

@@ -1,0 +1,152 @@
+"""Activity offers, their weekly patterns and their sessions."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Time,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db_types import Choice, UTCDateTime, utcnow
+from ..extensions import db
+
+
+class Category(enum.StrEnum):
+    SPORT = "sport"
+    KREATIV = "kreativ"
+    MUSIK = "musik"
+    GAMING = "gaming"
+    LEKTIEHJAELP = "lektiehjaelp"
+    JOB = "job_uddannelse"
+    TURE = "ture_oplevelser"
+    ANDET = "andet"
+
+
+class ActivityStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+activity_focus_area = Table(
+    "activity_focus_area",
+    db.metadata,
+    Column("activity_id", ForeignKey("activity.id", ondelete="CASCADE"), primary_key=True),
+    Column("focus_area_id", ForeignKey("focus_area.id", ondelete="CASCADE"), primary_key=True),
+)
+
+activity_initiative = Table(
+    "activity_initiative",
+    db.metadata,
+    Column("activity_id", ForeignKey("activity.id", ondelete="CASCADE"), primary_key=True),
+    Column("initiative_id", ForeignKey("initiative.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Activity(db.Model):
+    """An offer ("tilbud") an institution lists for young people."""
+
+    __table_args__ = (
+        Index("ix_activity_catalogue", "status", "district_id", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    #: where the activity takes place; defaults to the institution's district
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[Category] = mapped_column(Choice(Category))
+    min_age: Mapped[int] = mapped_column(Integer)
+    max_age: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str | None] = mapped_column(String(300))
+    room: Mapped[str | None] = mapped_column(String(120))
+    #: False for "drop-in, no sign-up" offers
+    requires_signup: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: places for sign-up activities; None means no limit
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    #: whether a full activity keeps a waitlist
+    waitlist_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: whether visitors without a sign-up may attend (recorded as drop-ins)
+    allows_drop_in: Mapped[bool] = mapped_column(Boolean, default=True)
+    signup_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signup_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[ActivityStatus] = mapped_column(Choice(ActivityStatus), default=ActivityStatus.DRAFT)
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
+    #: title and description casefolded, for text search that handles æ, ø and å on every database
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    institution: Mapped["Institution"] = relationship("Institution")  # noqa: F821
+    district: Mapped["District"] = relationship("District")  # noqa: F821
+    focus_areas: Mapped[list["FocusArea"]] = relationship("FocusArea", secondary=activity_focus_area)  # noqa: F821
+    initiatives: Mapped[list["Initiative"]] = relationship("Initiative", secondary=activity_initiative)  # noqa: F821
+    sessions: Mapped[list[Session]] = relationship(
+        back_populates="activity", order_by="Session.starts_at", cascade="all, delete-orphan"
+    )
+    patterns: Mapped[list[SessionPattern]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan"
+    )
+
+    def refresh_search_text(self) -> None:
+        self.search_text = f"{self.title} {self.description or ''}".casefold()
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SessionPattern(db.Model):
+    """A weekly pattern that generates sessions between two dates, in Europe/Copenhagen time."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)
+    #: ISO weekdays as a list of ints, Monday = 0
+    weekdays: Mapped[list[int]] = mapped_column(JSON)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    #: dates (ISO strings) that are skipped, e.g. holidays
+    skip_dates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    activity: Mapped[Activity] = relationship(back_populates="patterns")
+
+
+class Session(db.Model):
+    """One occurrence ("mødegang") of an activity."""
+
+    __table_args__ = (Index("ix_session_activity_starts", "activity_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"))
+    pattern_id: Mapped[int | None] = mapped_column(ForeignKey("session_pattern.id", ondelete="SET NULL"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: shown to young people who signed up
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
+    #: the original start when a session was moved
+    moved_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    activity: Mapped[Activity] = relationship(back_populates="sessions")
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None

@@ -1,0 +1,101 @@
+"""API authentication, JSON errors and the OpenAPI document."""
+from __future__ import annotations
+
+import hashlib
+
+from flask import g, jsonify, request
+from flask_login import current_user, login_user
+from sqlalchemy import select
+
+from ..db_types import utcnow
+from ..errors import DomainError
+from ..extensions import csrf, db
+from ..main import error_response
+from . import bp
+from .openapi import build_document
+
+csrf.exempt(bp)
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _bearer_user():
+    from ..accounts.models import ApiToken
+
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    secret = header[7:].strip()
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+        return False
+    if not token.user.active:
+        return False
+    return token
+
+
+@bp.before_request
+def authenticate():
+    """Bearer token, else the session cookie with a CSRF header on unsafe methods."""
+    g.api_token = None
+    token = _bearer_user()
+    if token is False:
+        return error_response(401, "invalid_token")
+    if token is not None:
+        login_user(token.user, remember=False, fresh=False)
+        g.api_token = token
+        g.login_via_token = True
+        return None
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+    return None
+
+
+@bp.after_request
+def _no_session_for_token(response):
+    # a bearer-authenticated request must not hand out a session cookie
+    if getattr(g, "login_via_token", False):
+        from flask import session
+
+        session.clear()
+        g.pop("_login_user", None)
+    return response
+
+
+@bp.errorhandler(DomainError)
+def domain_error(err: DomainError):
+    db.session.rollback()
+    return jsonify({"error": err.to_dict()}), err.status
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400 with a clear code."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise DomainError("Forventede et JSON-objekt.", "malformed_json", status=400)
+    return data
+
+
+@bp.route("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document for this API."""
+    return jsonify(build_document())
+
+
+@bp.route("/me")
+def me():
+    """Who the API sees you as."""
+    if not current_user.is_authenticated:
+        return error_response(401)
+    return jsonify(
+        {
+            "id": current_user.id,
+            "name": current_user.name,
+            "roles": sorted({str(m.role) for m in current_user.memberships}),
+            "institution_ids": sorted(current_user.institution_ids()),
+            "is_youth": current_user.is_youth,
+        }
+    )

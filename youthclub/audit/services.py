@@ -1,0 +1,25 @@
+"""Recording audit events."""
+from __future__ import annotations
+
+from flask_login import current_user
+
+from ..extensions import db
+from .models import AuditEvent
+
+
+def record_event(action: str, obj=None, *, user=None, **details) -> AuditEvent:
+    """Add an audit event for ``action`` on ``obj`` by ``user`` (the current user by default)."""
+    if user is None:
+        try:
+            user = current_user if current_user.is_authenticated else None
+        except Exception:  # outside a request (CLI)
+            user = None
+    event = AuditEvent(
+        user_id=getattr(user, "id", None),
+        action=action,
+        object_type=getattr(obj, "__tablename__", None),
+        object_id=getattr(obj, "id", None),
+        details=details,
+    )
+    db.session.add(event)
+    return event

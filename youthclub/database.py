@@ -1,0 +1,73 @@
+"""Engine set-up and the write lock that protects capacity and check-in.
+
+PostgreSQL: services take ``SELECT … FOR UPDATE`` row locks (``lock_row``).
+SQLite has no row locks: every request that may write (POST, PUT, PATCH, DELETE)
+and code wrapped in ``write_transactions()`` opens its transaction with ``BEGIN IMMEDIATE``, so writers
+queue on the database lock (WAL keeps readers free) and a read-then-write can never
+act on a stale count.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+_immediate_outside_requests: ContextVar[bool] = ContextVar("immediate_outside_requests", default=False)
+
+
+def locking_enabled() -> bool:
+    return bool(current_app.config.get("LOCKING_ENABLED", True))
+
+
+@contextmanager
+def write_transactions():
+    """Outside a request (CLI, worker threads), begin SQLite transactions IMMEDIATE too."""
+    token = _immediate_outside_requests.set(True)
+    try:
+        yield
+    finally:
+        _immediate_outside_requests.reset(token)
+
+
+def configure_engine(app, engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+    busy_ms = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # let SQLAlchemy, not pysqlite, decide when a transaction begins
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database and engine.url.database != ":memory:":
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        if not app.config.get("LOCKING_ENABLED", True):
+            immediate = False
+        elif has_request_context():
+            immediate = request.method not in SAFE_METHODS
+        else:
+            immediate = _immediate_outside_requests.get()
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def lock_row(model, ident):
+    """Load one row and lock it for the rest of the transaction (``FOR UPDATE`` on PostgreSQL)."""
+    stmt = select(model).where(model.id == ident).execution_options(populate_existing=True)
+    if locking_enabled():
+        stmt = stmt.with_for_update()
+    return db.session.scalars(stmt).one_or_none()

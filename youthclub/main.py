@@ -1,0 +1,74 @@
+"""The home page, which sends each role to its start page, and the error pages."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+from .nav import start_url
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def home():
+    """Logged in: the role's start page. Anonymous: what the app is, and the way in."""
+    target = start_url(current_user)
+    if target:
+        return redirect(target)
+    return render_template("main/home.html")
+
+
+def _messages():
+    return {
+        400: _("Forespørgslen kunne ikke forstås."),
+        401: _("Du skal logge ind."),
+        403: _("Du har ikke adgang til denne side."),
+        404: _("Siden findes ikke."),
+        405: _("Den handling er ikke tilladt her."),
+        413: _("Det sendte er for stort."),
+        429: _("For mange forsøg. Vent lidt, og prøv igen."),
+        500: _("Der skete en fejl hos os. Prøv igen om lidt."),
+    }
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str | None = None, message: str | None = None, **extra):
+    message = message or _messages().get(status, _messages()[500])
+    if wants_json():
+        body = {"error": {"code": code or _status_code_name(status), "message": message, **extra}}
+        return jsonify(body), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def _status_code_name(status: int) -> str:
+    return {
+        400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+        405: "method_not_allowed", 413: "too_large", 429: "rate_limited", 500: "server_error",
+    }.get(status, "error")
+
+
+def register_error_pages(app) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err):
+        return error_response(400, "csrf_failed", _("Formularen er udløbet. Genindlæs siden, og prøv igen."))
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        status = err.code or 500
+        if status < 400:
+            return err
+        return error_response(status)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.url_rule)
+        db.session.rollback()
+        return error_response(500)

@@ -1,0 +1,99 @@
+"""Navigation and start pages, declared by each domain next to its views.
+
+A domain calls ``nav_item(...)`` and ``start_page(...)`` at import time; the base
+template and the home page read the registries, so no domain edits another's code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from flask import url_for
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object  # a lazy string
+    visible: Callable[[object], bool]
+    order: int = 50
+    #: endpoint values computed from the user, e.g. their institution
+    values: Callable[[object], dict] = field(default=lambda user: {})
+
+
+@dataclass(frozen=True)
+class StartPage:
+    endpoint: str
+    applies: Callable[[object], bool]
+    #: the highest priority that applies wins
+    priority: int
+    values: Callable[[object], dict] = field(default=lambda user: {})
+
+
+NAV: list[NavItem] = []
+START_PAGES: list[StartPage] = []
+
+
+def nav_item(endpoint, label, visible, order=50, values=None) -> None:
+    NAV.append(NavItem(endpoint, label, visible, order, values or (lambda user: {})))
+    NAV.sort(key=lambda item: item.order)
+
+
+def start_page(endpoint, applies, priority, values=None) -> None:
+    START_PAGES.append(StartPage(endpoint, applies, priority, values or (lambda user: {})))
+    START_PAGES.sort(key=lambda page: -page.priority)
+
+
+def nav_links() -> list[tuple[str, object, bool]]:
+    """(url, label, is_current) for every item the current user may see."""
+    from flask import request
+
+    links = []
+    for item in NAV:
+        if item.visible(current_user):
+            values = item.values(current_user)
+            if values is None:
+                continue
+            url = url_for(item.endpoint, **values)
+            links.append((url, item.label, request.endpoint == item.endpoint))
+    return links
+
+
+def start_url(user) -> str | None:
+    for page in START_PAGES:
+        if page.applies(user):
+            values = page.values(user)
+            if values is not None:
+                return url_for(page.endpoint, **values)
+    return None
+
+
+#: buttons on an institution's page: (endpoint taking institution_id, label, order)
+INSTITUTION_LINKS: list[tuple[str, object, int]] = []
+
+
+def institution_link(endpoint, label, order=50) -> None:
+    INSTITUTION_LINKS.append((endpoint, label, order))
+    INSTITUTION_LINKS.sort(key=lambda link: link[2])
+
+
+def page_url(page: int) -> str:
+    """The current page's URL with another ``page`` query value (for pagination links)."""
+    from flask import request
+
+    args = request.args.to_dict(flat=False)
+    args["page"] = [str(page)]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def init_app(app) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["page_url"] = page_url
+
+    @app.context_processor
+    def _nav():
+        return {
+            "nav_links": nav_links,
+            "institution_links": lambda institution: [(e, label) for e, label, _ in INSTITUTION_LINKS],
+        }

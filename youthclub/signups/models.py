@@ -1,0 +1,50 @@
+"""Sign-ups and waitlists."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db_types import Choice, UTCDateTime, utcnow
+from ..extensions import db
+
+
+class SignupStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Signup(db.Model):
+    """A young person's sign-up ("tilmelding") for an activity, or their place on its waitlist."""
+
+    __table_args__ = (
+        # one active sign-up per young person and activity
+        Index(
+            "uq_signup_active",
+            "youth_id",
+            "activity_id",
+            unique=True,
+            sqlite_where=text("status != 'cancelled'"),
+            postgresql_where=text("status != 'cancelled'"),
+        ),
+        Index("ix_signup_activity_status", "activity_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youth_profile.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"))
+    status: Mapped[SignupStatus] = mapped_column(Choice(SignupStatus))
+    #: place in the waitlist queue (1 is next); None unless waitlisted
+    position: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: a reason staff give when they cancel; about the sign-up, never about the person
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
+
+    youth: Mapped["YouthProfile"] = relationship("YouthProfile")  # noqa: F821
+    activity: Mapped["Activity"] = relationship("Activity")  # noqa: F821

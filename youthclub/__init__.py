@@ -63,6 +63,19 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    import importlib
+    import pkgutil
+
+    from . import __path__ as package_path
+
+    # a domain may split its views over views.py and views_*.py; all share views.bp
+    for info in pkgutil.iter_modules(package_path):
+        if info.ispkg:
+            sub = importlib.import_module(f"{__name__}.{info.name}")
+            for mod in pkgutil.iter_modules(sub.__path__):
+                if mod.name.startswith("views_"):
+                    importlib.import_module(f"{sub.__name__}.{mod.name}")
+
     from .accounts.views import bp as accounts_bp
     from .activities.views import bp as activities_bp
     from .api import bp as api_bp

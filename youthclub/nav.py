@@ -90,6 +90,7 @@ def page_url(page: int) -> str:
 def init_app(app) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.globals["slot_templates"] = slot_templates
 
     @app.context_processor
     def _nav():
@@ -97,3 +98,24 @@ def init_app(app) -> None:
             "nav_links": nav_links,
             "institution_links": lambda institution: [(e, label) for e, label, _ in INSTITUTION_LINKS],
         }
+
+
+#: named places in shared pages where other domains add a partial template
+SLOTS: dict[str, list[tuple[int, str]]] = {}
+
+
+def slot(name: str, template: str, order: int = 50) -> None:
+    """Have ``template`` included wherever a page renders the slot ``name``.
+
+    Slots in use: "account" (own account page), "activity_detail" (the public detail page,
+    with ``activity``), "session_actions" (staff actions beside a session, with ``session``),
+    "institution" (an institution's page, with ``institution``).
+    """
+    entries = SLOTS.setdefault(name, [])
+    if template not in [t for _, t in entries]:
+        entries.append((order, template))
+        entries.sort()
+
+
+def slot_templates(name: str) -> list[str]:
+    return [template for _, template in SLOTS.get(name, [])]

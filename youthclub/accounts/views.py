@@ -9,7 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from ..extensions import db, limiter
+from ..extensions import db
+from ..ratelimits import rate_limited
 from ..formutil import options
 from ..nav import nav_item, start_page
 from ..programme.models import Institution
@@ -49,7 +50,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@rate_limited("login")
 def login():
     """Log in with e-mail and password."""
     if current_user.is_authenticated:

@@ -1,0 +1,1 @@
+"""Demo data: a living Hotspot Nørrebro for `make run`, screenshots and trying things out."""

@@ -1,0 +1,62 @@
+"""``youthclub seed-demo``: load the demo Hotspot Nørrebro and print its logins."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask.cli import with_appcontext
+
+from ..extensions import db
+
+
+@click.command("seed-demo")
+@click.option("--password", default=None, help="Password for the demo logins (default: hotspot-demo-2011).")
+@click.option("--if-empty", is_flag=True, help="Only load the demo into an empty database (used by `make run`).")
+@with_appcontext
+def seed_demo_command(password, if_empty):
+    """Load a living demo Hotspot Nørrebro around today's date (running it again adds nothing)."""
+    from ..accounts.services import AccountError, check_password_policy
+    from ..database import write_transactions
+    from . import seed
+
+    if password is not None:
+        try:
+            check_password_policy(password)
+        except AccountError as err:
+            raise click.ClickException(err.message) from err
+    started = time.perf_counter()
+    with write_transactions():
+        if if_empty and not seed.database_is_empty():
+            logins = seed.demo_logins()
+            known = seed.known_password() if logins else None
+            db.session.rollback()
+            click.echo("The database is not empty; no demo data loaded.")
+            _print_logins(logins, known)
+            return
+        result = seed.seed_demo(password)
+        db.session.commit()
+    if result.created:
+        counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
+        click.echo(f"Demo data loaded in {time.perf_counter() - started:.1f} s: {counts}.")
+    else:
+        click.echo("The demo data is already there; nothing added."
+                   + (" The demo logins have the new password." if password else ""))
+    _print_logins(result.logins, result.password)
+
+
+def _print_logins(logins, password) -> None:
+    if not logins:
+        return
+    click.echo("Demo logins:")
+    width = max(len(email) for email, _ in logins)
+    for email, role in logins:
+        click.echo(f"  {email.ljust(width)}  {role}")
+    if password:
+        click.echo(f"Password: {password}")
+    else:
+        click.echo("Password: the one given with --password when the demo was loaded "
+                   "(`youthclub seed-demo --password NEW` sets a new one).")
+
+
+def register(cli) -> None:
+    cli.add_command(seed_demo_command)

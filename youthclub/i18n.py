@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import current_app, session
+from flask import current_app, has_request_context, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -24,6 +24,8 @@ def translation_directories() -> list[str]:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # the command line: services' messages in the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     lang = session.get("lang")
     if lang in current_app.config["LANGUAGES"]:
         return lang

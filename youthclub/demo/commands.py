@@ -23,7 +23,9 @@ def seed_demo_command(password, if_empty):
         try:
             check_password_policy(password)
         except AccountError as err:
-            raise click.ClickException(err.message) from err
+            raise click.ClickException(
+                f"--password refused ({err.code}): use at least 8 characters and not a common password."
+            ) from err
     started = time.perf_counter()
     with write_transactions():
         if if_empty and not seed.database_is_empty():

@@ -60,6 +60,10 @@ class Config:
     #: per-policy overrides of youthclub.ratelimits.DEFAULT_RATELIMITS
     RATELIMITS: dict = {}
 
+    #: how many reverse proxies (nginx, a load balancer) stand in front of the app and set
+    #: X-Forwarded-For/-Proto/-Host/-Port; 0 trusts none of those headers (werkzeug ProxyFix)
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
     SERVER_NAME = os.environ.get("SERVER_NAME")
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     #: absolute base used in e-mailed links, never taken from the Host header

@@ -88,6 +88,10 @@ def register_blueprints(app: Flask) -> None:
     for bp in (main_bp, accounts_bp, programme_bp, activities_bp, signups_bp, attendance_bp, reports_bp, api_bp):
         app.register_blueprint(bp)
 
+    from .ops.views import bp as ops_bp  # health, readiness, request logs, proxies
+
+    app.register_blueprint(ops_bp)
+
 
 def register_errorhandlers(app: Flask) -> None:
     from .main import register_error_pages

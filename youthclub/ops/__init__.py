@@ -1,0 +1,1 @@
+"""Operations: health and readiness for load balancers, structured request logs, proxies, backups."""

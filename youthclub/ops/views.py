@@ -1,0 +1,68 @@
+"""Health and readiness probes, and the app-wide parts of running in production.
+
+Registering this blueprint also installs, once per app, the structured request log
+(``requestlog.py``) and, when ``TRUSTED_PROXIES`` is set, werkzeug's ProxyFix, so the
+app sees the client's address and scheme from the TLS reverse proxy in front of it.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+
+from ..extensions import db
+from . import requestlog
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.record_once
+def _install(state) -> None:
+    app = state.app
+    requestlog.init_app(app)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
+
+
+@bp.route("/healthz")
+def healthz():
+    """The process is up and answers (for a load balancer's liveness check)."""
+    return jsonify(status="ok")
+
+
+@bp.route("/readyz")
+def readyz():
+    """Ready for traffic: the database answers and its migrations are at the head revision."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        current = _current_revisions()
+    except Exception as err:  # any failure to reach the database means "not ready"
+        db.session.rollback()
+        current_app.logger.warning("readyz: database unavailable (%s)", type(err).__name__)
+        return jsonify(status="unavailable", database="unavailable"), 503
+    heads = _head_revisions()
+    if current != heads:
+        return jsonify(status="unavailable", database="ok", migrations="behind",
+                       current=sorted(current), head=sorted(heads)), 503
+    return jsonify(status="ready", database="ok", migrations="current")
+
+
+def _current_revisions() -> set[str]:
+    from alembic.migration import MigrationContext
+
+    return set(MigrationContext.configure(db.session.connection()).get_current_heads())
+
+
+def _head_revisions() -> set[str]:
+    """The migrations' head revisions, read once per process (the code cannot change under it)."""
+    heads = current_app.extensions.get("ops_migration_heads")
+    if heads is None:
+        from alembic.script import ScriptDirectory
+
+        migrate = current_app.extensions["migrate"]
+        config = migrate.migrate.get_config(migrate.directory)
+        heads = set(ScriptDirectory.from_config(config).get_heads())
+        current_app.extensions["ops_migration_heads"] = heads
+    return heads

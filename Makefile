@@ -30,6 +30,13 @@ run: translations
 	@echo "Serving on http://127.0.0.1:$(PORT)"
 	$(BIN)/youthclub run --host 127.0.0.1 --port $(PORT)
 
+# production: gunicorn (gunicorn.conf.py) with the production config; needs SECRET_KEY and
+# DATABASE_URL (README.md, Production). Run `youthclub db upgrade` once per deploy, not here.
+serve: translations
+	@test -n "$$SECRET_KEY" || { echo "make serve: SECRET_KEY is not set; production refuses to start without it (README.md, Production)." >&2; exit 1; }
+	@test -n "$$DATABASE_URL" || { echo "make serve: DATABASE_URL is not set (README.md, Production)." >&2; exit 1; }
+	YOUTHCLUB_ENV=production $(BIN)/gunicorn --config gunicorn.conf.py
+
 test: translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -1,0 +1,47 @@
+"""gunicorn settings for youthclub in production (`make serve`).
+
+Every value can be changed from the environment, so the same file serves a laptop and
+several instances behind a load balancer. The app itself is stateless: sessions are signed
+cookies, rate limits live in Redis (REDIS_URL), data in PostgreSQL (DATABASE_URL).
+"""
+import multiprocessing
+import os
+
+# the app factory, with the configuration named by YOUTHCLUB_ENV (production under `make serve`)
+wsgi_app = "youthclub:create_app()"
+
+bind = os.environ.get("GUNICORN_BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+#: worker processes; WEB_CONCURRENCY is the common name platforms set
+workers = int(os.environ.get("GUNICORN_WORKERS") or os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+
+#: a request that takes longer than this is killed and its worker replaced
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+#: on a deploy or SIGTERM, workers get this long to finish the requests they are serving
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+#: recycle workers now and then, so a slow leak never takes an instance down
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+
+#: each worker builds its own app (and database pool) after the fork; no connection is shared
+preload_app = False
+
+#: the app writes one JSON line per request (youthclub/ops/requestlog.py) to stderr;
+#: gunicorn's own access log would only repeat it with the raw paths
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+#: addresses allowed to set X-Forwarded-Proto for gunicorn itself; the app's ProxyFix
+#: (TRUSTED_PROXIES) is what decides the client's address and scheme
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+proc_name = "youthclub"
+
+#: gunicorn 25.1+ opens a control socket at one path per user (~/.gunicorn/gunicorn.ctl),
+#: which several instances on a host would share; it is off unless a path is given
+#: (older gunicorns ignore these names)
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True

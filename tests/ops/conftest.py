@@ -1,0 +1,230 @@
+"""Two gunicorn instances of the app on one PostgreSQL database and one Redis.
+
+``two_instances`` (function scope) hands a test both instances with an empty database and an
+empty Redis; the servers themselves start once per run (``_gunicorn_pair``). A test:
+
+* makes data in-process on the same database:
+  ``with two_instances.app.app_context(): make_user(...); db.session.commit()``
+  (``tests/factories.py`` builders work there),
+* drives the instances over real HTTP: ``two_instances.urls`` holds both base URLs, and
+  ``two_instances.browser()`` is a client with its own cookies that may talk to either
+  instance (the production session cookie is ``Secure``; the client sends it over plain
+  HTTP to localhost, as a TLS proxy would),
+* for many clients at once, e.g. sign-ups split over both instances, use one browser per
+  young person in a ``concurrent.futures.ThreadPoolExecutor`` and alternate the URLs.
+
+Needs PostgreSQL and Redis: ``TWO_INSTANCE_DATABASE_URL`` (default: the test database's name
++ ``_instances``, or ``postgresql://postgres@127.0.0.1:5432/youthclub_instances``) and
+``TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/2``; the tests own that Redis database
+and empty it). Without them the tests are skipped with a message; under ``CI=true`` they fail.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from config import database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+SECRET_KEY = "two-instances-test-secret-key"
+
+
+def instance_database_url() -> str:
+    url = os.environ.get("TWO_INSTANCE_DATABASE_URL")
+    if url:
+        return url
+    test_url = os.environ.get("TEST_DATABASE_URL")
+    if test_url and test_url.startswith("postgres"):
+        u = make_url(test_url)
+        return u.set(database=f"{u.database}_instances").render_as_string(hide_password=False)
+    return "postgresql://postgres@127.0.0.1:5432/youthclub_instances"
+
+
+def redis_url() -> str:
+    return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
+
+
+def _unavailable(message: str):
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (required under CI=true)")
+    pytest.skip(f"{message}: the two-instance tests need PostgreSQL and Redis")
+
+
+def _prepare_database(url: str) -> None:
+    """Create the database when missing and give it an empty public schema."""
+    u = make_url(database_url(url))
+    try:
+        admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}):
+                conn.exec_driver_sql(f'CREATE DATABASE "{u.database}"')
+        admin.dispose()
+    except Exception as err:
+        _unavailable(f"PostgreSQL is not reachable at {u.render_as_string()} ({type(err).__name__})")
+    engine = create_engine(u)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+def _redis():
+    import redis
+
+    client = redis.Redis.from_url(redis_url())
+    try:
+        client.ping()
+    except Exception as err:
+        _unavailable(f"Redis is not reachable at {redis_url()} ({type(err).__name__})")
+    return client
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Browser:
+    """One person's browser: cookies kept here and sent to whichever instance is asked."""
+
+    def __init__(self):
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, url: str, **kwargs) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = requests.request(method, url, headers=headers, allow_redirects=False, timeout=60, **kwargs)
+        for cookie in response.cookies:
+            if cookie.value and not cookie.is_expired():
+                self.cookies[cookie.name] = cookie.value
+            else:
+                self.cookies.pop(cookie.name, None)
+        return response
+
+    def get(self, url: str, **kwargs) -> requests.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs) -> requests.Response:
+        return self.request("POST", url, **kwargs)
+
+    def csrf_token(self, base: str) -> str:
+        match = CSRF_RE.search(self.get(f"{base}/login").text)
+        assert match, "no CSRF token on the log-in page"
+        return match.group(1)
+
+    def login(self, base: str, email: str, password: str, token: str | None = None) -> requests.Response:
+        token = token or self.csrf_token(base)
+        return self.post(f"{base}/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+@dataclass
+class Instances:
+    urls: list[str]
+    database_url: str
+    app: object
+    redis: object
+    processes: list = field(default_factory=list)
+
+    def browser(self) -> Browser:
+        return Browser()
+
+    def reset(self) -> None:
+        """Empty every table and the Redis database (rate-limit counters) between tests."""
+        from tests.conftest import _empty_tables
+        from youthclub.extensions import db
+
+        with self.app.app_context():
+            _empty_tables()
+            db.session.remove()
+        self.redis.flushdb()
+
+
+def _start(port: int, env: dict, log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "wb")
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+             "--bind", f"127.0.0.1:{port}"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    finally:
+        log.close()
+
+
+def _wait_ready(url: str, process: subprocess.Popen, log_path: Path, deadline_s: float = 90) -> None:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if process.poll() is not None:
+            raise AssertionError(f"gunicorn at {url} exited:\n{log_path.read_text()[-3000:]}")
+        try:
+            if requests.get(f"{url}/readyz", timeout=15).status_code == 200:
+                return
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"gunicorn at {url} never became ready:\n{log_path.read_text()[-3000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()  # SIGTERM: a graceful shutdown
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def _gunicorn_pair(tmp_path_factory):
+    from tests.conftest import TestConfig
+    from youthclub import create_app
+
+    url = instance_database_url()
+    redis_client = _redis()
+    _prepare_database(url)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST_", "YOUTHCLUB_", "GUNICORN_"))}
+    env.update(YOUTHCLUB_ENV="production", SECRET_KEY=SECRET_KEY, DATABASE_URL=url, REDIS_URL=redis_url(),
+               GUNICORN_WORKERS="2", PYTHONPATH=str(ROOT))
+    env.pop("SERVER_NAME", None)
+    upgrade = subprocess.run([sys.executable, "-c", "from youthclub.cli import main; main()", "db", "upgrade"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert upgrade.returncode == 0, upgrade.stderr[-3000:]
+
+    logs = tmp_path_factory.mktemp("gunicorn")
+    processes, urls = [], []
+    try:
+        for name in ("a", "b"):
+            port = _free_port()
+            processes.append(_start(port, env, logs / f"{name}.log"))
+            urls.append(f"http://127.0.0.1:{port}")
+        for url_, process, name in zip(urls, processes, ("a", "b")):
+            _wait_ready(url_, process, logs / f"{name}.log")
+        app = create_app(type("InstancesConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url(url)}))
+        yield Instances(urls, url, app, redis_client, processes)
+    finally:
+        for process in processes:
+            _stop(process)
+        redis_client.close()
+
+
+@pytest.fixture
+def two_instances(_gunicorn_pair):
+    """Two running instances on one PostgreSQL database and one Redis, both emptied for this test."""
+    _gunicorn_pair.reset()
+    yield _gunicorn_pair

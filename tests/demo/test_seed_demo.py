@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-import pytest
 from sqlalchemy import func, select
 
 from tests.test_schema import ALLOWED_YOUTH_FIELDS
@@ -52,9 +51,12 @@ def fingerprint():
     return youths, signups, visits
 
 
-def test_seed_twice_adds_nothing_and_prints_the_logins(app):
+def test_seed_twice_adds_nothing_and_a_reseed_is_identical(app):
+    from tests.conftest import _empty_tables
+
     first = seed(app)
     counts = count_rows()
+    before = fingerprint()
     assert "Demo data loaded" in first
     for email in LOGINS:
         assert email in first
@@ -67,12 +69,7 @@ def test_seed_twice_adds_nothing_and_prints_the_logins(app):
         assert email in second
     assert f"Password: {data.DEFAULT_PASSWORD}" in second
 
-
-def test_seed_is_deterministic(app):
-    from tests.conftest import _empty_tables
-
-    seed(app)
-    before = fingerprint()
+    # deterministic: an emptied database seeded again holds the same people, sign-ups and visits
     db.session.remove()
     _empty_tables()
     seed(app)
@@ -135,9 +132,7 @@ def test_the_demo_is_a_living_hotspot_around_today(app):
                              .where(Activity.status != ActivityStatus.PUBLISHED)) >= 1
 
 
-def test_young_peoples_data_holds_only_the_allowed_fields(app):
-    seed(app)
-    today = local_today()
+    # young people's data holds only the allowed fields
     names = set(data.GIRLS) | set(data.BOYS) | set(data.OTHER)
     for youth in db.session.scalars(select(YouthProfile)):
         filled = {c.key for c in YouthProfile.__table__.columns if getattr(youth, c.key) is not None}
@@ -149,24 +144,26 @@ def test_young_peoples_data_holds_only_the_allowed_fields(app):
     assert db.session.scalar(select(func.count(func.distinct(YouthProfile.pass_token)))) == count_rows()["young people"]
     assert db.session.scalar(select(func.count()).select_from(Signup).where(Signup.cancel_reason.is_not(None))) == 0
 
+    _the_young_login_has_a_profile_with_signups_and_visits()
 
-@pytest.mark.parametrize("email", LOGINS)
-def test_each_demo_login_lands_on_a_page(app, client, email):
+
+def test_each_demo_login_lands_on_a_page(app):
     seed(app)
-    response = client.login(email, data.DEFAULT_PASSWORD)
-    assert response.status_code == 302, email
-    location = response.headers["Location"]
-    for _ in range(3):
-        response = client.get(location)
-        if response.status_code != 302:
-            break
+    for email in LOGINS:
+        client = app.test_client()
+        response = client.login(email, data.DEFAULT_PASSWORD)
+        assert response.status_code == 302, email
         location = response.headers["Location"]
-    assert response.status_code == 200, (email, location)
-    assert "/login" not in location
+        for _ in range(3):
+            response = client.get(location)
+            if response.status_code != 302:
+                break
+            location = response.headers["Location"]
+        assert response.status_code == 200, (email, location)
+        assert "/login" not in location
 
 
-def test_the_young_login_has_a_profile_with_signups_and_visits(app):
-    seed(app)
+def _the_young_login_has_a_profile_with_signups_and_visits():
     youth = db.session.scalar(select(User).where(User.email == "ung@hotspot.example")).youth_profile
     statuses = {s.status for s in db.session.scalars(select(Signup).where(Signup.youth_id == youth.id))}
     assert statuses == {SignupStatus.CONFIRMED, SignupStatus.WAITLISTED}

@@ -13,15 +13,16 @@ empty Redis; the servers themselves start once per run (``_gunicorn_pair``). A t
 * for many clients at once, e.g. sign-ups split over both instances, use one browser per
   young person in a ``concurrent.futures.ThreadPoolExecutor`` and alternate the URLs.
 
-Needs PostgreSQL and Redis: ``TWO_INSTANCE_DATABASE_URL`` (default: the test database's name
-+ ``_instances``, or ``postgresql://postgres@127.0.0.1:5432/youthclub_instances``) and
-``TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/2``; the tests own that Redis database
-and empty it). Without them the tests are skipped with a message; under ``CI=true`` they fail.
+Needs PostgreSQL and Redis. The database is ``TWO_INSTANCE_DATABASE_URL`` or, in the
+PostgreSQL run, a sibling of the test database (its name + ``_instances``) that is made and
+dropped here; in the SQLite run without ``TWO_INSTANCE_DATABASE_URL`` the tests are skipped
+(the PostgreSQL run covers them). Redis is ``REDIS_TEST_URL`` (``.ci/run`` sets it; default
+``redis://127.0.0.1:6379/15``); the tests own that Redis database and empty it. When the
+server or Redis does not answer, the tests are skipped with a message, and fail under ``CI=true``.
 """
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -35,25 +36,27 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from config import database_url
+from tests.conftest import CSRF_RE
 
 ROOT = Path(__file__).resolve().parents[2]
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SECRET_KEY = "two-instances-test-secret-key"
 
 
-def instance_database_url() -> str:
+def instance_database_url() -> tuple[str | None, bool]:
+    """The PostgreSQL database for the instances, and whether the tests made it (and drop it after)."""
     url = os.environ.get("TWO_INSTANCE_DATABASE_URL")
     if url:
-        return url
+        return url, False
     test_url = os.environ.get("TEST_DATABASE_URL")
     if test_url and test_url.startswith("postgres"):
         u = make_url(test_url)
-        return u.set(database=f"{u.database}_instances").render_as_string(hide_password=False)
-    return "postgresql://postgres@127.0.0.1:5432/youthclub_instances"
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        return u.set(database=f"{u.database}_instances{worker}").render_as_string(hide_password=False), True
+    return None, False
 
 
 def redis_url() -> str:
-    return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
+    return os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 
 
 def _unavailable(message: str):
@@ -62,11 +65,15 @@ def _unavailable(message: str):
     pytest.skip(f"{message}: the two-instance tests need PostgreSQL and Redis")
 
 
+def _admin_engine(url: str):
+    return create_engine(make_url(database_url(url)).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
 def _prepare_database(url: str) -> None:
     """Create the database when missing and give it an empty public schema."""
     u = make_url(database_url(url))
     try:
-        admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        admin = _admin_engine(url)
         with admin.connect() as conn:
             if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}):
                 conn.exec_driver_sql(f'CREATE DATABASE "{u.database}"')
@@ -194,7 +201,10 @@ def _gunicorn_pair(tmp_path_factory):
     from tests.conftest import TestConfig
     from youthclub import create_app
 
-    url = instance_database_url()
+    url, made_here = instance_database_url()
+    if url is None:
+        pytest.skip("the two-instance tests run in the PostgreSQL pass (TEST_DATABASE_URL) "
+                    "or with TWO_INSTANCE_DATABASE_URL")
     redis_client = _redis()
     _prepare_database(url)
 
@@ -220,7 +230,18 @@ def _gunicorn_pair(tmp_path_factory):
     finally:
         for process in processes:
             _stop(process)
+        redis_client.flushdb()
         redis_client.close()
+        if "app" in locals():
+            from youthclub.extensions import db
+
+            with app.app_context():
+                db.engine.dispose()
+        if made_here:
+            admin = _admin_engine(url)
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+            admin.dispose()
 
 
 @pytest.fixture

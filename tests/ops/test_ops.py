@@ -63,6 +63,17 @@ def test_readyz_refuses_traffic_when_the_database_does_not_answer():
     assert response.get_json() == {"status": "unavailable", "database": "unavailable"}
 
 
+def test_readyz_refuses_traffic_when_redis_does_not_answer(app, client):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:9/0"
+    app.extensions.pop("ops_redis", None)
+    try:
+        response = client.get("/readyz")
+    finally:
+        app.extensions.pop("ops_redis", None)
+    assert response.status_code == 503
+    assert response.get_json()["redis"] == "unavailable"
+
+
 # -- request log ----------------------------------------------------------------------
 
 @pytest.fixture

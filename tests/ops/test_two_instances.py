@@ -27,6 +27,9 @@ def test_both_instances_share_sessions(two_instances):
     make_staff(two_instances)
     a, b = two_instances.urls
     browser = two_instances.browser()
+    for base in (a, b):
+        assert browser.get(f"{base}/readyz").json() == {
+            "status": "ready", "database": "ok", "migrations": "current", "redis": "ok"}
     assert browser.login(a, EMAIL, PASSWORD).status_code == 302
     assert browser.get(f"{b}/account").status_code == 200
     assert two_instances.browser().get(f"{b}/account").status_code == 302  # and without it, no access

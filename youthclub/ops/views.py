@@ -6,6 +6,8 @@ app sees the client's address and scheme from the TLS reverse proxy in front of 
 """
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
@@ -24,6 +26,8 @@ def _install(state) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
+    if os.environ.get("YOUTHCLUB_ENV") == "production" and not app.config.get("REDIS_URL"):
+        app.logger.warning("REDIS_URL is not set: rate limits are counted by each worker on its own")
 
 
 @bp.route("/healthz")
@@ -34,7 +38,7 @@ def healthz():
 
 @bp.route("/readyz")
 def readyz():
-    """Ready for traffic: the database answers and its migrations are at the head revision."""
+    """Ready for traffic: the database answers, its migrations are at the head revision, Redis answers."""
     try:
         db.session.execute(text("SELECT 1"))
         current = _current_revisions()
@@ -46,7 +50,25 @@ def readyz():
     if current != heads:
         return jsonify(status="unavailable", database="ok", migrations="behind",
                        current=sorted(current), head=sorted(heads)), 503
+    if current_app.config.get("REDIS_URL"):
+        try:
+            _redis().ping()
+        except Exception as err:  # the rate limits (and anything shared) live there
+            current_app.logger.warning("readyz: redis unavailable (%s)", type(err).__name__)
+            return jsonify(status="unavailable", database="ok", migrations="current", redis="unavailable"), 503
+        return jsonify(status="ready", database="ok", migrations="current", redis="ok")
     return jsonify(status="ready", database="ok", migrations="current")
+
+
+def _redis():
+    """One Redis client per process (it keeps its own connection pool)."""
+    client = current_app.extensions.get("ops_redis")
+    if client is None:
+        import redis
+
+        client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
+        current_app.extensions["ops_redis"] = client
+    return client
 
 
 def _current_revisions() -> set[str]:

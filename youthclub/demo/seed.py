@@ -374,9 +374,10 @@ class _Builder:
             opened = activity.created_at + timedelta(days=2)
             if not offer.signup:
                 size = round(offer.popularity * rng.randint(18, 30))
-                self.regulars[index] = [(i, rng.uniform(0.15, 0.7), False) for i in self._pick(offer, eligible, size)]
+                # an offer without sign-up: every visit is a drop-in ("came without a sign-up")
+                self.regulars[index] = [(i, rng.uniform(0.15, 0.7), True) for i in self._pick(offer, eligible, size)]
                 if offer.title in ("Aftenåben klub", "Lektiecafé"):
-                    self.regulars[index].append((self.me, 0.8, False))
+                    self.regulars[index].append((self.me, 0.8, True))
                 continue
             me_status = mine.get(offer.title)
             if offer.full:

@@ -215,3 +215,10 @@ def test_create_user_command(app, world):
     no_institution = runner.invoke(args=["create-user", "x@example.org", "--role", "staff", "--password", "lang nok adgangskode"])
     assert no_institution.exit_code != 0
     assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "x@example.org")) == 0
+
+
+def test_production_needs_a_password_of_its_own(app, monkeypatch):
+    monkeypatch.setenv("YOUTHCLUB_ENV", "production")
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0 and "--password" in result.output
+    assert count_rows()["users"] == 0

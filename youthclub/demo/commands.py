@@ -1,6 +1,7 @@
 """``youthclub seed-demo``: load the demo Hotspot Nørrebro and print its logins."""
 from __future__ import annotations
 
+import os
 import time
 
 import click
@@ -19,6 +20,9 @@ def seed_demo_command(password, if_empty):
     from ..database import write_transactions
     from . import seed
 
+    if password is None and os.environ.get("YOUTHCLUB_ENV") == "production":
+        # the default password is printed in the README: never on a real server
+        raise click.ClickException("in production, give the demo logins a password of your own with --password")
     if password is not None:
         try:
             check_password_policy(password)

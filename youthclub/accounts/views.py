@@ -32,7 +32,7 @@ bp = Blueprint("accounts", __name__)
 
 nav_item("accounts.users", _l("Brugere"), is_admin, order=80)
 nav_item("accounts.account", _l("Min konto"), lambda u: u.is_authenticated, order=90)
-start_page("accounts.users", is_admin, priority=10)
+start_page("accounts.users", is_admin, priority=40)
 start_page("accounts.account", lambda u: u.is_authenticated, priority=0)
 
 

@@ -42,9 +42,9 @@ def recipient_locale(*, user=None, youth=None, locale=None) -> str:
 
 
 def render_message(template: str, locale: str, **context) -> tuple[str, str]:
-    """Render ``mail/<template>.txt`` in ``locale``: the first line is the subject, the rest the body."""
+    """Render the plain-text ``mail/<template>.html`` (autoescape off) in ``locale``: the first line is the subject, the rest the body."""
     with force_locale(locale):
-        text = render_template(f"mail/{template}.txt", **context)
+        text = render_template(f"mail/{template}.html", **context)
     subject, _, body = text.strip().partition("\n")
     return subject.strip(), body.strip() + "\n"
 
@@ -87,7 +87,7 @@ def send_mail(to, subject, body, *, dedupe_key=None, user=None, youth=None, loca
 
 
 def send_template(to, template, *, dedupe_key=None, user=None, youth=None, locale=None, **context):
-    """Render ``mail/<template>.txt`` in the recipient's language and send it."""
+    """Render ``mail/<template>.html`` in the recipient's language and send it."""
     lang = recipient_locale(user=user, youth=youth, locale=locale)
     subject, body = render_message(template, lang, **context)
     return send_mail(to, subject, body, dedupe_key=dedupe_key, user=user, youth=youth, locale=lang)

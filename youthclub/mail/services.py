@@ -123,15 +123,16 @@ def _smtp_connection():
 def deliver(ids) -> int:
     """Send the given outbox messages that are still unsent; returns how many went out.
 
-    Runs in its own session and transaction, so it can follow a commit.
+    Reads and writes on its own connection, so it can run right after a commit.
     """
     if not ids:
         return 0
-    with OrmSession(db.engine) as session:
-        rows = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.sent_at.is_(None))
+    with db.engine.connect() as conn_read:
+        rows = conn_read.execute(
+            select(OutboxMessage.id, OutboxMessage.to_address, OutboxMessage.subject, OutboxMessage.body_text)
+            .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.sent_at.is_(None))
         ).all()
-        session.rollback()  # end the read; each result is written in a short transaction below
+        conn_read.rollback()
     if not rows:
         return 0
     if not current_app.config.get("MAIL_SERVER"):
@@ -177,6 +178,8 @@ def deliver_unsent(limit: int = 200) -> int:
 
 @event.listens_for(OrmSession, "after_commit")
 def _deliver_after_commit(session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released; the outer transaction may still roll back
     ids = session.info.pop(_PENDING, None)
     if ids:
         try:
@@ -187,4 +190,5 @@ def _deliver_after_commit(session) -> None:
 
 @event.listens_for(OrmSession, "after_rollback")
 def _forget_after_rollback(session) -> None:
-    session.info.pop(_PENDING, None)
+    if not session.in_nested_transaction():
+        session.info.pop(_PENDING, None)

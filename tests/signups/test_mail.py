@@ -70,8 +70,8 @@ def test_unreachable_server_keeps_message_and_error(app):
     assert message.sent_at is None and message.attempts == 1 and message.last_error
 
 
-def test_two_cancellations_mail_number_three_on_the_waitlist(world, smtp_server):
-    """The issue's story: number 3 on the waitlist gets a mail when two people cancel."""
+def test_each_cancellation_promotes_and_mails_the_next_in_line(world, smtp_server):
+    """Two cancellations mail the first two in line; the third (English) is mailed at the next one."""
     activity = make_activity(world.inst_a, title="Boksning", capacity=2)
     make_session(activity, day=local_today() + timedelta(days=4))
     people = [make_youth(with_login=True, email=f"p{i}@example.org") for i in range(5)]

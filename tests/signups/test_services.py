@@ -1,11 +1,11 @@
 """Sign-up rules, the waitlist, the signal receivers and reminders (service level)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
-from tests.factories import make_activity, make_session, make_user, make_youth
+from tests.factories import make_activity, make_session, make_youth
 from youthclub import signals
 from youthclub.activities.models import ActivityStatus
 from youthclub.db_types import utcnow

@@ -7,7 +7,6 @@ from email.header import decode_header, make_header
 
 import pytest
 
-from tests.factories import PASSWORD, make_youth
 from youthclub.accounts import youth_services
 from youthclub.accounts.models import (
     ConsentKind,

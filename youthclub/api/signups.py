@@ -35,7 +35,7 @@ def api_sign_up(activity_id: int):
         abort(404)
     youth = current_user.youth_profile
     if youth is None or youth.anonymised_at is not None:
-        raise services._error("not_a_youth")
+        raise services.refusal_error("not_a_youth")
     signup = services.sign_up(youth, activity, by_user=current_user)
     db.session.commit()
     return jsonify(signup_json(signup)), 201

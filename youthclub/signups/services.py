@@ -31,7 +31,8 @@ class SignupError(DomainError):
     pass
 
 
-def _error(code: str) -> SignupError:
+def refusal_error(code: str) -> SignupError:
+    """The SignupError for a refusal code, with its Danish message and HTTP status."""
     messages = {
         "not_open": (_("Tilmeldingen er ikke åben for dette tilbud."), 422),
         "signup_not_required": (_("Du behøver ikke at tilmelde dig. Bare mød op."), 422),
@@ -111,9 +112,9 @@ def sign_up(youth: YouthProfile, activity: Activity, *, by_user=None) -> Signup:
     activity = lock_row(Activity, activity.id)
     code = refusal(youth, activity)
     if code:
-        raise _error(code)
+        raise refusal_error(code)
     if active_signup(youth.id, activity.id) is not None:
-        raise _error("already_signed_up")
+        raise refusal_error("already_signed_up")
     signup = Signup(youth_id=youth.id, activity_id=activity.id)
     if activity.capacity is None or count_confirmed(activity.id) < activity.capacity:
         signup.status = SignupStatus.CONFIRMED
@@ -127,14 +128,14 @@ def sign_up(youth: YouthProfile, activity: Activity, *, by_user=None) -> Signup:
         signup.status = SignupStatus.WAITLISTED
         signup.position = (last or 0) + 1
     else:
-        raise _error("full_waitlist_closed")
+        raise refusal_error("full_waitlist_closed")
     try:
         with db.session.begin_nested():
             db.session.add(signup)
             db.session.flush()
     except IntegrityError:
         # a second request of the same young person won the unique index
-        raise _error("already_signed_up") from None
+        raise refusal_error("already_signed_up") from None
     youth.last_active_at = utcnow()
     record_event("signup.create", signup, user=by_user, status=str(signup.status), position=signup.position)
     return signup
@@ -171,7 +172,7 @@ def cancel_signup(signup: Signup, *, by_user, reason: str | None = None) -> list
 def leave_waitlist(signup: Signup, *, by_user) -> None:
     """Give up a place on the waitlist; everyone behind moves one place up."""
     if signup.status != SignupStatus.WAITLISTED:
-        raise _error("not_waitlisted")
+        raise refusal_error("not_waitlisted")
     cancel_signup(signup, by_user=by_user)
 
 

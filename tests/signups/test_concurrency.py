@@ -1,0 +1,100 @@
+"""50 young people press "sign up" at the same moment for 10 places, over real HTTP.
+
+Each thread is a different logged-in young person with their own session cookie; the
+requests are released together by a barrier. With locking on, exactly 10 get a place
+and 40 get waitlist places 1..40. The negative control turns the lock off and shows
+the same test would catch an oversell (or the errors a race produces).
+"""
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+import requests
+
+from tests.factories import PASSWORD, make_activity, make_youth
+from youthclub.extensions import db
+from youthclub.signups.models import Signup, SignupStatus
+
+N_PEOPLE, CAPACITY = 50, 10
+CSRF_META = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture
+def crowd(world):
+    activity = make_activity(world.inst_a, title="Koncert", capacity=CAPACITY)
+    people = [make_youth(with_login=True, email=f"crowd{i}@example.org") for i in range(N_PEOPLE)]
+    db.session.commit()
+    return activity.id, [p.user.email for p in people]
+
+
+def _logged_in_session(base: str, email: str) -> tuple[requests.Session, str]:
+    http = requests.Session()
+    token = CSRF_META.search(http.get(f"{base}/login", timeout=30).text).group(1)
+    response = http.post(f"{base}/login", data={"email": email, "password": PASSWORD, "csrf_token": token},
+                         allow_redirects=False, timeout=30)
+    assert response.status_code == 302, response.text[:300]
+    token = CSRF_META.search(http.get(f"{base}/me/activities", timeout=30).text).group(1)
+    return http, token
+
+
+def _stampede(base: str, activity_id: int, emails: list[str]) -> list:
+    sessions = [_logged_in_session(base, email) for email in emails]
+    barrier = threading.Barrier(len(sessions))
+    results: list = [None] * len(sessions)
+
+    def fire(i, http, token):
+        barrier.wait()
+        try:
+            r = http.post(f"{base}/api/v1/activities/{activity_id}/signups", headers={"X-CSRFToken": token},
+                          json={}, timeout=120)
+            results[i] = (r.status_code, r.json() if r.headers.get("Content-Type", "").startswith("application/json") else r.text[:200])
+        except requests.RequestException as err:  # pragma: no cover - reported in the assertion
+            results[i] = ("exception", str(err))
+
+    threads = [threading.Thread(target=fire, args=(i, http, token)) for i, (http, token) in enumerate(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    for http, _ in sessions:
+        http.close()
+    return results
+
+
+def _rows(activity_id):
+    db.session.expire_all()
+    return db.session.scalars(db.select(Signup).where(Signup.activity_id == activity_id)).all()
+
+
+def test_fifty_simultaneous_signups_never_oversell(app, crowd, live_server):
+    activity_id, emails = crowd
+    results = _stampede(live_server.url, activity_id, emails)
+
+    assert all(status == 201 for status, _ in results), [r for r in results if r[0] != 201][:5]
+    bodies = [body for _, body in results]
+    assert sum(b["status"] == "confirmed" for b in bodies) == CAPACITY
+    assert sorted(b["position"] for b in bodies if b["status"] == "waitlisted") == list(range(1, N_PEOPLE - CAPACITY + 1))
+    rows = _rows(activity_id)
+    assert sum(r.status == SignupStatus.CONFIRMED for r in rows) == CAPACITY
+    assert sorted(r.position for r in rows if r.status == SignupStatus.WAITLISTED) == list(range(1, N_PEOPLE - CAPACITY + 1))
+
+
+def test_negative_control_without_the_lock_misbehaves(app, crowd, live_server):
+    """Proof that the test above can fail: without the lock the same stampede oversells or errs."""
+    app.config["LOCKING_ENABLED"] = False
+    activity_id, emails = crowd
+    results = _stampede(live_server.url, activity_id, emails)
+
+    errors = [r for r in results if r[0] != 201]
+    rows = _rows(activity_id)
+    confirmed = sum(r.status == SignupStatus.CONFIRMED for r in rows)
+    positions = [r.position for r in rows if r.status == SignupStatus.WAITLISTED]
+    misbehaved = (
+        bool(errors)
+        or confirmed > CAPACITY
+        or sorted(positions) != list(range(1, len(positions) + 1))
+    )
+    print(f"control: {len(errors)} errors, {confirmed} confirmed of {CAPACITY}, waitlist positions {sorted(positions)}")
+    assert misbehaved, "without the lock 50 simultaneous sign-ups still came out right: the test could not catch a race"

@@ -1,0 +1,69 @@
+"""Forms for young people's accounts, staff-made profiles, password reset and consent."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from .models import Gender
+
+MONTHS = [
+    _l("januar"), _l("februar"), _l("marts"), _l("april"), _l("maj"), _l("juni"),
+    _l("juli"), _l("august"), _l("september"), _l("oktober"), _l("november"), _l("december"),
+]
+GENDER_LABELS = {
+    Gender.PIGE: _l("Pige"),
+    Gender.DRENG: _l("Dreng"),
+    Gender.ANDET: _l("Andet"),
+    Gender.UOPLYST: _l("Vil ikke oplyse"),
+}
+
+
+class AboutYouForm(FlaskForm):
+    """Step 1 of registration, and the profile staff fill in."""
+
+    first_name = StringField(_l("Fornavn"), validators=[DataRequired(), Length(max=60)])
+    last_name = StringField(_l("Efternavn (frivilligt)"), validators=[Optional(), Length(max=60)])
+    birth_month = SelectField(_l("Fødselsmåned"), coerce=int, choices=[])
+    birth_year = SelectField(_l("Fødselsår"), coerce=int, choices=[])
+    gender = SelectField(_l("Køn (frivilligt)"), choices=[])
+    home_district_id = SelectField(_l("Hvor bor du?"), coerce=int, choices=[])
+
+
+class StaffYouthForm(AboutYouForm):
+    home_district_id = SelectField(_l("Bor i"), coerce=int, choices=[])
+    contact = StringField(_l("Telefon eller e-mail (frivilligt)"), validators=[Optional(), Length(max=254)])
+
+
+class LoginDetailsForm(FlaskForm):
+    """Step 2 of registration: the login."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    password = PasswordField(_l("Vælg en adgangskode"), validators=[DataRequired(), Length(max=128)])
+    read_notice = BooleanField(_l("Jeg har læst, hvad I gemmer om mig"), validators=[DataRequired()])
+
+
+class ClaimForm(FlaskForm):
+    code = StringField(_l("Din kode fra klubben"), validators=[DataRequired(), Length(max=20)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    password = PasswordField(_l("Vælg en adgangskode"), validators=[DataRequired(), Length(max=128)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("Ny adgangskode"), validators=[DataRequired(), Length(max=128)])
+
+
+class GuardianRequestForm(FlaskForm):
+    kind = SelectField(_l("Hvad"), choices=[])
+    guardian_email = EmailField(
+        _l("Din forælders e-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
+
+
+class ConsentKindForm(FlaskForm):
+    kind = SelectField(_l("Hvad"), choices=[])

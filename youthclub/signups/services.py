@@ -1,0 +1,305 @@
+"""Sign-up rules: age, window, capacity, a first-come waitlist that promotes itself, reminders.
+
+Capacity holds under concurrency: every change takes the activity's row lock first
+(``lock_row``: ``FOR UPDATE`` on PostgreSQL; SQLite requests already hold the write lock),
+and the partial unique index ``uq_signup_active`` refuses a second active sign-up.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.models import YouthProfile
+from ..activities.models import Activity, ActivityStatus, Session
+from ..audit.services import record_event
+from ..database import lock_row
+from ..db_types import utcnow
+from ..errors import DomainError
+from ..extensions import db
+from ..i18n import LOCAL_TZ, local_today, to_utc
+from ..mail.services import send_template
+from ..signals import signup_promoted
+from .models import Signup, SignupStatus
+
+ACTIVE = (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
+
+
+class SignupError(DomainError):
+    pass
+
+
+def refusal_error(code: str) -> SignupError:
+    """The SignupError for a refusal code, with its Danish message and HTTP status."""
+    messages = {
+        "not_open": (_("Tilmeldingen er ikke åben for dette tilbud."), 422),
+        "signup_not_required": (_("Du behøver ikke at tilmelde dig. Bare mød op."), 422),
+        "window_closed": (_("Tilmeldingen er ikke åben lige nu."), 422),
+        "outside_age": (_("Tilbuddet er for en anden aldersgruppe."), 422),
+        "already_signed_up": (_("Du er allerede tilmeldt."), 409),
+        "full_waitlist_closed": (_("Der er ikke flere pladser, og der er ingen venteliste."), 409),
+        "not_waitlisted": (_("Du står ikke på ventelisten."), 409),
+        "not_a_youth": (_("Kun unge med en profil kan tilmelde sig."), 403),
+    }
+    message, status = messages[code]
+    return SignupError(message, code, status=status)
+
+
+def youth_email(youth: YouthProfile) -> str | None:
+    """Where mail about a young person goes: their login's e-mail, else an e-mail given as contact."""
+    if youth.user is not None and youth.user.email:
+        return youth.user.email
+    if youth.contact and "@" in youth.contact:
+        return youth.contact
+    return None
+
+
+def count_confirmed(activity_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(Signup.id)).where(Signup.activity_id == activity_id, Signup.status == SignupStatus.CONFIRMED)
+    ) or 0
+
+
+def waitlist(activity_id: int) -> list[Signup]:
+    return list(db.session.scalars(
+        select(Signup)
+        .where(Signup.activity_id == activity_id, Signup.status == SignupStatus.WAITLISTED)
+        .order_by(Signup.position, Signup.created_at, Signup.id)
+    ))
+
+
+def active_signup(youth_id: int, activity_id: int) -> Signup | None:
+    return db.session.scalar(
+        select(Signup).where(
+            Signup.youth_id == youth_id, Signup.activity_id == activity_id, Signup.status.in_(ACTIVE)
+        )
+    )
+
+
+def free_places(activity: Activity) -> int | None:
+    """Places left, or None when the activity has no limit."""
+    if activity.capacity is None:
+        return None
+    return max(activity.capacity - count_confirmed(activity.id), 0)
+
+
+def in_age_range(youth: YouthProfile, activity: Activity) -> bool:
+    """Whether the young person's age today is inside the activity's range."""
+    age = youth.age_on(local_today())
+    return activity.min_age <= age <= activity.max_age
+
+
+def refusal(youth: YouthProfile | None, activity: Activity, now: datetime | None = None) -> str | None:
+    """The code of the rule that stops ``youth`` signing up now, or None (capacity aside)."""
+    now = now or utcnow()
+    if activity.status != ActivityStatus.PUBLISHED:
+        return "not_open"
+    if not activity.requires_signup:
+        return "signup_not_required"
+    if (activity.signup_opens_at and now < activity.signup_opens_at) or (
+        activity.signup_closes_at and now >= activity.signup_closes_at
+    ):
+        return "window_closed"
+    if youth is not None and not in_age_range(youth, activity):
+        return "outside_age"
+    return None
+
+
+def sign_up(youth: YouthProfile, activity: Activity, *, by_user=None) -> Signup:
+    """Sign ``youth`` up: a confirmed place while there is one, else the end of the waitlist."""
+    activity = lock_row(Activity, activity.id)
+    code = refusal(youth, activity)
+    if code:
+        raise refusal_error(code)
+    if active_signup(youth.id, activity.id) is not None:
+        raise refusal_error("already_signed_up")
+    signup = Signup(youth_id=youth.id, activity_id=activity.id)
+    if activity.capacity is None or count_confirmed(activity.id) < activity.capacity:
+        signup.status = SignupStatus.CONFIRMED
+        signup.confirmed_at = utcnow()
+    elif activity.waitlist_enabled:
+        last = db.session.scalar(
+            select(func.max(Signup.position)).where(
+                Signup.activity_id == activity.id, Signup.status == SignupStatus.WAITLISTED
+            )
+        )
+        signup.status = SignupStatus.WAITLISTED
+        signup.position = (last or 0) + 1
+    else:
+        raise refusal_error("full_waitlist_closed")
+    try:
+        with db.session.begin_nested():
+            db.session.add(signup)
+            db.session.flush()
+    except IntegrityError:
+        # a second request of the same young person won the unique index
+        raise refusal_error("already_signed_up") from None
+    youth.last_active_at = utcnow()
+    record_event("signup.create", signup, user=by_user, status=str(signup.status), position=signup.position)
+    return signup
+
+
+def _renumber(activity_id: int) -> None:
+    for number, entry in enumerate(waitlist(activity_id), start=1):
+        if entry.position != number:
+            entry.position = number
+
+
+def cancel_signup(signup: Signup, *, by_user, reason: str | None = None) -> list[Signup]:
+    """Cancel a sign-up or waitlist place; a freed place goes to the next in line. Returns who was promoted.
+
+    Cancelling an already cancelled sign-up changes nothing, so a retried request is harmless.
+    """
+    lock_row(Activity, signup.activity_id)
+    db.session.refresh(signup)
+    if signup.status == SignupStatus.CANCELLED:
+        return []
+    was_confirmed = signup.status == SignupStatus.CONFIRMED
+    signup.status = SignupStatus.CANCELLED
+    signup.position = None
+    signup.cancelled_at = utcnow()
+    signup.cancelled_by_id = getattr(by_user, "id", None)
+    signup.cancel_reason = (reason or "").strip()[:300] or None
+    db.session.flush()
+    record_event("signup.cancel", signup, user=by_user, reason=signup.cancel_reason)
+    _renumber(signup.activity_id)
+    db.session.flush()
+    return promote_waitlist(signup.activity) if was_confirmed else []
+
+
+def leave_waitlist(signup: Signup, *, by_user) -> None:
+    """Give up a place on the waitlist; everyone behind moves one place up."""
+    if signup.status != SignupStatus.WAITLISTED:
+        raise refusal_error("not_waitlisted")
+    cancel_signup(signup, by_user=by_user)
+
+
+def promote_waitlist(activity: Activity) -> list[Signup]:
+    """Move people from the front of the waitlist to free places; mail them and send ``signup_promoted``."""
+    activity = lock_row(Activity, activity.id)
+    promoted: list[Signup] = []
+    if activity.status != ActivityStatus.PUBLISHED:
+        return promoted
+    queue = waitlist(activity.id)
+    confirmed = count_confirmed(activity.id)
+    while queue and (activity.capacity is None or confirmed < activity.capacity):
+        signup = queue.pop(0)
+        signup.status = SignupStatus.CONFIRMED
+        signup.position = None
+        signup.confirmed_at = utcnow()
+        confirmed += 1
+        promoted.append(signup)
+    if not promoted:
+        return promoted
+    db.session.flush()
+    _renumber(activity.id)
+    db.session.flush()
+    for signup in promoted:
+        record_event("signup.promote", signup, user=None)
+        youth = signup.youth
+        send_template(
+            youth_email(youth), "promoted", dedupe_key=f"promoted:{signup.id}", youth=youth,
+            youth_profile=youth, activity=activity, sessions=upcoming_sessions(activity.id, limit=3),
+        )
+        signup_promoted.send(signup)
+    return promoted
+
+
+def upcoming_sessions(activity_id: int, *, limit: int | None = None, include_cancelled: bool = True) -> list[Session]:
+    stmt = (
+        select(Session)
+        .where(Session.activity_id == activity_id, Session.ends_at >= utcnow())
+        .order_by(Session.starts_at)
+    )
+    if not include_cancelled:
+        stmt = stmt.where(Session.cancelled_at.is_(None))
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def my_signups(youth: YouthProfile) -> list[Signup]:
+    """A young person's active sign-ups and waitlist places, soonest activity first."""
+    signups = list(db.session.scalars(
+        select(Signup).where(Signup.youth_id == youth.id, Signup.status.in_(ACTIVE)).order_by(Signup.created_at)
+    ))
+    far = datetime.max.replace(tzinfo=LOCAL_TZ)
+
+    def next_start(signup):
+        sessions = upcoming_sessions(signup.activity_id, limit=1, include_cancelled=False)
+        return sessions[0].starts_at if sessions else far
+
+    return sorted(signups, key=next_start)
+
+
+def send_reminders(now: datetime | None = None) -> int:
+    """Mail everyone with a confirmed place about tomorrow's sessions; safe to run twice. Returns mails written."""
+    now = now or utcnow()
+    tomorrow = now.astimezone(LOCAL_TZ).date() + timedelta(days=1)
+    start, end = to_utc(tomorrow, datetime.min.time()), to_utc(tomorrow + timedelta(days=1), datetime.min.time())
+    rows = db.session.execute(
+        select(Session, Signup)
+        .join(Activity, Activity.id == Session.activity_id)
+        .join(Signup, Signup.activity_id == Activity.id)
+        .where(
+            Session.starts_at >= start,
+            Session.starts_at < end,
+            Session.cancelled_at.is_(None),
+            Activity.status == ActivityStatus.PUBLISHED,
+            Signup.status == SignupStatus.CONFIRMED,
+        )
+        .order_by(Session.starts_at, Signup.id)
+    ).all()
+    written = 0
+    for session, signup in rows:
+        youth = signup.youth
+        address = youth_email(youth)
+        key = f"reminder:{session.id}:{youth.id}"
+        if not address or youth.anonymised_at is not None:
+            continue
+        from ..mail.models import OutboxMessage
+
+        if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
+            continue
+        send_template(address, "reminder", dedupe_key=key, youth=youth, youth_profile=youth,
+                      activity=session.activity, session=session)
+        written += 1
+    return written
+
+
+def notify_session_changed(session: Session, change: str) -> int:
+    """Mail the young people with a place about a cancelled, moved or restored session."""
+    if change not in ("cancelled", "moved", "restored"):
+        return 0
+    # a session moved twice is mailed about twice; the same change sent again is not
+    stamp = int((session.cancelled_at if change == "cancelled" and session.cancelled_at else session.starts_at).timestamp())
+    written = 0
+    signups = db.session.scalars(
+        select(Signup).where(Signup.activity_id == session.activity_id, Signup.status == SignupStatus.CONFIRMED)
+    ).all()
+    for signup in signups:
+        youth = signup.youth
+        message = send_template(
+            youth_email(youth), f"session_{change}", dedupe_key=f"session-{change}:{session.id}:{youth.id}:{stamp}",
+            youth=youth, youth_profile=youth, activity=session.activity, session=session,
+        )
+        written += message is not None
+    return written
+
+
+def notify_activity_cancelled(activity: Activity) -> int:
+    """Mail everyone signed up or waiting that the whole activity is cancelled."""
+    written = 0
+    signups = db.session.scalars(
+        select(Signup).where(Signup.activity_id == activity.id, Signup.status.in_(ACTIVE))
+    ).all()
+    for signup in signups:
+        youth = signup.youth
+        message = send_template(
+            youth_email(youth), "activity_cancelled", dedupe_key=f"activity-cancelled:{activity.id}:{youth.id}",
+            youth=youth, youth_profile=youth, activity=activity,
+        )
+        written += message is not None
+    return written

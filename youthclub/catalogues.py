@@ -71,6 +71,13 @@ def _read(path: Path) -> Catalog:
         return read_po(fh, locale="en")
 
 
+def _translated(string) -> bool:
+    """A singular text is translated when non-empty; a plural one when every form is."""
+    if isinstance(string, (list, tuple)):
+        return bool(string) and all(string)
+    return bool(string)
+
+
 def update_all() -> None:
     for domain in [None, *domains()]:
         template = extract(domain)
@@ -102,9 +109,7 @@ def missing() -> dict[str, list[str]]:
             if not message.id:
                 continue
             entry = catalog.get(message.id, context=message.context)
-            translated = entry is not None and (
-                all(entry.string) if isinstance(entry.string, (list, tuple)) else bool(entry.string)
-            )
+            translated = entry is not None and _translated(entry.string)
             if not translated or (entry is not None and entry.fuzzy):
                 gaps.append(message.id if isinstance(message.id, str) else message.id[0])
         if gaps:
@@ -120,7 +125,7 @@ def fill(translations: dict[str, str]) -> int:
         changed = False
         for message in catalog:
             key = message.id if isinstance(message.id, str) else message.id[0]
-            if key in translations and (not message.string or message.fuzzy):
+            if key in translations and (not _translated(message.string) or message.fuzzy):
                 value = translations[key]
                 message.string = tuple(value) if isinstance(message.id, (list, tuple)) else value
                 message.flags.discard("fuzzy")

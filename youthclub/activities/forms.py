@@ -42,9 +42,53 @@ DATE_MESSAGE = _l("Skriv en gyldig dato.")
 TIME_MESSAGE = _l("Skriv et gyldigt tidspunkt (tt:mm).")
 
 
-class MultiCheckboxField(SelectMultipleField):
+CHOICE_MESSAGE = _l("Vælg en af mulighederne.")
+
+
+class _DanishParse:
+    """WTForms has no Danish catalogue: say in Danish when a value cannot be read."""
+
+    parse_message = NUMBER_MESSAGE
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(str(self.parse_message)) from None
+
+
+class _DanishChoice:
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(str(CHOICE_MESSAGE)) from None
+
+
+class IntegerField(_DanishParse, IntegerField):
+    parse_message = NUMBER_MESSAGE
+
+
+class DateField(_DanishParse, DateField):
+    parse_message = DATE_MESSAGE
+
+
+class TimeField(_DanishParse, TimeField):
+    parse_message = TIME_MESSAGE
+
+
+class DateTimeLocalField(_DanishParse, DateTimeLocalField):
+    parse_message = _l("Skriv dato og tidspunkt.")
+
+
+class SelectField(_DanishChoice, SelectField):
+    pass
+
+
+class MultiCheckboxField(_DanishParse, _DanishChoice, SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+    parse_message = CHOICE_MESSAGE
 
 
 class ActivityForm(FlaskForm):

@@ -145,24 +145,51 @@ def test_bad_patterns_are_refused_and_nothing_is_saved(world, kw, field, code):
     assert db.session.query(Session).count() == before
 
 
+def _monday(weeks_ahead: int = 1) -> date:
+    today = date.today()
+    return today + timedelta(days=7 * weeks_ahead - today.weekday())
+
+
 def test_editing_a_pattern_never_deletes_a_session_with_attendance(world):
+    from youthclub.attendance.models import AgeBand, HeadCount
+    from youthclub.accounts.models import Gender
+
+    monday = _monday()
     pattern = services.save_pattern(world.activity_a, weekdays=[0, 2], start_time=time(16), end_time=time(18),
-                                    starts_on=date(2026, 11, 2), ends_on=date(2026, 11, 15))
+                                    starts_on=monday, ends_on=monday + timedelta(days=13))
     sessions = {to_local(s.starts_at).date(): s for s in world.activity_a.sessions if s.pattern_id == pattern.id}
-    attended = sessions[date(2026, 11, 4)]
-    attend(world.youth, attended)
-    moved = sessions[date(2026, 11, 9)]
-    services.move_session(moved, to_utc(date(2026, 11, 10), time(17)), to_utc(date(2026, 11, 10), time(19)), "Hallen er optaget")
+    attend(world.youth, sessions[monday + timedelta(days=2)])
+    db.session.add(HeadCount(session=sessions[monday + timedelta(days=9)], age_band=AgeBand.AGE_13_15,
+                             gender=Gender.PIGE, count=3))
+    moved = sessions[monday + timedelta(days=7)]
+    services.move_session(moved, to_utc(monday + timedelta(days=8), time(17)), to_utc(monday + timedelta(days=8), time(19)),
+                          "Hallen er optaget")
     # Wednesdays go, the time changes to 15-17, one Monday more
     services.save_pattern(world.activity_a, pattern=pattern, weekdays=[0], start_time=time(15), end_time=time(17),
-                          starts_on=date(2026, 11, 2), ends_on=date(2026, 11, 22))
+                          starts_on=monday, ends_on=monday + timedelta(days=20))
     db.session.expire_all()
     left = sorted(db.session.query(Session).filter_by(pattern_id=pattern.id), key=lambda s: s.starts_at)
     assert [(d, t) for d, t, _e in _local_times(left)] == [
-        (date(2026, 11, 2), time(15)), (date(2026, 11, 4), time(16)),  # kept: it has attendance
-        (date(2026, 11, 10), time(17)),  # moved by hand: stays where staff put it
-        (date(2026, 11, 16), time(15)),
+        (monday, time(15)),
+        (monday + timedelta(days=2), time(16)),  # kept: it has attendance
+        (monday + timedelta(days=8), time(17)),  # moved by hand: stays where staff put it
+        (monday + timedelta(days=9), time(16)),  # kept: it has a head count
+        (monday + timedelta(days=14), time(15)),
     ]
+
+
+def test_editing_a_pattern_leaves_past_sessions_alone(world):
+    start = date.today() - timedelta(days=14)
+    pattern = services.save_pattern(world.activity_b, weekdays=list(range(7)), start_time=time(9), end_time=time(10),
+                                    starts_on=start, ends_on=start + timedelta(days=20))
+    services.save_pattern(world.activity_b, pattern=pattern, weekdays=list(range(7)), start_time=time(11),
+                          end_time=time(12), starts_on=date.today() + timedelta(days=1), ends_on=start + timedelta(days=20))
+    db.session.expire_all()
+    left = db.session.query(Session).filter_by(pattern_id=pattern.id).all()
+    past = [s for s in left if to_local(s.starts_at).date() < date.today()]
+    assert len(past) == 14 and {to_local(s.starts_at).hour for s in past} == {9}
+    future = [s for s in left if to_local(s.starts_at).date() > date.today()]
+    assert {to_local(s.starts_at).hour for s in future} == {11}
 
 
 def test_move_and_cancel_a_session_send_signals_and_keep_the_reason(world, received):

@@ -213,12 +213,16 @@ def pattern_dates(weekdays, starts_on: date, ends_on: date, skip_dates=()) -> li
     return days
 
 
-def _has_attendance(session_ids) -> set[int]:
-    from ..attendance.models import Attendance
+def _sessions_with_records(session_ids) -> set[int]:
+    """Sessions that hold attendance, head counts or scan conflicts: history that must stay."""
+    from ..attendance.models import Attendance, HeadCount, ScanConflict
 
     if not session_ids:
         return set()
-    return set(db.session.scalars(select(Attendance.session_id).where(Attendance.session_id.in_(session_ids)).distinct()))
+    found: set[int] = set()
+    for model in (Attendance, HeadCount, ScanConflict):
+        found.update(db.session.scalars(select(model.session_id).where(model.session_id.in_(session_ids)).distinct()))
+    return found
 
 
 def save_pattern(
@@ -235,9 +239,9 @@ def save_pattern(
     """Create or change a weekly pattern and bring its sessions in line with it.
 
     Times are Copenhagen wall-clock times, so 16:00 stays 16:00 across daylight saving.
-    Without ``ends_on`` the pattern is a one-off on ``starts_on``. Sessions that were moved,
-    cancelled or already have attendance are left as they are; a session with attendance
-    is never deleted.
+    Without ``ends_on`` the pattern is a one-off on ``starts_on``. Sessions that were moved or
+    cancelled by hand, that have begun, or that hold attendance or head counts are left as
+    they are; a session with attendance is never deleted.
     """
     if starts_on is None:
         raise ActivityError(_("Vælg en startdato."), "date_missing", field="starts_on")
@@ -277,7 +281,8 @@ def save_pattern(
     db.session.flush()
 
     existing = [] if created else list(db.session.scalars(select(Session).where(Session.pattern_id == pattern.id)))
-    attended = _has_attendance([s.id for s in existing])
+    now = utcnow()
+    kept_ids = _sessions_with_records([s.id for s in existing]) | {s.id for s in existing if s.starts_at <= now}
     by_day: dict[date, Session] = {}
     for session in existing:
         # a moved session belongs to the day it was planned for
@@ -288,8 +293,8 @@ def save_pattern(
     for day, session in by_day.items():
         if day in wanted:
             continue
-        if session.id in attended:
-            kept += 1  # attendance is history: the session stays
+        if session.id in kept_ids:
+            kept += 1  # attendance and past sessions are history: they stay
             continue
         db.session.delete(session)
         removed += 1
@@ -298,11 +303,11 @@ def save_pattern(
         starts_at, ends_at = to_utc(day, start_time), to_utc(day, end_time)
         if session is None:
             db.session.add(Session(activity=activity, pattern_id=pattern.id, starts_at=starts_at, ends_at=ends_at))
-        elif session.moved_from is None and not session.is_cancelled and session.id not in attended:
+        elif session.moved_from is None and not session.is_cancelled and session.id not in kept_ids:
             session.starts_at, session.ends_at = starts_at, ends_at
     db.session.flush()
     record_event("pattern.create" if created else "pattern.update", pattern, activity_id=activity.id,
-                 sessions=len(days), removed=removed, kept_with_attendance=kept)
+                 sessions=len(days), removed=removed, kept=kept)
     return pattern
 
 

@@ -31,4 +31,6 @@ RULES = {
     "activities.session_cancel": institution_a(),
     "activities.session_restore": institution_a(),
     "activities.today": institution_a(),
+    "api.activities": public(),
+    "api.activity": public(),
 }

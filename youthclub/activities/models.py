@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import (
     JSON,
@@ -133,6 +133,8 @@ def local_weekday_of(starts_at: datetime) -> int:
     """The weekday (Monday = 0) of a start time in Europe/Copenhagen."""
     from ..i18n import to_local
 
+    if starts_at.tzinfo is None:  # stored values are UTC
+        starts_at = starts_at.replace(tzinfo=UTC)
     return to_local(starts_at).weekday()
 
 

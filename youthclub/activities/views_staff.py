@@ -41,6 +41,28 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=LOCAL_TZ) if value is not None else None
 
 
+def _submit(form, action, message: str, target):
+    """Validate ``form`` and run ``action``; commit, flash and redirect to ``target(result)``.
+
+    A refusal goes next to its field and the form is shown again (None is returned).
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = action()
+    except services.ActivityError as err:
+        db.session.rollback()
+        form_error(form, err)
+        return None
+    db.session.commit()
+    flash(message, "success")
+    return redirect(target(result))
+
+
+def _to_manage(activity_id: int):
+    return lambda _result: url_for("activities.manage", activity_id=activity_id)
+
+
 def _activity_form(institution, activity=None) -> ActivityForm:
     form = ActivityForm(obj=activity)
     form.district_id.choices = options((d.id, f"{d.name} (distrikt {d.code})") for d in list_districts())
@@ -84,17 +106,10 @@ def activity_new(institution_id: int):
     """Create an offer (a draft until it is published)."""
     institution = get_institution_or_403(institution_id)
     form = _activity_form(institution)
-    if form.validate_on_submit():
-        try:
-            activity = services.create_activity(institution, created_by=current_user, **_activity_fields(form))
-        except services.ActivityError as err:
-            db.session.rollback()
-            form_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("Tilbuddet er oprettet. Tilføj nu mødegange."), "success")
-            return redirect(url_for("activities.pattern_new", activity_id=activity.id))
-    return render_template("activities/activity_form.html", form=form, institution=institution, activity=None)
+    done = _submit(form, lambda: services.create_activity(institution, created_by=current_user, **_activity_fields(form)),
+                   _("Tilbuddet er oprettet. Tilføj nu mødegange."),
+                   lambda activity: url_for("activities.pattern_new", activity_id=activity.id))
+    return done or render_template("activities/activity_form.html", form=form, institution=institution, activity=None)
 
 
 @bp.route("/activities/<int:activity_id>/manage")
@@ -117,18 +132,10 @@ def activity_edit(activity_id: int):
     """Change an offer's details."""
     activity = get_activity_or_403(activity_id)
     form = _activity_form(activity.institution, activity)
-    if form.validate_on_submit():
-        try:
-            services.update_activity(activity, **_activity_fields(form))
-        except services.ActivityError as err:
-            db.session.rollback()
-            form_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("Tilbuddet er gemt."), "success")
-            return redirect(url_for("activities.manage", activity_id=activity.id))
-    return render_template("activities/activity_form.html", form=form, institution=activity.institution,
-                           activity=activity)
+    done = _submit(form, lambda: services.update_activity(activity, **_activity_fields(form)), _("Tilbuddet er gemt."),
+                   _to_manage(activity.id))
+    return done or render_template("activities/activity_form.html", form=form, institution=activity.institution,
+                                   activity=activity)
 
 
 def _state_change(activity_id: int, service, message: str):
@@ -164,20 +171,12 @@ def activity_cancel(activity_id: int):
     """Cancel the whole offer with a reason."""
     activity = get_activity_or_403(activity_id)
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            services.cancel_activity(activity, form.reason.data)
-        except services.ActivityError as err:
-            db.session.rollback()
-            form_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("Tilbuddet er aflyst."), "success")
-            return redirect(url_for("activities.manage", activity_id=activity.id))
-    return render_template("activities/reason_form.html", form=form, activity=activity,
-                           heading=_("Aflys %(title)s", title=activity.title),
-                           hint=_("Alle kommende mødegange aflyses. De tilmeldte unge ser begrundelsen."),
-                           submit=_("Aflys tilbuddet"))
+    done = _submit(form, lambda: services.cancel_activity(activity, form.reason.data), _("Tilbuddet er aflyst."),
+                   _to_manage(activity.id))
+    return done or render_template("activities/reason_form.html", form=form, activity=activity,
+                                   heading=_("Aflys %(title)s", title=activity.title),
+                                   hint=_("Alle kommende mødegange aflyses. De tilmeldte unge ser begrundelsen."),
+                                   submit=_("Aflys tilbuddet"))
 
 
 @bp.route("/activities/<int:activity_id>/tags", methods=["GET", "POST"])
@@ -199,38 +198,22 @@ def activity_tags(activity_id: int):
     if not form.is_submitted():
         form.focus_areas.data = [a.id for a in activity.focus_areas]
         form.initiatives.data = [i.id for i in activity.initiatives]
-    if form.validate_on_submit():
-        try:
-            services.tag_activity(activity, focus_area_ids=form.focus_areas.data, initiative_ids=form.initiatives.data)
-        except services.ActivityError as err:
-            db.session.rollback()
-            form_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("Tilbuddets indsatsområder er gemt."), "success")
-            return redirect(url_for("activities.manage", activity_id=activity.id))
-    return render_template("activities/tags.html", form=form, activity=activity)
+    done = _submit(form, lambda: services.tag_activity(activity, focus_area_ids=form.focus_areas.data,
+                                                         initiative_ids=form.initiatives.data),
+                   _("Tilbuddets indsatsområder er gemt."), _to_manage(activity.id))
+    return done or render_template("activities/tags.html", form=form, activity=activity)
 
 
 def _pattern_view(activity, pattern: SessionPattern | None):
     form = PatternForm(obj=pattern)
     if pattern is not None and not form.is_submitted():
         form.skip_dates.data = " ".join(f"{d[8:10]}.{d[5:7]}.{d[0:4]}" for d in pattern.skip_dates or [])
-    if form.validate_on_submit():
-        try:
-            services.save_pattern(
-                activity, pattern=pattern, weekdays=form.weekdays.data, start_time=form.start_time.data,
-                end_time=form.end_time.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                skip_dates=getattr(form, "parsed_skip_dates", []),
-            )
-        except services.ActivityError as err:
-            db.session.rollback()
-            form_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("Mødegangene er gemt."), "success")
-            return redirect(url_for("activities.manage", activity_id=activity.id))
-    return render_template("activities/pattern_form.html", form=form, activity=activity, pattern=pattern)
+    done = _submit(form, lambda: services.save_pattern(
+        activity, pattern=pattern, weekdays=form.weekdays.data, start_time=form.start_time.data,
+        end_time=form.end_time.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+        skip_dates=getattr(form, "parsed_skip_dates", []),
+    ), _("Mødegangene er gemt."), _to_manage(activity.id))
+    return done or render_template("activities/pattern_form.html", form=form, activity=activity, pattern=pattern)
 
 
 @bp.route("/activities/<int:activity_id>/patterns/new", methods=["GET", "POST"])
@@ -262,18 +245,11 @@ def session_move(session_id: int):
         form.day.data, form.start_time.data = local.date(), local.time().replace(tzinfo=None)
         form.end_time.data = to_local(session.ends_at).time().replace(tzinfo=None)
         form.reason.data = session.cancel_reason
-    if form.validate_on_submit():
-        try:
-            services.move_session(session, to_utc(form.day.data, form.start_time.data),
-                                  to_utc(form.day.data, form.end_time.data), reason=form.reason.data or "")
-        except services.ActivityError as err:
-            db.session.rollback()
-            form_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("Mødegangen er flyttet."), "success")
-            return redirect(url_for("activities.manage", activity_id=session.activity_id))
-    return render_template("activities/session_move.html", form=form, session=session, activity=session.activity)
+    done = _submit(form, lambda: services.move_session(session, to_utc(form.day.data, form.start_time.data),
+                                                         to_utc(form.day.data, form.end_time.data),
+                                                         reason=form.reason.data or ""),
+                   _("Mødegangen er flyttet."), _to_manage(session.activity_id))
+    return done or render_template("activities/session_move.html", form=form, session=session, activity=session.activity)
 
 
 @bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
@@ -282,19 +258,11 @@ def session_cancel(session_id: int):
     """Cancel one session with a reason the signed-up young people see."""
     session = get_session_or_403(session_id)
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            services.cancel_session(session, form.reason.data)
-        except services.ActivityError as err:
-            db.session.rollback()
-            form_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("Mødegangen er aflyst."), "success")
-            return redirect(url_for("activities.manage", activity_id=session.activity_id))
-    return render_template("activities/reason_form.html", form=form, activity=session.activity, session=session,
-                           heading=_("Aflys mødegangen %(day)s", day=to_local(session.starts_at).strftime("%d.%m.%Y")),
-                           hint=_("De tilmeldte unge ser begrundelsen."), submit=_("Aflys mødegangen"))
+    done = _submit(form, lambda: services.cancel_session(session, form.reason.data), _("Mødegangen er aflyst."),
+                   _to_manage(session.activity_id))
+    return done or render_template("activities/reason_form.html", form=form, activity=session.activity, session=session,
+                                   heading=_("Aflys mødegangen %(day)s", day=to_local(session.starts_at).strftime("%d.%m.%Y")),
+                                   hint=_("De tilmeldte unge ser begrundelsen."), submit=_("Aflys mødegangen"))
 
 
 @bp.route("/sessions/<int:session_id>/restore", methods=["POST"])

@@ -4,7 +4,7 @@ Run by hand: ``.venv/bin/python -m bench.catalogue [--database-url URL] [--reque
 Builds the data in a fresh database (a temporary SQLite file by default), then times
 ``GET /activities`` unfiltered and filtered, and the log-in page (the app's lightest
 page with the same base template) as the baseline, in the same process and run.
-Writes the section "catalogue-speed" of docs/benchmarks.md.
+Writes the section "catalogue-speed-sqlite" or "-postgresql" of docs/benchmarks.md.
 """
 from __future__ import annotations
 
@@ -65,10 +65,10 @@ def main() -> None:
     results = {name: statistics.median(timed(client, path, args.requests)) for name, path in paths.items()}
     base = results["baseline: log-in page"]
     rows = "\n".join(f"| {name} | {ms * 1000:.1f} ms | {ms / base:.1f}× |" for name, ms in results.items())
-    engine = url.split(":", 1)[0]
+    engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     write_section(
-        "catalogue-speed",
-        "## Catalogue speed\n\n"
+        f"catalogue-speed-{engine.lower()}",
+        f"## Catalogue speed ({engine})\n\n"
         f"`python -m bench.catalogue` on {engine}: 2,000 published offers, 50,000 sessions, median of "
         f"{args.requests} requests through the WSGI test client (no network), against the log-in page as baseline.\n\n"
         f"| page | median | × baseline |\n| --- | --- | --- |\n{rows}",

@@ -454,64 +454,80 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def catalogue_statement(filters: CatalogueFilters, now: datetime | None = None):
-    """Published activities with a coming session that match ``filters``, soonest first.
-
-    Selects (Activity, next start); the institution is joined in, so a page is one query.
-    """
-    from ..programme.models import Institution
+def _catalogue_conditions(filters: CatalogueFilters, now: datetime, coming) -> list:
+    """WHERE clauses on Activity for the catalogue's filters (without "has a coming session")."""
     from ..signups.models import Signup, SignupStatus
 
-    now = now or utcnow()
-    coming = and_(Session.ends_at >= now, Session.cancelled_at.is_(None))
-    next_start = (
-        select(Session.activity_id, func.min(Session.starts_at).label("next_start"))
-        .where(coming)
-        .group_by(Session.activity_id)
-        .subquery("next_session")
-    )
-    stmt = (
-        select(Activity, next_start.c.next_start)
-        .join(next_start, next_start.c.activity_id == Activity.id)
-        .join(Institution, Institution.id == Activity.institution_id)
-        .options(contains_eager(Activity.institution))
-        .where(Activity.status == ActivityStatus.PUBLISHED)
-    )
+    conditions = [Activity.status == ActivityStatus.PUBLISHED]
     if filters.q:
         for word in filters.q.casefold().split()[:6]:
-            stmt = stmt.where(Activity.search_text.like(f"%{_like_escape(word)}%", escape="\\"))
+            conditions.append(Activity.search_text.like(f"%{_like_escape(word)}%", escape="\\"))
     if filters.age is not None:
-        stmt = stmt.where(Activity.min_age <= filters.age, Activity.max_age >= filters.age)
+        conditions += [Activity.min_age <= filters.age, Activity.max_age >= filters.age]
     if filters.district_id is not None:
-        stmt = stmt.where(Activity.district_id == filters.district_id)
+        conditions.append(Activity.district_id == filters.district_id)
     if filters.category:
-        stmt = stmt.where(Activity.category == Category(filters.category))
+        conditions.append(Activity.category == Category(filters.category))
     if filters.weekday is not None:
-        stmt = stmt.where(exists(
+        conditions.append(exists(
             select(Session.id).where(Session.activity_id == Activity.id, Session.local_weekday == filters.weekday, coming)
         ))
     if filters.drop_in:
-        stmt = stmt.where(or_(Activity.allows_drop_in.is_(True), Activity.requires_signup.is_(False)))
+        conditions.append(or_(Activity.allows_drop_in.is_(True), Activity.requires_signup.is_(False)))
     if filters.free_places:
         confirmed = (
             select(func.count(Signup.id))
             .where(Signup.activity_id == Activity.id, Signup.status == SignupStatus.CONFIRMED)
             .scalar_subquery()
         )
-        open_now = and_(or_(Activity.signup_closes_at.is_(None), Activity.signup_closes_at > now))
-        stmt = stmt.where(
-            Activity.requires_signup.is_(True), open_now,
+        conditions += [
+            Activity.requires_signup.is_(True),
+            or_(Activity.signup_closes_at.is_(None), Activity.signup_closes_at > now),
             or_(Activity.capacity.is_(None), Activity.capacity > confirmed),
-        )
-    return stmt.order_by(next_start.c.next_start, Activity.id)
+        ]
+    return conditions
+
+
+def catalogue_statements(filters: CatalogueFilters, now: datetime | None = None):
+    """(page, count) statements: published activities with a coming session that match ``filters``.
+
+    The page selects (Activity, next start) soonest first, with the institution joined in;
+    the count needs no grouping, only an EXISTS per activity.
+    """
+    from ..programme.models import Institution
+
+    now = now or utcnow()
+    coming = and_(Session.ends_at >= now, Session.cancelled_at.is_(None))
+    conditions = _catalogue_conditions(filters, now, coming)
+    next_start = (
+        select(Session.activity_id, func.min(Session.starts_at).label("next_start"))
+        .where(coming)
+        .group_by(Session.activity_id)
+        .subquery("next_session")
+    )
+    page = (
+        select(Activity, next_start.c.next_start)
+        .join(next_start, next_start.c.activity_id == Activity.id)
+        .join(Institution, Institution.id == Activity.institution_id)
+        .options(contains_eager(Activity.institution))
+        .where(*conditions)
+        .order_by(next_start.c.next_start, Activity.id)
+    )
+    count = select(func.count(Activity.id)).where(
+        *conditions, exists(select(Session.id).where(Session.activity_id == Activity.id, coming))
+    )
+    return page, count
 
 
 class _RowPagination(SelectPagination):
-    """Pagination over rows of several columns (Flask-SQLAlchemy's keeps only the first)."""
+    """Pagination over rows of several columns (Flask-SQLAlchemy's keeps only the first), with its own count."""
 
     def _query_items(self) -> list:
         stmt = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
         return list(self._query_args["session"].execute(stmt).all())
+
+    def _query_count(self) -> int:
+        return self._query_args["session"].execute(self._query_args["count_select"]).scalar_one()
 
 
 def catalogue_page(filters: CatalogueFilters, page: int, per_page: int):
@@ -519,8 +535,9 @@ def catalogue_page(filters: CatalogueFilters, page: int, per_page: int):
 
     Three queries whatever the page size: the count, the page (with institutions), the sign-up counts.
     """
-    pagination = _RowPagination(select=catalogue_statement(filters), session=db.session(), page=max(page, 1),
-                                per_page=per_page, max_per_page=None, error_out=False, count=True)
+    page_stmt, count_stmt = catalogue_statements(filters)
+    pagination = _RowPagination(select=page_stmt, count_select=count_stmt, session=db.session(), page=max(page, 1),
+                                per_page=per_page, max_per_page=None, error_out=False)
     rows = list(pagination.items)
     counts = confirmed_count([activity.id for activity, _next in rows])
     items = [(activity, next_start, free_places(activity, counts[activity.id])) for activity, next_start in rows]

@@ -95,6 +95,9 @@ def test_publish_unpublish_and_cancel(world, received):
     assert received == [("activity_cancelled", activity, {})]
     with pytest.raises(services.ActivityError):
         services.publish_activity(activity)
+    with pytest.raises(services.ActivityError) as err:
+        services.save_pattern(activity, weekdays=[0], start_time=time(16), end_time=time(18), starts_on=date.today())
+    assert err.value.code == "cancelled"
 
 
 def _local_times(sessions):

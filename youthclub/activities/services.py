@@ -243,6 +243,8 @@ def save_pattern(
     cancelled by hand, that have begun, or that hold attendance or head counts are left as
     they are; a session with attendance is never deleted.
     """
+    if activity.status == ActivityStatus.CANCELLED:
+        raise ActivityError(_("Tilbuddet er aflyst."), "cancelled")
     if starts_on is None:
         raise ActivityError(_("Vælg en startdato."), "date_missing", field="starts_on")
     if ends_on is None:
@@ -309,15 +311,6 @@ def save_pattern(
     record_event("pattern.create" if created else "pattern.update", pattern, activity_id=activity.id,
                  sessions=len(days), removed=removed, kept=kept)
     return pattern
-
-
-def add_session(activity: Activity, starts_at: datetime, ends_at: datetime) -> Session:
-    """A single session outside any pattern."""
-    _check_session_times(activity, starts_at, ends_at)
-    session = Session(activity=activity, starts_at=starts_at, ends_at=ends_at)
-    db.session.add(session)
-    db.session.flush()
-    return session
 
 
 def _check_session_times(activity: Activity, starts_at: datetime, ends_at: datetime) -> None:

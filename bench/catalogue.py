@@ -31,6 +31,13 @@ def build(url: str):
     app = create_app(BenchConfig)
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        from sqlalchemy import func, select
+
+        from youthclub.activities.models import Activity
+        from youthclub.extensions import db
+
+        if db.session.scalar(select(func.count(Activity.id))):
+            raise SystemExit("bench.catalogue needs an empty database (it adds 2,000 offers)")
         from tests.activities.test_catalogue_queries import fill_catalogue
 
         fill_catalogue()
@@ -62,6 +69,7 @@ def main() -> None:
         "catalogue, page 50": "/activities?page=50",
         "catalogue, every filter": "/activities?age=14&weekday=2&district=1&q=fodbold&free=y&drop_in=y&category=sport",
     }
+    load = os.getloadavg()[0]
     results = {name: statistics.median(timed(client, path, args.requests)) for name, path in paths.items()}
     base = results["baseline: log-in page"]
     rows = "\n".join(f"| {name} | {ms * 1000:.1f} ms | {ms / base:.1f}× |" for name, ms in results.items())
@@ -70,7 +78,8 @@ def main() -> None:
         f"catalogue-speed-{engine.lower()}",
         f"## Catalogue speed ({engine})\n\n"
         f"`python -m bench.catalogue` on {engine}: 2,000 published offers, 50,000 sessions, median of "
-        f"{args.requests} requests through the WSGI test client (no network), against the log-in page as baseline.\n\n"
+        f"{args.requests} requests through the WSGI test client (no network), against the log-in page as baseline (load average {load:.1f} on the shared machine "
+        "when it started: ratios are the figure to read).\n\n"
         f"| page | median | × baseline |\n| --- | --- | --- |\n{rows}",
     )
     print(rows)

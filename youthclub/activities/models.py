@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import (
     JSON,
@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     Time,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db_types import Choice, UTCDateTime, utcnow
 from ..extensions import db
@@ -60,6 +60,7 @@ class Activity(db.Model):
 
     __table_args__ = (
         Index("ix_activity_catalogue", "status", "district_id", "category"),
+        Index("ix_activity_status_ages", "status", "min_age", "max_age"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,10 +129,27 @@ class SessionPattern(db.Model):
     activity: Mapped[Activity] = relationship(back_populates="patterns")
 
 
+def local_weekday_of(starts_at: datetime) -> int:
+    """The weekday (Monday = 0) of a start time in Europe/Copenhagen."""
+    from ..i18n import to_local
+
+    if starts_at.tzinfo is None:  # stored values are UTC
+        starts_at = starts_at.replace(tzinfo=UTC)
+    return to_local(starts_at).weekday()
+
+
+def _local_weekday_default(context) -> int:
+    # also fills the column for Core (bulk) inserts that leave it out
+    return local_weekday_of(context.get_current_parameters()["starts_at"])
+
+
 class Session(db.Model):
     """One occurrence ("mødegang") of an activity."""
 
-    __table_args__ = (Index("ix_session_activity_starts", "activity_id", "starts_at"),)
+    __table_args__ = (
+        Index("ix_session_activity_starts", "activity_id", "starts_at"),
+        Index("ix_session_activity_weekday", "activity_id", "local_weekday", "starts_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"))
@@ -139,13 +157,21 @@ class Session(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: shown to young people who signed up
+    #: the reason given when the session was cancelled or moved; shown to young people
     cancel_reason: Mapped[str | None] = mapped_column(String(300))
     #: the original start when a session was moved
     moved_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: weekday of ``starts_at`` in Copenhagen (Monday = 0), kept for the catalogue's weekday filter
+    local_weekday: Mapped[int] = mapped_column(Integer, default=_local_weekday_default)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     activity: Mapped[Activity] = relationship(back_populates="sessions")
+
+    @validates("starts_at")
+    def _keep_local_weekday(self, key, value):
+        if value is not None:
+            self.local_weekday = local_weekday_of(value)
+        return value
 
     @property
     def is_cancelled(self) -> bool:

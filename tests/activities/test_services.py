@@ -1,0 +1,245 @@
+"""Activity services: validation, weekly patterns across daylight saving, sessions, signals, counts, iCal."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("request_ctx")
+
+from tests.factories import attend, make_activity, make_youth, sign_up
+from youthclub.activities import services
+from youthclub.activities.models import ActivityStatus, Session
+from youthclub.extensions import db
+from youthclub.i18n import to_local, to_utc
+from youthclub.signals import activity_cancelled, capacity_changed, session_changed
+from youthclub.signups.models import SignupStatus
+
+
+def _fields(**kw):
+    base = dict(title="Boksning for piger", description="Træning i hallen", category="sport", min_age=12, max_age=17,
+                address="Nørrebrogade 1", room="Hallen", requires_signup=True, capacity=12)
+    base.update(kw)
+    return base
+
+
+@pytest.fixture
+def received():
+    """Every signal the services send, as (name, sender, kwargs)."""
+    log = []
+
+    def catcher(name):
+        def receive(sender, **kw):
+            log.append((name, sender, kw))
+        return receive
+
+    receivers = [(session_changed, catcher("session_changed")), (capacity_changed, catcher("capacity_changed")),
+                 (activity_cancelled, catcher("activity_cancelled"))]
+    for signal, receiver in receivers:
+        signal.connect(receiver)
+    yield log
+    for signal, receiver in receivers:
+        signal.disconnect(receiver)
+
+
+def test_create_activity_defaults_to_the_institutions_district_and_draft(world):
+    activity = services.create_activity(world.inst_b, **_fields(title="Fællesspisning ÆØÅ"))
+    assert activity.district_id == world.district_b.id
+    assert activity.status == ActivityStatus.DRAFT
+    assert activity.search_text == "fællesspisning æøå træning i hallen"
+
+
+@pytest.mark.parametrize("bad,field,code", [
+    (dict(min_age=16, max_age=12), "max_age", "age_range_reversed"),
+    (dict(capacity=0), "capacity", "capacity_not_positive"),
+    (dict(capacity=-3), "capacity", "capacity_not_positive"),
+    (dict(title="  "), "title", "title_missing"),
+    (dict(min_age=-1), "min_age", "bad_age"),
+    (dict(signup_opens_at=datetime(2026, 5, 2, tzinfo=UTC), signup_closes_at=datetime(2026, 5, 1, tzinfo=UTC)),
+     "signup_closes_at", "signup_window_reversed"),
+])
+def test_bad_activity_input_is_refused_with_the_field(world, bad, field, code):
+    with pytest.raises(services.ActivityError) as err:
+        services.create_activity(world.inst_a, **_fields(**bad))
+    assert (err.value.field, err.value.code) == (field, code)
+
+
+def test_drop_in_activity_has_no_capacity(world):
+    activity = services.create_activity(world.inst_a, **_fields(requires_signup=False, capacity=0))
+    assert activity.capacity is None and not activity.requires_signup
+
+
+def test_capacity_change_is_announced_once(world, received):
+    services.update_activity(world.activity_a, title="Fodbold i hallen")
+    assert received == []
+    services.update_activity(world.activity_a, capacity=25)
+    assert received == [("capacity_changed", world.activity_a, {"old_capacity": 20, "new_capacity": 25})]
+    assert world.activity_a.search_text.startswith("fodbold i hallen")
+
+
+def test_publish_unpublish_and_cancel(world, received):
+    activity = services.create_activity(world.inst_a, **_fields())
+    services.publish_activity(activity)
+    assert activity.status == ActivityStatus.PUBLISHED and activity.published_at is not None
+    services.unpublish_activity(activity)
+    assert activity.status == ActivityStatus.DRAFT
+    future = Session(activity=activity, starts_at=to_utc(date.today() + timedelta(days=3), time(16)),
+                     ends_at=to_utc(date.today() + timedelta(days=3), time(18)))
+    db.session.add(future)
+    with pytest.raises(services.ActivityError) as err:
+        services.cancel_activity(activity, "  ")
+    assert err.value.field == "reason"
+    services.cancel_activity(activity, "Træneren er flyttet")
+    assert activity.status == ActivityStatus.CANCELLED and future.is_cancelled
+    assert future.cancel_reason == "Træneren er flyttet"
+    assert received == [("activity_cancelled", activity, {})]
+    with pytest.raises(services.ActivityError):
+        services.publish_activity(activity)
+    with pytest.raises(services.ActivityError) as err:
+        services.save_pattern(activity, weekdays=[0], start_time=time(16), end_time=time(18), starts_on=date.today())
+    assert err.value.code == "cancelled"
+
+
+def _local_times(sessions):
+    return [(to_local(s.starts_at).date(), to_local(s.starts_at).time(), to_local(s.ends_at).time()) for s in sessions]
+
+
+def test_weekly_pattern_keeps_local_time_across_daylight_saving(world):
+    # the clocks go back on Sunday 25.10.2026: 16:00 stays 16:00 in Copenhagen, UTC moves an hour
+    pattern = services.save_pattern(world.activity_a, weekdays=[1, 3], start_time=time(16), end_time=time(18),
+                                    starts_on=date(2026, 10, 19), ends_on=date(2026, 11, 1))
+    sessions = sorted((s for s in world.activity_a.sessions if s.pattern_id == pattern.id), key=lambda s: s.starts_at)
+    assert [d for d, *_ in _local_times(sessions)] == [date(2026, 10, 20), date(2026, 10, 22), date(2026, 10, 27),
+                                                      date(2026, 10, 29)]
+    assert {(start, end) for _d, start, end in _local_times(sessions)} == {(time(16), time(18))}
+    assert sessions[0].starts_at.hour == 14 and sessions[-1].starts_at.hour == 15  # CEST, then CET
+    assert [s.local_weekday for s in sessions] == [1, 3, 1, 3]
+
+
+def test_pattern_skips_dates_and_one_off_is_a_pattern_of_one(world):
+    services.save_pattern(world.activity_b, weekdays=[0], start_time=time(17), end_time=time(19),
+                          starts_on=date(2026, 12, 14), ends_on=date(2027, 1, 11),
+                          skip_dates=[date(2026, 12, 28), "2027-01-04"])
+    days = sorted(d for d, *_ in _local_times(s for s in world.activity_b.sessions if s.pattern_id))
+    assert days == [date(2026, 12, 14), date(2026, 12, 21), date(2027, 1, 11)]
+    one = services.save_pattern(world.activity_a, weekdays=[], start_time=time(10), end_time=time(15),
+                                starts_on=date(2026, 12, 5))
+    assert one.weekdays == [5] and one.ends_on == date(2026, 12, 5)
+    assert len([s for s in world.activity_a.sessions if s.pattern_id == one.id]) == 1
+
+
+@pytest.mark.parametrize("kw,field,code", [
+    (dict(weekdays=[]), "weekdays", "no_weekday"),
+    (dict(end_time=time(15)), "end_time", "end_before_start"),
+    (dict(ends_on=date(2026, 11, 1)), "ends_on", "end_before_start"),
+    (dict(starts_on=date(2010, 1, 4), ends_on=date(2010, 2, 1)), "starts_on", "outside_programme"),
+    (dict(ends_on=date(2099, 1, 1)), "ends_on", "outside_programme"),
+    (dict(weekdays=[6], ends_on=date(2026, 11, 7)), "weekdays", "no_sessions"),
+])
+def test_bad_patterns_are_refused_and_nothing_is_saved(world, kw, field, code):
+    args = dict(weekdays=[0], start_time=time(16), end_time=time(18), starts_on=date(2026, 11, 2),
+                ends_on=date(2026, 11, 30))
+    args.update(kw)
+    before = db.session.query(Session).count()
+    with pytest.raises(services.ActivityError) as err:
+        services.save_pattern(world.activity_a, **args)
+    assert (err.value.field, err.value.code) == (field, code)
+    db.session.rollback()
+    assert db.session.query(Session).count() == before
+
+
+def _monday(weeks_ahead: int = 1) -> date:
+    today = date.today()
+    return today + timedelta(days=7 * weeks_ahead - today.weekday())
+
+
+def test_editing_a_pattern_never_deletes_a_session_with_attendance(world):
+    from youthclub.attendance.models import AgeBand, HeadCount
+    from youthclub.accounts.models import Gender
+
+    monday = _monday()
+    pattern = services.save_pattern(world.activity_a, weekdays=[0, 2], start_time=time(16), end_time=time(18),
+                                    starts_on=monday, ends_on=monday + timedelta(days=13))
+    sessions = {to_local(s.starts_at).date(): s for s in world.activity_a.sessions if s.pattern_id == pattern.id}
+    attend(world.youth, sessions[monday + timedelta(days=2)])
+    db.session.add(HeadCount(session=sessions[monday + timedelta(days=9)], age_band=AgeBand.AGE_13_15,
+                             gender=Gender.PIGE, count=3))
+    moved = sessions[monday + timedelta(days=7)]
+    services.move_session(moved, to_utc(monday + timedelta(days=8), time(17)), to_utc(monday + timedelta(days=8), time(19)),
+                          "Hallen er optaget")
+    # Wednesdays go, the time changes to 15-17, one Monday more
+    services.save_pattern(world.activity_a, pattern=pattern, weekdays=[0], start_time=time(15), end_time=time(17),
+                          starts_on=monday, ends_on=monday + timedelta(days=20))
+    db.session.expire_all()
+    left = sorted(db.session.query(Session).filter_by(pattern_id=pattern.id), key=lambda s: s.starts_at)
+    assert [(d, t) for d, t, _e in _local_times(left)] == [
+        (monday, time(15)),
+        (monday + timedelta(days=2), time(16)),  # kept: it has attendance
+        (monday + timedelta(days=8), time(17)),  # moved by hand: stays where staff put it
+        (monday + timedelta(days=9), time(16)),  # kept: it has a head count
+        (monday + timedelta(days=14), time(15)),
+    ]
+
+
+def test_editing_a_pattern_leaves_past_sessions_alone(world):
+    start = date.today() - timedelta(days=14)
+    pattern = services.save_pattern(world.activity_b, weekdays=list(range(7)), start_time=time(9), end_time=time(10),
+                                    starts_on=start, ends_on=start + timedelta(days=20))
+    services.save_pattern(world.activity_b, pattern=pattern, weekdays=list(range(7)), start_time=time(11),
+                          end_time=time(12), starts_on=date.today() + timedelta(days=1), ends_on=start + timedelta(days=20))
+    db.session.expire_all()
+    left = db.session.query(Session).filter_by(pattern_id=pattern.id).all()
+    past = [s for s in left if to_local(s.starts_at).date() < date.today()]
+    assert len(past) == 14 and {to_local(s.starts_at).hour for s in past} == {9}
+    future = [s for s in left if to_local(s.starts_at).date() > date.today()]
+    assert {to_local(s.starts_at).hour for s in future} == {11}
+
+
+def test_move_and_cancel_a_session_send_signals_and_keep_the_reason(world, received):
+    session = world.session_a
+    original = session.starts_at
+    with pytest.raises(services.ActivityError) as err:
+        services.move_session(session, original, original - timedelta(hours=1))
+    assert err.value.code == "end_before_start"
+    services.move_session(session, original + timedelta(days=1), original + timedelta(days=1, hours=2), "Hallen er optaget")
+    assert session.moved_from == original and session.cancel_reason == "Hallen er optaget"
+    assert session.local_weekday == to_local(original + timedelta(days=1)).weekday()
+    with pytest.raises(services.ActivityError):
+        services.cancel_session(session, "")
+    services.cancel_session(session, "Sygdom")
+    assert session.is_cancelled and session.cancel_reason == "Sygdom"
+    services.restore_session(session)
+    assert not session.is_cancelled
+    assert [(name, kw["change"]) for name, _s, kw in received] == [
+        ("session_changed", "moved"), ("session_changed", "cancelled"), ("session_changed", "restored")]
+
+
+def test_confirmed_count_counts_only_confirmed_signups(world):
+    extra = make_youth()
+    sign_up(extra, world.activity_a, status=SignupStatus.WAITLISTED, position=1)
+    empty = make_activity(world.inst_a)
+    counts = services.confirmed_count([world.activity_a.id, world.activity_b.id, empty.id])
+    assert counts == {world.activity_a.id: 1, world.activity_b.id: 1, empty.id: 0}
+    assert services.free_places(world.activity_a, 1) == 19
+
+
+def test_tagging_an_initiative_tags_its_focus_area(world):
+    services.tag_activity(world.activity_a, focus_area_ids=[], initiative_ids=[world.initiative.id])
+    assert [a.number for a in world.activity_a.focus_areas] == [2]
+    assert world.activity_a.initiatives == [world.initiative]
+    with pytest.raises(services.ActivityError):
+        services.tag_activity(world.activity_a, focus_area_ids=[999999], initiative_ids=[])
+
+
+def test_ical_feed_lists_sessions_with_cancellations(app, world):
+    services.update_activity(world.activity_a, title="Fodbold, hygge og en meget lang titel der skal foldes over flere linjer i feedet æøå")
+    services.cancel_session(world.session_a, "Hallen er lukket")
+    with app.test_request_context():
+        feed = services.ical_feed(world.activity_a, host="example.org", url="http://example.org/activities/1")
+    assert feed.startswith("BEGIN:VCALENDAR\r\n") and feed.endswith("END:VCALENDAR\r\n")
+    assert all(len(line.encode()) <= 75 for line in feed.split("\r\n"))
+    unfolded = feed.replace("\r\n ", "")
+    assert f"UID:session-{world.session_a.id}@example.org" in unfolded
+    assert "STATUS:CANCELLED" in unfolded and "Hallen er lukket" in unfolded
+    assert "SUMMARY:Aflyst: Fodbold\\, hygge" in unfolded
+    assert f"DTSTART:{world.session_a.starts_at.strftime('%Y%m%dT%H%M%SZ')}" in unfolded

@@ -1,0 +1,611 @@
+"""Activity rules: offers, weekly patterns and their sessions, the catalogue, the Today page and iCal."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, func, or_, select
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy.orm import contains_eager
+
+from ..audit.services import record_event
+from ..db_types import utcnow
+from ..errors import DomainError
+from ..extensions import db
+from ..i18n import local_today, to_local, to_utc
+from ..signals import activity_cancelled, capacity_changed, session_changed
+from .models import Activity, ActivityStatus, Category, Session, SessionPattern
+
+#: a pattern may not generate more sessions than this (two years of three sessions a week)
+MAX_PATTERN_SESSIONS = 320
+MAX_AGE = 99
+
+
+class ActivityError(DomainError):
+    """A rule refused a change to an activity or its sessions; ``field`` names the form field."""
+
+    def __init__(self, message: str, code: str, *, field: str | None = None, **details):
+        super().__init__(message, code, **details)
+        self.field = field
+
+
+# --- activities -------------------------------------------------------------------------------
+
+ACTIVITY_FIELDS = (
+    "title", "description", "category", "min_age", "max_age", "address", "room", "requires_signup",
+    "capacity", "waitlist_enabled", "allows_drop_in", "signup_opens_at", "signup_closes_at", "district_id",
+)
+
+
+def _clean(fields: dict) -> dict:
+    """Validate and normalise activity fields; raise ActivityError naming the first bad field."""
+    from ..programme.models import District
+
+    data = dict(fields)
+    title = (data.get("title") or "").strip()
+    if not title:
+        raise ActivityError(_("Skriv en titel."), "title_missing", field="title")
+    data["title"] = title
+    data["description"] = (data.get("description") or "").strip()
+    try:
+        data["category"] = Category(data.get("category"))
+    except ValueError:
+        raise ActivityError(_("Vælg en kategori."), "unknown_category", field="category") from None
+    min_age, max_age = data.get("min_age"), data.get("max_age")
+    if min_age is None or not 0 <= min_age <= MAX_AGE:
+        raise ActivityError(_("Skriv en alder mellem 0 og 99."), "bad_age", field="min_age")
+    if max_age is None or not 0 <= max_age <= MAX_AGE:
+        raise ActivityError(_("Skriv en alder mellem 0 og 99."), "bad_age", field="max_age")
+    if max_age < min_age:
+        raise ActivityError(_("Maksimumalderen skal være mindst lige så høj som minimumsalderen."),
+                            "age_range_reversed", field="max_age")
+    data["requires_signup"] = bool(data.get("requires_signup", True))
+    capacity = data.get("capacity")
+    if not data["requires_signup"]:
+        capacity = None
+    elif capacity is not None and capacity <= 0:
+        raise ActivityError(_("Antal pladser skal være mindst 1 (lad feltet stå tomt for ubegrænset)."),
+                            "capacity_not_positive", field="capacity")
+    data["capacity"] = capacity
+    opens, closes = data.get("signup_opens_at"), data.get("signup_closes_at")
+    if opens and closes and closes <= opens:
+        raise ActivityError(_("Tilmeldingen skal lukke efter den åbner."), "signup_window_reversed",
+                            field="signup_closes_at")
+    for key in ("address", "room"):
+        data[key] = (data.get(key) or "").strip() or None
+    if data.get("district_id") is not None and db.session.get(District, data["district_id"]) is None:
+        raise ActivityError(_("Vælg et distrikt."), "unknown_district", field="district_id")
+    return data
+
+
+def create_activity(institution, *, created_by=None, **fields) -> Activity:
+    """A new draft activity of ``institution``; the district defaults to the institution's."""
+    unknown = set(fields) - set(ACTIVITY_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown activity fields: {sorted(unknown)}")
+    fields.setdefault("district_id", None)
+    if fields["district_id"] is None:
+        fields["district_id"] = institution.district_id
+    data = _clean(fields)
+    activity = Activity(institution_id=institution.id, status=ActivityStatus.DRAFT,
+                        created_by_id=getattr(created_by, "id", None), **data)
+    activity.refresh_search_text()
+    db.session.add(activity)
+    db.session.flush()
+    record_event("activity.create", activity)
+    return activity
+
+
+def update_activity(activity: Activity, **fields) -> Activity:
+    """Change an activity's details; a changed capacity is announced (the waitlist may move up)."""
+    unknown = set(fields) - set(ACTIVITY_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown activity fields: {sorted(unknown)}")
+    current = {key: getattr(activity, key) for key in ACTIVITY_FIELDS}
+    current.update(fields)
+    if current["district_id"] is None:
+        current["district_id"] = activity.institution.district_id
+    data = _clean(current)
+    old_capacity = activity.capacity
+    for key, value in data.items():
+        setattr(activity, key, value)
+    activity.refresh_search_text()
+    db.session.flush()
+    record_event("activity.update", activity)
+    if old_capacity != activity.capacity:
+        capacity_changed.send(activity, old_capacity=old_capacity, new_capacity=activity.capacity)
+    return activity
+
+
+def publish_activity(activity: Activity) -> Activity:
+    """Put an activity in the public catalogue."""
+    if activity.status == ActivityStatus.CANCELLED:
+        raise ActivityError(_("Et aflyst tilbud kan ikke offentliggøres."), "cancelled")
+    activity.status = ActivityStatus.PUBLISHED
+    activity.published_at = activity.published_at or utcnow()
+    db.session.flush()
+    record_event("activity.publish", activity)
+    return activity
+
+
+def unpublish_activity(activity: Activity) -> Activity:
+    """Take an activity out of the catalogue (back to draft)."""
+    if activity.status == ActivityStatus.CANCELLED:
+        raise ActivityError(_("Tilbuddet er aflyst."), "cancelled")
+    activity.status = ActivityStatus.DRAFT
+    db.session.flush()
+    record_event("activity.unpublish", activity)
+    return activity
+
+
+def cancel_activity(activity: Activity, reason: str) -> Activity:
+    """Cancel the whole activity and its coming sessions, with a reason young people see."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActivityError(_("Skriv en begrundelse."), "reason_missing", field="reason")
+    if activity.status == ActivityStatus.CANCELLED:
+        raise ActivityError(_("Tilbuddet er allerede aflyst."), "already_cancelled")
+    now = utcnow()
+    activity.status = ActivityStatus.CANCELLED
+    activity.cancel_reason = reason[:300]
+    for session in db.session.scalars(
+        select(Session).where(Session.activity_id == activity.id, Session.starts_at >= now,
+                              Session.cancelled_at.is_(None))
+    ):
+        session.cancelled_at = now
+        session.cancel_reason = reason[:300]
+    db.session.flush()
+    record_event("activity.cancel", activity, reason=reason[:300])
+    activity_cancelled.send(activity)
+    return activity
+
+
+def tag_activity(activity: Activity, *, focus_area_ids, initiative_ids) -> Activity:
+    """Set the focus areas and action-plan initiatives an activity serves (coordinators)."""
+    from ..programme.models import FocusArea, Initiative
+
+    focus_area_ids, initiative_ids = set(focus_area_ids or ()), set(initiative_ids or ())
+    areas = list(db.session.scalars(select(FocusArea).where(FocusArea.id.in_(focus_area_ids)))) if focus_area_ids else []
+    initiatives = (list(db.session.scalars(select(Initiative).where(Initiative.id.in_(initiative_ids))))
+                   if initiative_ids else [])
+    if len(areas) != len(focus_area_ids) or len(initiatives) != len(initiative_ids):
+        raise ActivityError(_("Ukendt indsatsområde eller initiativ."), "unknown_tag", field="initiatives")
+    # an initiative belongs to a focus area: tagging one tags its area too
+    area_ids = {a.id for a in areas} | {i.focus_area_id for i in initiatives}
+    if area_ids != {a.id for a in areas}:
+        areas = list(db.session.scalars(select(FocusArea).where(FocusArea.id.in_(area_ids))))
+    activity.focus_areas = sorted(areas, key=lambda a: a.number)
+    activity.initiatives = initiatives
+    db.session.flush()
+    record_event("activity.tag", activity, focus_areas=sorted(area_ids), initiatives=sorted(initiative_ids))
+    return activity
+
+
+# --- patterns and sessions --------------------------------------------------------------------
+
+def _programme_bounds(activity: Activity):
+    from ..programme.models import District, Programme
+
+    return db.session.scalar(
+        select(Programme).join(District, District.programme_id == Programme.id).where(District.id == activity.district_id)
+    )
+
+
+def _check_in_programme(activity: Activity, day: date, field: str) -> None:
+    programme = _programme_bounds(activity)
+    if programme is not None and not programme.covers(day):
+        raise ActivityError(
+            _("Datoen skal ligge i programmets periode (%(start)s–%(end)s).",
+              start=programme.starts_on.strftime("%d.%m.%Y"), end=programme.ends_on.strftime("%d.%m.%Y")),
+            "outside_programme", field=field,
+        )
+
+
+def pattern_dates(weekdays, starts_on: date, ends_on: date, skip_dates=()) -> list[date]:
+    """Every date from ``starts_on`` to ``ends_on`` on one of ``weekdays`` (Monday = 0), less the skipped."""
+    wanted, skipped = set(weekdays), {date.fromisoformat(d) if isinstance(d, str) else d for d in skip_dates}
+    days, day = [], starts_on
+    while day <= ends_on:
+        if day.weekday() in wanted and day not in skipped:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _sessions_with_records(session_ids) -> set[int]:
+    """Sessions that hold attendance, head counts or scan conflicts: history that must stay."""
+    from ..attendance.models import Attendance, HeadCount, ScanConflict
+
+    if not session_ids:
+        return set()
+    found: set[int] = set()
+    for model in (Attendance, HeadCount, ScanConflict):
+        found.update(db.session.scalars(select(model.session_id).where(model.session_id.in_(session_ids)).distinct()))
+    return found
+
+
+def save_pattern(
+    activity: Activity,
+    *,
+    weekdays,
+    start_time: time,
+    end_time: time,
+    starts_on: date,
+    ends_on: date | None = None,
+    skip_dates=(),
+    pattern: SessionPattern | None = None,
+) -> SessionPattern:
+    """Create or change a weekly pattern and bring its sessions in line with it.
+
+    Times are Copenhagen wall-clock times, so 16:00 stays 16:00 across daylight saving.
+    Without ``ends_on`` the pattern is a one-off on ``starts_on``. Sessions that were moved or
+    cancelled by hand, that have begun, or that hold attendance or head counts are left as
+    they are; a session with attendance is never deleted.
+    """
+    if activity.status == ActivityStatus.CANCELLED:
+        raise ActivityError(_("Tilbuddet er aflyst."), "cancelled")
+    if starts_on is None:
+        raise ActivityError(_("Vælg en startdato."), "date_missing", field="starts_on")
+    if ends_on is None:
+        ends_on = starts_on
+        weekdays = weekdays or [starts_on.weekday()]
+    weekdays = sorted({int(d) for d in (weekdays or ())})
+    if not weekdays:
+        raise ActivityError(_("Vælg mindst én ugedag."), "no_weekday", field="weekdays")
+    if any(not 0 <= d <= 6 for d in weekdays):
+        raise ActivityError(_("Ukendt ugedag."), "bad_weekday", field="weekdays")
+    if start_time is None or end_time is None:
+        raise ActivityError(_("Vælg et tidspunkt."), "time_missing", field="start_time" if start_time is None else "end_time")
+    if end_time <= start_time:
+        raise ActivityError(_("Sluttidspunktet skal være efter starttidspunktet."), "end_before_start", field="end_time")
+    if ends_on < starts_on:
+        raise ActivityError(_("Slutdatoen skal være samme dag som eller efter startdatoen."), "end_before_start",
+                            field="ends_on")
+    _check_in_programme(activity, starts_on, "starts_on")
+    _check_in_programme(activity, ends_on, "ends_on")
+    skip = sorted({d if isinstance(d, date) else date.fromisoformat(d) for d in (skip_dates or ())})
+    days = pattern_dates(weekdays, starts_on, ends_on, skip)
+    if not days:
+        raise ActivityError(_("Mønstret giver ingen mødegange. Tjek ugedage og datoer."), "no_sessions", field="weekdays")
+    if len(days) > MAX_PATTERN_SESSIONS:
+        raise ActivityError(_("Mønstret giver for mange mødegange (højst %(n)d). Vælg en kortere periode.",
+                              n=MAX_PATTERN_SESSIONS), "too_many_sessions", field="ends_on")
+
+    created = pattern is None
+    if created:
+        pattern = SessionPattern(activity=activity)
+        db.session.add(pattern)
+    pattern.weekdays = weekdays
+    pattern.start_time, pattern.end_time = start_time, end_time
+    pattern.starts_on, pattern.ends_on = starts_on, ends_on
+    pattern.skip_dates = [d.isoformat() for d in skip]
+    db.session.flush()
+
+    existing = [] if created else list(db.session.scalars(select(Session).where(Session.pattern_id == pattern.id)))
+    now = utcnow()
+    kept_ids = _sessions_with_records([s.id for s in existing]) | {s.id for s in existing if s.starts_at <= now}
+    by_day: dict[date, Session] = {}
+    for session in existing:
+        # a moved session belongs to the day it was planned for
+        planned = to_local(session.moved_from or session.starts_at).date()
+        by_day.setdefault(planned, session)
+    wanted = set(days)
+    removed = kept = 0
+    for day, session in by_day.items():
+        if day in wanted:
+            continue
+        if session.id in kept_ids:
+            kept += 1  # attendance and past sessions are history: they stay
+            continue
+        db.session.delete(session)
+        removed += 1
+    for day in days:
+        session = by_day.get(day)
+        starts_at, ends_at = to_utc(day, start_time), to_utc(day, end_time)
+        if session is None:
+            db.session.add(Session(activity=activity, pattern_id=pattern.id, starts_at=starts_at, ends_at=ends_at))
+        elif session.moved_from is None and not session.is_cancelled and session.id not in kept_ids:
+            session.starts_at, session.ends_at = starts_at, ends_at
+    db.session.flush()
+    record_event("pattern.create" if created else "pattern.update", pattern, activity_id=activity.id,
+                 sessions=len(days), removed=removed, kept=kept)
+    return pattern
+
+
+def _check_session_times(activity: Activity, starts_at: datetime, ends_at: datetime) -> None:
+    if starts_at is None or ends_at is None:
+        raise ActivityError(_("Vælg dato og tidspunkt."), "time_missing", field="day")
+    if ends_at <= starts_at:
+        raise ActivityError(_("Sluttidspunktet skal være efter starttidspunktet."), "end_before_start", field="end_time")
+    _check_in_programme(activity, to_local(starts_at).date(), "day")
+
+
+def move_session(session: Session, new_start: datetime, new_end: datetime, reason: str | None = None) -> Session:
+    """Move one session to another time; young people who signed up see the reason."""
+    _check_session_times(session.activity, new_start, new_end)
+    if session.is_cancelled:
+        raise ActivityError(_("Mødegangen er aflyst."), "cancelled")
+    if session.moved_from is None:
+        session.moved_from = session.starts_at
+    session.starts_at, session.ends_at = new_start, new_end
+    if reason is not None:
+        session.cancel_reason = reason.strip()[:300] or None
+    db.session.flush()
+    record_event("session.move", session, reason=session.cancel_reason)
+    session_changed.send(session, change="moved")
+    return session
+
+
+def cancel_session(session: Session, reason: str) -> Session:
+    """Cancel one session with a reason that young people who signed up will see."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActivityError(_("Skriv en begrundelse."), "reason_missing", field="reason")
+    if session.is_cancelled:
+        raise ActivityError(_("Mødegangen er allerede aflyst."), "already_cancelled")
+    session.cancelled_at = utcnow()
+    session.cancel_reason = reason[:300]
+    db.session.flush()
+    record_event("session.cancel", session, reason=session.cancel_reason)
+    session_changed.send(session, change="cancelled")
+    return session
+
+
+def restore_session(session: Session) -> Session:
+    """Undo a session's cancellation."""
+    if not session.is_cancelled:
+        raise ActivityError(_("Mødegangen er ikke aflyst."), "not_cancelled")
+    if session.activity.status == ActivityStatus.CANCELLED:
+        raise ActivityError(_("Tilbuddet er aflyst."), "cancelled")
+    session.cancelled_at = None
+    session.cancel_reason = None
+    db.session.flush()
+    record_event("session.restore", session)
+    session_changed.send(session, change="restored")
+    return session
+
+
+# --- counts and lists -------------------------------------------------------------------------
+
+def confirmed_count(activity_ids) -> dict[int, int]:
+    """Confirmed sign-ups per activity id (0 for none), in one query."""
+    from ..signups.models import Signup, SignupStatus
+
+    ids = list(set(activity_ids))
+    counts = dict.fromkeys(ids, 0)
+    if ids:
+        rows = db.session.execute(
+            select(Signup.activity_id, func.count())
+            .where(Signup.activity_id.in_(ids), Signup.status == SignupStatus.CONFIRMED)
+            .group_by(Signup.activity_id)
+        )
+        counts.update({activity_id: n for activity_id, n in rows})
+    return counts
+
+
+def free_places(activity: Activity, confirmed: int) -> int | None:
+    """Places left, or None when the activity has no limit (or needs no sign-up)."""
+    if not activity.requires_signup or activity.capacity is None:
+        return None
+    return max(activity.capacity - confirmed, 0)
+
+
+def upcoming_sessions(activity: Activity, limit: int = 8) -> list[Session]:
+    """The next sessions (cancelled ones too, so their reason shows), soonest first."""
+    return list(db.session.scalars(
+        select(Session).where(Session.activity_id == activity.id, Session.ends_at >= utcnow())
+        .order_by(Session.starts_at).limit(limit)
+    ))
+
+
+def activity_sessions(activity: Activity, *, past_days: int = 14) -> list[Session]:
+    """Sessions for staff: from two weeks ago on."""
+    since = utcnow() - timedelta(days=past_days)
+    return list(db.session.scalars(
+        select(Session).where(Session.activity_id == activity.id, Session.starts_at >= since).order_by(Session.starts_at)
+    ))
+
+
+def institution_activities(institution) -> list[Activity]:
+    return list(db.session.scalars(
+        select(Activity).where(Activity.institution_id == institution.id).order_by(Activity.status, Activity.title)
+    ))
+
+
+def today_sessions(institution, days: int = 7) -> list[tuple[date, list[Session]]]:
+    """Today's and the coming week's sessions of an institution's offers, grouped by local day."""
+    today = local_today()
+    start, end = to_utc(today, time(0, 0)), to_utc(today + timedelta(days=days + 1), time(0, 0))
+    sessions = db.session.scalars(
+        select(Session).join(Activity, Activity.id == Session.activity_id)
+        .options(contains_eager(Session.activity))
+        .where(Activity.institution_id == institution.id, Activity.status != ActivityStatus.CANCELLED,
+               Session.starts_at >= start, Session.starts_at < end)
+        .order_by(Session.starts_at)
+    ).all()
+    grouped: dict[date, list[Session]] = {}
+    for session in sessions:
+        grouped.setdefault(to_local(session.starts_at).date(), []).append(session)
+    return sorted(grouped.items())
+
+
+# --- the public catalogue ---------------------------------------------------------------------
+
+@dataclass
+class CatalogueFilters:
+    q: str = ""
+    age: int | None = None
+    weekday: int | None = None
+    district_id: int | None = None
+    category: str | None = None
+    free_places: bool = False
+    drop_in: bool = False
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _catalogue_conditions(filters: CatalogueFilters, now: datetime, coming) -> list:
+    """WHERE clauses on Activity for the catalogue's filters (without "has a coming session")."""
+    from ..signups.models import Signup, SignupStatus
+
+    conditions = [Activity.status == ActivityStatus.PUBLISHED]
+    if filters.q:
+        for word in filters.q.casefold().split()[:6]:
+            conditions.append(Activity.search_text.like(f"%{_like_escape(word)}%", escape="\\"))
+    if filters.age is not None:
+        conditions += [Activity.min_age <= filters.age, Activity.max_age >= filters.age]
+    if filters.district_id is not None:
+        conditions.append(Activity.district_id == filters.district_id)
+    if filters.category:
+        conditions.append(Activity.category == Category(filters.category))
+    if filters.weekday is not None:
+        conditions.append(exists(
+            select(Session.id).where(Session.activity_id == Activity.id, Session.local_weekday == filters.weekday, coming)
+        ))
+    if filters.drop_in:
+        conditions.append(or_(Activity.allows_drop_in.is_(True), Activity.requires_signup.is_(False)))
+    if filters.free_places:
+        confirmed = (
+            select(func.count(Signup.id))
+            .where(Signup.activity_id == Activity.id, Signup.status == SignupStatus.CONFIRMED)
+            .scalar_subquery()
+        )
+        conditions += [
+            Activity.requires_signup.is_(True),
+            or_(Activity.signup_closes_at.is_(None), Activity.signup_closes_at > now),
+            or_(Activity.capacity.is_(None), Activity.capacity > confirmed),
+        ]
+    return conditions
+
+
+def catalogue_statements(filters: CatalogueFilters, now: datetime | None = None):
+    """(page, count) statements: published activities with a coming session that match ``filters``.
+
+    The page selects (Activity, next start) soonest first, with the institution joined in;
+    the count needs no grouping, only an EXISTS per activity.
+    """
+    from ..programme.models import Institution
+
+    now = now or utcnow()
+    coming = and_(Session.ends_at >= now, Session.cancelled_at.is_(None))
+    conditions = _catalogue_conditions(filters, now, coming)
+    next_start = (
+        select(Session.activity_id, func.min(Session.starts_at).label("next_start"))
+        .where(coming)
+        .group_by(Session.activity_id)
+        .subquery("next_session")
+    )
+    page = (
+        select(Activity, next_start.c.next_start)
+        .join(next_start, next_start.c.activity_id == Activity.id)
+        .join(Institution, Institution.id == Activity.institution_id)
+        .options(contains_eager(Activity.institution))
+        .where(*conditions)
+        .order_by(next_start.c.next_start, Activity.id)
+    )
+    count = select(func.count(Activity.id)).where(
+        *conditions, exists(select(Session.id).where(Session.activity_id == Activity.id, coming))
+    )
+    return page, count
+
+
+class _RowPagination(SelectPagination):
+    """Pagination over rows of several columns (Flask-SQLAlchemy's keeps only the first), with its own count."""
+
+    def _query_items(self) -> list:
+        stmt = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return list(self._query_args["session"].execute(stmt).all())
+
+    def _query_count(self) -> int:
+        return self._query_args["session"].execute(self._query_args["count_select"]).scalar_one()
+
+
+def catalogue_page(filters: CatalogueFilters, page: int, per_page: int):
+    """One page of the catalogue: (pagination, [(activity, next_start, free places or None)]).
+
+    Three queries whatever the page size: the count, the page (with institutions), the sign-up counts.
+    """
+    page_stmt, count_stmt = catalogue_statements(filters)
+    pagination = _RowPagination(select=page_stmt, count_select=count_stmt, session=db.session(), page=max(page, 1),
+                                per_page=per_page, max_per_page=None, error_out=False)
+    rows = list(pagination.items)
+    counts = confirmed_count([activity.id for activity, _next in rows])
+    items = [(activity, next_start, free_places(activity, counts[activity.id])) for activity, next_start in rows]
+    return pagination, items
+
+
+def public_activity(activity_id: int) -> Activity | None:
+    """An activity the public may see: published, or cancelled after it was published."""
+    activity = db.session.get(Activity, activity_id)
+    if activity is None:
+        return None
+    if activity.status == ActivityStatus.PUBLISHED or (
+        activity.status == ActivityStatus.CANCELLED and activity.published_at is not None
+    ):
+        return activity
+    return None
+
+
+# --- iCal -------------------------------------------------------------------------------------
+
+def _ical_escape(text: str) -> str:
+    return (text or "").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+
+
+def _ical_fold(line: str) -> str:
+    """Fold a content line at 75 octets (RFC 5545 3.1), never inside a UTF-8 sequence."""
+    out, current = [], b""
+    for char in line:
+        encoded = char.encode("utf-8")
+        if len(current) + len(encoded) > (75 if not out else 74):
+            out.append(current.decode("utf-8"))
+            current = b""
+        current += encoded
+    out.append(current.decode("utf-8"))
+    return "\r\n ".join(out)
+
+
+def _ical_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def ical_feed(activity: Activity, *, host: str, url: str, past_days: int = 30) -> str:
+    """The activity's sessions as an iCalendar (RFC 5545) feed that calendars can subscribe to."""
+    since = utcnow() - timedelta(days=past_days)
+    sessions = db.session.scalars(
+        select(Session).where(Session.activity_id == activity.id, Session.starts_at >= since).order_by(Session.starts_at)
+    ).all()
+    location = ", ".join(p for p in (activity.room, activity.address or activity.institution.address,
+                                     activity.institution.name) if p)
+    stamp = _ical_time(utcnow())
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Hotspot Nørrebro//youthclub//DA", "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH", f"X-WR-CALNAME:{_ical_escape(activity.title)}", "X-WR-TIMEZONE:Europe/Copenhagen",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT6H", "X-PUBLISHED-TTL:PT6H",
+    ]
+    for session in sessions:
+        cancelled = session.is_cancelled or activity.status == ActivityStatus.CANCELLED
+        description = activity.description or ""
+        if session.cancel_reason:
+            description = f"{session.cancel_reason}\n\n{description}"
+        summary = activity.title if not cancelled else _("Aflyst: %(title)s", title=activity.title)
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:session-{session.id}@{host}",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART:{_ical_time(session.starts_at)}",
+            f"DTEND:{_ical_time(session.ends_at)}",
+            f"SUMMARY:{_ical_escape(summary)}",
+            f"DESCRIPTION:{_ical_escape(description)}",
+            f"LOCATION:{_ical_escape(location)}",
+            f"URL:{url}",
+            f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
+            # bumped by each move or cancellation, so calendars replace their copy
+            f"SEQUENCE:{int(session.moved_from is not None) + int(cancelled)}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(_ical_fold(line) for line in lines) + "\r\n"

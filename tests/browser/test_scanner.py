@@ -222,3 +222,53 @@ def test_offline_scans_are_queued_and_all_arrive_once_back_online(scanner_page, 
     assert sorted(a.youth_id for a in rows) == sorted(door)
     assert {a.method for a in rows} == {CheckinMethod.OFFLINE}
     assert len({a.nonce for a in rows}) == 3
+
+
+def assert_accessible(page) -> None:
+    """axe-core as in tests/browser/conftest.py, but injected by evaluation: these pages send a
+    Content-Security-Policy that blocks the inline <script> tag add_script_tag would use."""
+    from tests.browser.conftest import AXE
+
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("""async () => await axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
+    serious = [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, f"accessibility violations on {page.url}: {serious}"
+
+
+def test_pass_opens_with_no_signal_once_seen(phone, world):
+    login(phone, "ung@example.org")
+    phone.goto("/me/pass")
+    assert phone.locator("h1.pass-name").inner_text() == "Aisha"
+    assert_accessible(phone)
+    # wait until the service worker controls the page, so the pass has been cached
+    phone.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")
+    phone.reload()
+    phone.wait_for_function("() => !!navigator.serviceWorker.controller")
+    phone.context.set_offline(True)
+    phone.reload()
+    assert phone.locator("h1.pass-name").inner_text() == "Aisha"
+    assert phone.locator(".pass-code svg").count() == 1
+    phone.context.set_offline(False)
+
+
+def test_roll_call_and_head_count_work_by_touch_and_are_accessible(phone, world):
+    session_id = world.session_a.id
+    login(phone, "staff.a@example.org")
+    phone.goto(f"/sessions/{session_id}/rollcall")
+    assert_accessible(phone)
+    with phone.expect_navigation():
+        phone.get_by_role("checkbox", name="Aisha").tap()
+    assert phone.get_by_role("checkbox", name="Aisha").get_attribute("aria-checked") == "true"
+    phone.goto(f"/sessions/{session_id}/headcount")
+    assert_accessible(phone)
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="+ Drenge 13–15").tap()
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="+ Drenge 13–15").tap()
+    assert phone.locator("#headcount-total").inner_text() == "2"
+    assert_accessible(phone)
+    phone.goto(f"/sessions/{session_id}/scan")
+    assert_accessible(phone)
+    assert len(_attendances(session_id)) == 1

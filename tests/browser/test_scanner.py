@@ -1,8 +1,8 @@
 """The door scanner in headless Chromium with a fake camera playing QR passes.
 
 The camera is a .y4m video made with ffmpeg from the qrcode package's matrix of three
-young people's pass tokens: a blank second, then a pass for 1.5 seconds, for each in
-turn, looped by Chromium. The first journey checks people in online and measures the
+young people's pass tokens: three blank seconds, then for each in turn a blank second and
+the pass for 1.5 seconds, looped by Chromium. The first journey checks people in online and measures the
 time from a pass's first frame to the confirmation on screen; the second scans with the
 browser offline and checks that all three attendances arrive once it is back online.
 """
@@ -23,6 +23,8 @@ from youthclub.extensions import db
 
 WIDTH, HEIGHT, FPS = 480, 360, 10
 BLANK_S, PASS_S = 1.0, 1.5
+#: blank seconds at the start of the loop, time for a journey to go offline before the first pass
+LEAD_S = 3.0
 NAMES = ("Sara", "Noah", "Yasmin")
 
 
@@ -48,7 +50,7 @@ def _frame_with_qr(token: str) -> bytes:
 def make_video(tokens, path) -> None:
     """Grey frames piped into ffmpeg, written as the .y4m file Chromium's fake camera plays."""
     blank = b"\xff" * (WIDTH * HEIGHT)
-    stream = bytearray()
+    stream = bytearray(blank * int(LEAD_S * FPS))
     for token in tokens:
         stream += blank * int(BLANK_S * FPS) + _frame_with_qr(token) * int(PASS_S * FPS)
     subprocess.run(

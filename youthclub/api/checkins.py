@@ -69,7 +69,7 @@ def _parse_item(item) -> dict:
             "scanned_at": scanned_at, "override_age": override}
 
 
-def _session_for(session_id, *, status_only=False):
+def _session_for(session_id):
     session = db.session.get(Session, session_id) if isinstance(session_id, int) else None
     if session is None:
         raise DomainError("Gangen findes ikke.", "not_found", status=404)

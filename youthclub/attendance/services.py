@@ -197,13 +197,11 @@ def _check_in_youth(session, youth, *, nonce, when, by_user, offline, manual, ov
         raise CheckinError(refusal_message("session_cancelled"), "session_cancelled", **details)
     activity = session.activity
     signup = _active_signup(youth, activity)
-    drop_in = False
-    if signup is None or not activity.requires_signup:
-        if signup is None:
-            if activity.requires_signup and not activity.allows_drop_in:
-                raise CheckinError(refusal_message("not_signed_up"), "not_signed_up", **details)
-            drop_in = True
-    elif signup.status == SignupStatus.WAITLISTED:
+    # no sign-up: a drop-in, where the activity takes them (or needs no sign-up at all)
+    drop_in = signup is None
+    if signup is None and activity.requires_signup and not activity.allows_drop_in:
+        raise CheckinError(refusal_message("not_signed_up"), "not_signed_up", **details)
+    if signup is not None and signup.status == SignupStatus.WAITLISTED:
         raise CheckinError(refusal_message("waitlisted"), "waitlisted", **details)
     age = youth.age_on(session_day(session))
     outside = not (activity.min_age <= age <= activity.max_age)
@@ -304,14 +302,12 @@ def search_youths(session: Session, query: str, user, limit: int = 10) -> list[Y
         stmt = stmt.where(or_(func.lower(YouthProfile.first_name).like(pattern),
                               func.lower(func.coalesce(YouthProfile.last_name, "")).like(pattern)))
     if not user.is_programme_wide:
-        from ..attendance.models import Attendance as A
-
         ids = user.institution_ids()
         known = or_(
             YouthProfile.registered_by_institution_id.in_(ids),
             YouthProfile.id.in_(select(Signup.youth_id).join(Activity, Activity.id == Signup.activity_id)
                                 .where(Activity.institution_id.in_(ids))),
-            YouthProfile.id.in_(select(A.youth_id).join(Session, Session.id == A.session_id)
+            YouthProfile.id.in_(select(Attendance.youth_id).join(Session, Session.id == Attendance.session_id)
                                 .join(Activity, Activity.id == Session.activity_id)
                                 .where(Activity.institution_id.in_(ids))),
         )

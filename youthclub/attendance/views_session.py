@@ -6,6 +6,7 @@ import json
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..accounts.access import get_session_or_403, is_staff_or_coordinator, require, staff_can_see_youth
 from ..accounts.models import Gender, YouthProfile
@@ -48,16 +49,11 @@ def scanner_texts() -> dict:
     }
 
 
-def _session(session_id: int):
-    session = get_session_or_403(session_id)
-    return session
-
-
 @bp.route("/sessions/<int:session_id>/scan")
 @require(is_staff_or_coordinator)
 def scanner(session_id: int):
     """The door scanner: camera, rapid mode, name search, offline queue."""
-    session = _session(session_id)
+    session = get_session_or_403(session_id)
     return render_template(
         "attendance/scanner.html", session=session, count=services.checked_in_count(session),
         conflicts=services.open_conflicts(session), texts=json.dumps(scanner_texts(), ensure_ascii=False),
@@ -68,9 +64,9 @@ def scanner(session_id: int):
 @require(is_staff_or_coordinator)
 def youth_search(session_id: int):
     """Young people the staff member may see, by name (JSON for the scanner and roll-call)."""
-    session = _session(session_id)
+    session = get_session_or_403(session_id)
     day = services.session_day(session)
-    checked = {a.youth_id for a in db.session.query(Attendance).filter_by(session_id=session.id)}
+    checked = set(db.session.scalars(select(Attendance.youth_id).where(Attendance.session_id == session.id)))
     youths = services.search_youths(session, request.args.get("q", ""), current_user)
     return jsonify({"results": [
         {"id": y.id, "name": y.display_name, "age": y.age_on(day), "checked_in": y.id in checked} for y in youths
@@ -81,7 +77,7 @@ def youth_search(session_id: int):
 @require(is_staff_or_coordinator)
 def rollcall(session_id: int):
     """Roll-call: tick who is here, tick all, undo, add a drop-in by name; conflicts from offline scans."""
-    session = _session(session_id)
+    session = get_session_or_403(session_id)
     if request.method == "POST":
         action = request.form.get("action")
         reason = request.form.get("reason")
@@ -135,7 +131,7 @@ def _visible_youth(youth_id: int | None) -> YouthProfile:
 @require(is_staff_or_coordinator)
 def conflict_resolve(session_id: int, conflict_id: int):
     """Mark an offline scan's refusal as seen."""
-    session = _session(session_id)
+    session = get_session_or_403(session_id)
     conflict = db.session.get(ScanConflict, conflict_id)
     if conflict is None or conflict.session_id != session.id:
         abort(404)
@@ -148,7 +144,7 @@ def conflict_resolve(session_id: int, conflict_id: int):
 @require(is_staff_or_coordinator)
 def headcount(session_id: int):
     """Tally anonymous drop-ins by age band and gender with + and − buttons."""
-    session = _session(session_id)
+    session = get_session_or_403(session_id)
     if request.method == "POST":
         try:
             band = AgeBand(request.form.get("band", ""))

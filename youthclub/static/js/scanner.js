@@ -11,7 +11,7 @@ const $ = (id) => document.getElementById(id);
 const els = {
   video: $("scan-video"), result: $("scan-result"), name: $("scan-result-name"), text: $("scan-result-text"),
   override: $("scan-override"), count: $("scan-count"), network: $("scan-network"), queue: $("scan-queue"),
-  cameraError: $("scan-camera-error"), search: $("scan-search"), q: $("scan-search-q"), results: $("scan-search-results"),
+  cameraError: $("scan-camera-error"), login: $("scan-login"), search: $("scan-search"), q: $("scan-search-q"), results: $("scan-search-results"),
 };
 const SHOW_MS = 2000;      // how long a result stays on screen
 const REPEAT_MS = 3000;    // the same pass seen again within this time is the same scan
@@ -116,6 +116,14 @@ async function enqueue(item, decodedAt) {
   show("saved", "", texts.saved, { decodedAt });
 }
 
+// A staff session that ran out while offline: keep the queue and ask for a new log-in.
+function loggedOut(status, body) {
+  const code = body && body.error && body.error.code;
+  const out = status === 401 || code === "csrf_failed";
+  els.login.hidden = !out;
+  return out;
+}
+
 async function send(item, decodedAt) {
   if (!navigator.onLine) return enqueue(item, decodedAt);
   let response;
@@ -130,7 +138,9 @@ async function send(item, decodedAt) {
   }
   let body = null;
   try { body = await response.json(); } catch (e) { /* not JSON */ }
-  if (response.status >= 500 || response.status === 429) return enqueue(item, decodedAt);
+  if (response.status >= 500 || response.status === 429 || loggedOut(response.status, body)) {
+    return enqueue(item, decodedAt);
+  }
   showAnswer(response.status, body, item, decodedAt);
 }
 
@@ -145,8 +155,9 @@ async function sync() {
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify({ items }),
     });
-    if (!response.ok) return;
-    const body = await response.json();
+    let body = null;
+    try { body = await response.json(); } catch (e) { /* not JSON */ }
+    if (loggedOut(response.status, body) || !response.ok) return;
     const answered = body.results.filter((r) => r && r.status < 500).map((r) => r.nonce);
     await queue.remove(answered);
     queuedTokens.clear();
@@ -193,7 +204,8 @@ async function search(event) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "button secondary block";
-    button.textContent = `${texts.check_in}: ${y.name} (${fill(texts.years, { age: y.age })})`;
+    button.textContent = `${texts.check_in}: ${y.name} (${fill(texts.years, { age: y.age })})` +
+      (y.checked_in ? ` · ${texts.checked_in}` : "");
     button.addEventListener("click", () => {
       send({ youth_id: y.id, nonce: nonce(), scanned_at: new Date().toISOString() }, performance.now());
       els.results.replaceChildren();

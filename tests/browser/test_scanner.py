@@ -217,13 +217,40 @@ def test_offline_scans_are_queued_and_all_arrive_once_back_online(scanner_page, 
     assert _attendances(session_id) == []
     # a reload while offline is not needed: the queue is in IndexedDB; nothing has reached the server yet
 
+    # back online, the first sync is cut off: the server stores the scans, the answer never arrives
+    cut = []
+
+    def cut_off(route):
+        route.fetch()
+        cut.append(route.request.post_data_json)
+        route.abort("connectionreset")
+
+    page.route("**/api/v1/checkins/batch", cut_off)
     page.context.set_offline(False)
+    page.wait_for_function("() => document.getElementById('scan-network').textContent.trim() === 'Online'")
+    _wait_until(lambda: cut, page)
+    assert len(cut[0]["items"]) == 3
+    assert len(_attendances(session_id)) == 3
+    assert page.locator("#scan-queue").inner_text() == "I kø: 3"  # nothing queued is dropped
+
+    # the next page load sends the queue again: three answers, still three attendances
+    page.unroute("**/api/v1/checkins/batch")
+    page.reload()
     page.wait_for_function("() => document.getElementById('scan-queue').hidden", timeout=20000)
     page.wait_for_function("() => document.getElementById('scan-count').textContent.trim() === '3'", timeout=20000)
     rows = _attendances(session_id)
     assert sorted(a.youth_id for a in rows) == sorted(door)
     assert {a.method for a in rows} == {CheckinMethod.OFFLINE}
-    assert len({a.nonce for a in rows}) == 3
+    assert {a.nonce for a in rows} == {item["nonce"] for item in cut[0]["items"]}
+
+
+def _wait_until(condition, page, timeout_ms=20000):
+    """Let the page run (and its routes be handled) until ``condition()`` holds."""
+    waited = 0
+    while not condition():
+        assert waited < timeout_ms, "timed out"
+        page.wait_for_timeout(100)
+        waited += 100
 
 
 def assert_accessible(page) -> None:

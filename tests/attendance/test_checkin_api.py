@@ -214,11 +214,16 @@ def test_batch_accepts_a_bare_list_and_rejects_non_lists(staff, world):
     assert staff.api("POST", "/api/v1/checkins/batch", json={"items": [{}] * 501}).status_code == 400
 
 
-def test_conflicts_show_on_the_session_pages(staff, world):
+def test_conflicts_show_on_the_session_pages(staff, world, app):
     items = [{"session_id": world.session_a.id, "token": "lost-and-unknown", "nonce": nonce()}]
     staff.api("POST", "/api/v1/checkins/batch", json={"items": items})
     page = staff.get(f"/sessions/{world.session_a.id}/rollcall").get_data(as_text=True)
     assert "Afviste offline-scanninger" in page and "Ukendt pas." in page
+    from flask import render_template
+
+    with app.test_request_context():
+        actions = render_template("attendance/_session_actions.html", session=world.session_a)
+    assert "1 afvist offline-scanning" in actions
     conflict = db.session.scalar(select(ScanConflict))
     staff.post_form(f"/sessions/{world.session_a.id}/conflicts/{conflict.id}/resolve")
     db.session.expire_all()

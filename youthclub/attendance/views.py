@@ -150,3 +150,9 @@ def pass_card_revoke(youth_id: int):
 @bp.context_processor
 def _attendance_helpers():
     return {"refusal": services.refusal_message}
+
+
+@bp.app_context_processor
+def _session_actions_helpers():
+    # for the session_actions partial that other domains' pages include
+    return {"open_scan_conflicts": lambda session: len(services.open_conflicts(session))}

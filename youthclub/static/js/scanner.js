@@ -34,9 +34,15 @@ function nonce() {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+function audioContext() {
+  audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+  if (audio.state === "suspended") audio.resume();
+  return audio;
+}
+
 function beep(ok) {
   try {
-    audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+    audioContext();
     const osc = audio.createOscillator();
     const gain = audio.createGain();
     osc.frequency.value = ok ? 880 : 220;
@@ -221,6 +227,8 @@ async function start() {
   window.addEventListener("online", () => { setNetwork(true); sync(); });
   window.addEventListener("offline", () => setNetwork(false));
   els.search.addEventListener("submit", search);
+  // phones only allow sound after a touch: the first tap anywhere unlocks it
+  document.addEventListener("pointerdown", () => { try { audioContext(); } catch (e) { /* no audio */ } }, { once: true });
   setInterval(() => { if (!els.queue.hidden) sync(); }, 15000);
   await refreshQueue();
   sync();

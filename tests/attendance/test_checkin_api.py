@@ -1,0 +1,239 @@
+"""The check-in API over HTTP: status codes, machine codes, repeats, batches, authentication."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import make_youth, sign_up
+from youthclub.attendance.models import Attendance, CheckinMethod, ScanConflict
+from youthclub.extensions import db
+from youthclub.models import SignupStatus
+from youthclub.tokens.services import create_token
+
+
+def nonce() -> str:
+    return str(uuid.uuid4())
+
+
+def count() -> int:
+    return db.session.scalar(select(func.count(Attendance.id)))
+
+
+def post(client, session_id, **body):
+    return client.api("POST", f"/api/v1/sessions/{session_id}/checkins", json=body)
+
+
+@pytest.fixture
+def staff(client, world):
+    client.login_as(world.staff_a)
+    return client
+
+
+def test_new_attendance_is_201_and_names_the_young_person(staff, world):
+    r = post(staff, world.session_a.id, token=world.youth.pass_token, nonce=nonce())
+    assert r.status_code == 201, r.json
+    assert r.json["result"] == "checked_in"
+    assert r.json["youth"]["first_name"] == "Aisha" and r.json["youth"]["age"] in (13, 14)
+    assert r.json["checked_in_count"] == 1
+    assert "last_name" not in r.json["youth"]
+
+
+def test_repeat_with_same_nonce_is_200_and_writes_nothing(staff, world):
+    n = nonce()
+    first = post(staff, world.session_a.id, token=world.youth.pass_token, nonce=n)
+    again = post(staff, world.session_a.id, token=world.youth.pass_token, nonce=n)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json["attendance"] == first.json["attendance"]
+    assert count() == 1
+
+
+def test_repeat_scan_is_200_with_the_original_time(staff, world):
+    scanned = (datetime.now(UTC) - timedelta(minutes=12)).replace(microsecond=0)
+    post(staff, world.session_a.id, token=world.youth.pass_token, nonce=nonce(), scanned_at=scanned.isoformat())
+    r = post(staff, world.session_a.id, token=world.youth.pass_token, nonce=nonce())
+    assert r.status_code == 200 and r.json["result"] == "already_checked_in"
+    assert datetime.fromisoformat(r.json["attendance"]["scanned_at"]) == scanned
+    assert count() == 1
+
+
+def _refusal(staff, session_id, token):
+    r = post(staff, session_id, token=token, nonce=nonce())
+    assert r.status_code == 422, r.json
+    return r.json["error"]["code"]
+
+
+def test_every_refusal_has_its_code(staff, world, app):
+    assert _refusal(staff, world.session_a.id, "not-a-pass") == "unknown_token"
+
+    lost = make_youth(first_name="Mads")
+    sign_up(lost, world.activity_a)
+    old = lost.pass_token
+    staff.post_form(f"/youth/{lost.id}/pass/revoke")
+    assert _refusal(staff, world.session_a.id, old) == "revoked_token"
+
+    waiting = make_youth()
+    sign_up(waiting, world.activity_a, status=SignupStatus.WAITLISTED, position=1)
+    assert _refusal(staff, world.session_a.id, waiting.pass_token) == "waitlisted"
+
+    too_old = make_youth(birth_year=datetime.now().year - 30)
+    sign_up(too_old, world.activity_a)
+    assert _refusal(staff, world.session_a.id, too_old.pass_token) == "outside_age"
+    r = post(staff, world.session_a.id, token=too_old.pass_token, nonce=nonce(), override_age=True)
+    assert r.status_code == 201 and r.json["attendance"]["age_override"] is True
+
+    world.activity_a.allows_drop_in = False
+    assert _refusal(staff, world.session_a.id, make_youth().pass_token) == "not_signed_up"
+
+    world.session_a.cancelled_at = datetime.now(UTC)
+    assert _refusal(staff, world.session_a.id, world.youth.pass_token) == "session_cancelled"
+    assert count() == 1
+
+
+def test_drop_in_when_the_activity_allows_it(staff, world):
+    r = post(staff, world.session_a.id, token=make_youth().pass_token, nonce=nonce())
+    assert r.status_code == 201 and r.json["attendance"]["drop_in"] is True
+
+
+@pytest.mark.parametrize("body", [
+    "not json",
+    "[1, 2]",
+    '{"nonce": "12345678-aaaa"}',
+    '{"token": 5, "nonce": "12345678-aaaa"}',
+    '{"token": "abc"}',
+    '{"token": "abc", "nonce": "short"}',
+    '{"token": "abc", "nonce": "12345678-aaaa", "scanned_at": "yesterday"}',
+    '{"token": "abc", "nonce": "12345678-aaaa", "scanned_at": "2026-01-01T10:00:00"}',
+    '{"token": "abc", "nonce": "12345678-aaaa", "override_age": "yes"}',
+])
+def test_malformed_input_is_400(staff, world, body):
+    r = staff.open(f"/api/v1/sessions/{world.session_a.id}/checkins", method="POST", data=body,
+                   headers={"Content-Type": "application/json", "X-CSRFToken": staff.csrf_token()})
+    assert r.status_code == 400 and r.json["error"]["code"]
+    assert count() == 0
+
+
+def test_staff_of_another_institution_get_403(client, world):
+    client.login_as(world.staff_b)
+    r = post(client, world.session_a.id, token=world.youth.pass_token, nonce=nonce())
+    assert r.status_code == 403
+    assert count() == 0
+
+
+def test_young_people_cannot_check_in(client, world):
+    client.login_as(world.youth_user)
+    assert post(client, world.session_a.id, token=world.youth.pass_token, nonce=nonce()).status_code == 403
+
+
+def test_session_without_csrf_header_is_refused(staff, world):
+    r = staff.post(f"/api/v1/sessions/{world.session_a.id}/checkins",
+                   json={"token": world.youth.pass_token, "nonce": nonce()})
+    assert r.status_code == 400 and r.json["error"]["code"] == "csrf_failed"
+    assert count() == 0
+
+
+def test_bearer_token_works_and_revoked_token_does_not(client, world):
+    token, secret = create_token(world.staff_a, "Dørscanner")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+    r = client.open(f"/api/v1/sessions/{world.session_a.id}/checkins", method="POST",
+                    json={"token": world.youth.pass_token, "nonce": nonce()}, headers=headers)
+    assert r.status_code == 201
+    cookie = r.headers.get("Set-Cookie", "")
+    assert "session=" not in cookie or "Max-Age=0" in cookie  # a bearer request gets no session
+    token = db.session.merge(token)
+    token.revoked_at = datetime.now(UTC)
+    db.session.commit()
+    r = client.open(f"/api/v1/sessions/{world.session_a.id}/checkins", method="POST",
+                    json={"token": world.youth.pass_token, "nonce": nonce()}, headers=headers)
+    assert r.status_code == 401
+
+
+def test_manual_check_in_by_youth_id(staff, world):
+    r = post(staff, world.session_a.id, youth_id=world.youth.id, nonce=nonce())
+    assert r.status_code == 201 and r.json["attendance"]["method"] == "manual"
+
+
+def test_manual_check_in_of_someone_staff_cannot_see_is_404(staff, world):
+    r = post(staff, world.session_a.id, youth_id=world.other_youth.id, nonce=nonce())
+    assert r.status_code == 404 and count() == 0
+
+
+# -- batch --------------------------------------------------------------------------------
+
+
+def _batch_items(world, revoked_token, stranger_token):
+    earlier = datetime.now(UTC) - timedelta(minutes=20)
+    return [
+        {"session_id": world.session_a.id, "token": world.youth.pass_token, "nonce": nonce(),
+         "scanned_at": earlier.isoformat()},
+        {"session_id": world.session_a.id, "token": revoked_token, "nonce": nonce(),
+         "scanned_at": earlier.isoformat()},
+        {"session_id": world.session_a.id, "token": stranger_token, "nonce": nonce()},
+        {"session_id": world.session_b.id, "token": world.other_youth.pass_token, "nonce": nonce()},
+        {"session_id": world.session_a.id, "nonce": nonce()},
+    ]
+
+
+def test_batch_answers_each_item_and_is_safe_to_send_twice(staff, world):
+    lost = make_youth(first_name="Mads")
+    sign_up(lost, world.activity_a)
+    old = lost.pass_token
+    staff.post_form(f"/youth/{lost.id}/pass/revoke")
+    world.activity_a.allows_drop_in = False
+    stranger = make_youth()
+    items = _batch_items(world, old, stranger.pass_token)
+
+    first = staff.api("POST", "/api/v1/checkins/batch", json={"items": items})
+    assert first.status_code == 200
+    statuses = [(r["status"], r.get("result") or r["error"]["code"]) for r in first.json["results"]]
+    assert statuses == [(201, "checked_in"), (422, "revoked_token"), (422, "not_signed_up"),
+                        (403, "forbidden"), (400, "missing_token")]
+    assert [r["nonce"] for r in first.json["results"]] == [i["nonce"] for i in items]
+    assert first.json["checked_in_counts"] == {str(world.session_a.id): 1}
+
+    second = staff.api("POST", "/api/v1/checkins/batch", json={"items": items})
+    assert [(r["status"], r.get("result") or r["error"]["code"]) for r in second.json["results"]] == [
+        (200, "already_checked_in"), (422, "revoked_token"), (422, "not_signed_up"), (403, "forbidden"),
+        (400, "missing_token")]
+
+    assert count() == 1
+    a = db.session.scalar(select(Attendance))
+    assert a.method == CheckinMethod.OFFLINE
+    assert a.scanned_at == datetime.fromisoformat(items[0]["scanned_at"])
+    conflicts = db.session.scalars(select(ScanConflict).order_by(ScanConflict.id)).all()
+    assert [(c.code, c.youth_id) for c in conflicts] == [("revoked_token", lost.id), ("not_signed_up", stranger.id)]
+
+
+def test_batch_accepts_a_bare_list_and_rejects_non_lists(staff, world):
+    items = [{"session_id": world.session_a.id, "token": world.youth.pass_token, "nonce": nonce()}]
+    assert staff.api("POST", "/api/v1/checkins/batch", json=items).json["results"][0]["status"] == 201
+    assert staff.api("POST", "/api/v1/checkins/batch", json={"items": "x"}).status_code == 400
+    assert staff.api("POST", "/api/v1/checkins/batch", json={"items": [{}] * 501}).status_code == 400
+
+
+def test_conflicts_show_on_the_session_pages(staff, world, app):
+    items = [{"session_id": world.session_a.id, "token": "lost-and-unknown", "nonce": nonce()}]
+    staff.api("POST", "/api/v1/checkins/batch", json={"items": items})
+    page = staff.get(f"/sessions/{world.session_a.id}/rollcall").get_data(as_text=True)
+    assert "Afviste offline-scanninger" in page and "Ukendt pas." in page
+    from flask import render_template
+
+    with app.test_request_context():
+        actions = render_template("attendance/_session_actions.html", session=world.session_a)
+    assert "1 afvist offline-scanning" in actions
+    conflict = db.session.scalar(select(ScanConflict))
+    staff.post_form(f"/sessions/{world.session_a.id}/conflicts/{conflict.id}/resolve")
+    db.session.expire_all()
+    assert db.session.get(ScanConflict, conflict.id).resolved_at is not None
+    assert "Afviste offline-scanninger" not in staff.get(f"/sessions/{world.session_a.id}/rollcall").get_data(as_text=True)
+
+
+def test_openapi_documents_both_endpoints(client):
+    doc = client.get("/api/v1/openapi.json").json
+    post_one = doc["paths"]["/sessions/{session_id}/checkins"]["post"]
+    assert {"200", "201", "400", "403", "422"} <= post_one["responses"].keys()
+    assert "post" in doc["paths"]["/checkins/batch"]
+    assert "CheckinRequest" in doc["components"]["schemas"]

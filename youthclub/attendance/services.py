@@ -1,0 +1,347 @@
+"""Passes, check-in, roll-call, head counts and corrections.
+
+Check-in follows pretix: the session row is locked for the transaction, a nonce makes a
+retry harmless, and the unique (young person, session) constraint backs it all, so two
+scanners scanning the same pass at the same moment write one attendance. Offline scans
+are accepted as having happened and flagged; those the server must refuse are kept as
+``ScanConflict`` rows for staff to see.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.models import Gender, RevokedPass, YouthProfile, new_pass_token
+from ..activities.models import Activity, Session
+from ..audit.services import record_event
+from ..database import lock_row
+from ..db_types import utcnow
+from ..errors import DomainError
+from ..extensions import db
+from ..i18n import to_local
+from ..signals import pass_revoked
+from ..signups.models import Signup, SignupStatus
+from .models import AgeBand, Attendance, CheckinMethod, HeadCount, ScanConflict
+
+#: corrections to attendance older than this need a reason (and always leave an audit event)
+CORRECTION_WINDOW = timedelta(hours=24)
+#: a device clock this far ahead of the server is not believed
+CLOCK_SKEW = timedelta(minutes=5)
+
+#: refusals of a scan; an offline scan refused for one of these becomes a ScanConflict
+REFUSAL_CODES = (
+    "unknown_token",
+    "revoked_token",
+    "not_signed_up",
+    "waitlisted",
+    "outside_age",
+    "session_cancelled",
+)
+
+
+class CheckinError(DomainError):
+    """A scan the rules refuse; ``code`` is one of REFUSAL_CODES (or nonce_conflict)."""
+
+
+class AttendanceError(DomainError):
+    """A roll-call, head-count or correction the rules refuse."""
+
+
+def refusal_message(code: str) -> str:
+    return {
+        "unknown_token": _("Ukendt pas."),
+        "revoked_token": _("Passet er spærret. Bed om det nye pas."),
+        "not_signed_up": _("Ikke tilmeldt, og aktiviteten tager ikke imod drop-in."),
+        "waitlisted": _("Står på ventelisten."),
+        "outside_age": _("Uden for aldersgruppen."),
+        "session_cancelled": _("Gangen er aflyst."),
+        "nonce_conflict": _("Scanningens id er allerede brugt til en anden gang."),
+    }.get(code, _("Scanningen blev afvist."))
+
+
+def hash_pass_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# -- passes -------------------------------------------------------------------------------
+
+
+def revoke_pass(youth: YouthProfile, by_user) -> str:
+    """Replace the young person's pass token; the old one is refused from now on. Returns the new token."""
+    db.session.add(RevokedPass(youth_id=youth.id, token_hash=hash_pass_token(youth.pass_token)))
+    youth.pass_token = new_pass_token()
+    youth.pass_issued_at = utcnow()
+    db.session.flush()
+    record_event("pass.revoke", youth, user=by_user)
+    pass_revoked.send(youth)
+    return youth.pass_token
+
+
+def resolve_token(token: str) -> YouthProfile:
+    """The young person a pass token belongs to, or a CheckinError (unknown_token / revoked_token)."""
+    token = (token or "").strip()
+    if token and len(token) <= 64:
+        youth = db.session.scalar(select(YouthProfile).where(YouthProfile.pass_token == token))
+        if youth is not None and youth.anonymised_at is None:
+            return youth
+        revoked = db.session.scalar(select(RevokedPass).where(RevokedPass.token_hash == hash_pass_token(token)))
+        if revoked is not None:
+            raise CheckinError(refusal_message("revoked_token"), "revoked_token", youth_id=revoked.youth_id)
+    raise CheckinError(refusal_message("unknown_token"), "unknown_token")
+
+
+# -- check-in -----------------------------------------------------------------------------
+
+
+@dataclass
+class CheckinResult:
+    attendance: Attendance
+    #: False for a repeat (same nonce, or the young person was already checked in)
+    created: bool
+
+    @property
+    def youth(self) -> YouthProfile:
+        return self.attendance.youth
+
+
+def session_day(session: Session):
+    return to_local(session.starts_at).date()
+
+
+def checked_in_count(session: Session) -> int:
+    return db.session.scalar(select(func.count(Attendance.id)).where(Attendance.session_id == session.id)) or 0
+
+
+def _active_signup(youth: YouthProfile, activity: Activity) -> Signup | None:
+    return db.session.scalar(
+        select(Signup).where(
+            Signup.youth_id == youth.id,
+            Signup.activity_id == activity.id,
+            Signup.status != SignupStatus.CANCELLED,
+        )
+    )
+
+
+def _scan_time(scanned_at: datetime | None) -> datetime:
+    now = utcnow()
+    if scanned_at is None:
+        return now
+    if scanned_at.tzinfo is None:
+        scanned_at = scanned_at.replace(tzinfo=UTC)
+    return min(scanned_at, now) if scanned_at > now + CLOCK_SKEW else scanned_at
+
+
+def _repeat_for_nonce(session: Session, nonce: str | None) -> CheckinResult | None:
+    """A scan already seen under this nonce: the same answer again, nothing new written."""
+    if not nonce:
+        return None
+    done = db.session.scalar(select(Attendance).where(Attendance.nonce == nonce))
+    if done is not None:
+        if done.session_id != session.id:
+            raise CheckinError(refusal_message("nonce_conflict"), "nonce_conflict", status=409)
+        return CheckinResult(done, created=False)
+    conflict = db.session.scalar(select(ScanConflict).where(ScanConflict.nonce == nonce))
+    if conflict is not None:
+        if conflict.session_id != session.id:
+            raise CheckinError(refusal_message("nonce_conflict"), "nonce_conflict", status=409)
+        raise CheckinError(refusal_message(conflict.code), conflict.code, **_youth_details(conflict.youth, session))
+    return None
+
+
+def _youth_details(youth: YouthProfile | None, session: Session) -> dict:
+    if youth is None:
+        return {}
+    return {"youth": {"id": youth.id, "first_name": youth.first_name, "age": youth.age_on(session_day(session))}}
+
+
+def check_in(session: Session, token: str | None, *, nonce: str | None, scanned_at: datetime | None = None,
+             by_user=None, offline: bool = False, override_age: bool = False,
+             youth: YouthProfile | None = None) -> CheckinResult:
+    """Check a pass (``token``), or a young person found by name (``youth``), in to ``session``.
+
+    Raises CheckinError with a refusal code. For an offline scan, a refusal is also kept
+    as a ScanConflict (once per nonce) so staff see it afterwards.
+    """
+    session = lock_row(Session, session.id)
+    repeat = _repeat_for_nonce(session, nonce)
+    if repeat is not None:
+        return repeat
+    when = _scan_time(scanned_at)
+    try:
+        if youth is None:
+            youth = resolve_token(token or "")
+        return _check_in_youth(session, youth, nonce=nonce, when=when, by_user=by_user, offline=offline,
+                               manual=token is None, override_age=override_age)
+    except CheckinError as err:
+        if offline and nonce and err.code in REFUSAL_CODES:
+            youth_id = youth.id if youth is not None else err.details.get("youth_id")
+            db.session.add(ScanConflict(session_id=session.id, nonce=nonce, youth_id=youth_id, code=err.code,
+                                        scanned_at=when, recorded_by_id=getattr(by_user, "id", None)))
+            db.session.flush()
+        raise
+
+
+def _check_in_youth(session, youth, *, nonce, when, by_user, offline, manual, override_age) -> CheckinResult:
+    details = _youth_details(youth, session)
+    existing = db.session.scalar(
+        select(Attendance).where(Attendance.youth_id == youth.id, Attendance.session_id == session.id)
+    )
+    if existing is not None:
+        return CheckinResult(existing, created=False)
+    if session.is_cancelled:
+        raise CheckinError(refusal_message("session_cancelled"), "session_cancelled", **details)
+    activity = session.activity
+    signup = _active_signup(youth, activity)
+    # no sign-up: a drop-in, where the activity takes them (or needs no sign-up at all)
+    drop_in = signup is None
+    if signup is None and activity.requires_signup and not activity.allows_drop_in:
+        raise CheckinError(refusal_message("not_signed_up"), "not_signed_up", **details)
+    if signup is not None and signup.status == SignupStatus.WAITLISTED:
+        raise CheckinError(refusal_message("waitlisted"), "waitlisted", **details)
+    age = youth.age_on(session_day(session))
+    outside = not (activity.min_age <= age <= activity.max_age)
+    if outside and not override_age:
+        raise CheckinError(refusal_message("outside_age"), "outside_age",
+                           min_age=activity.min_age, max_age=activity.max_age, **details)
+    method = CheckinMethod.OFFLINE if offline else (CheckinMethod.MANUAL if manual else CheckinMethod.QR)
+    attendance = Attendance(youth_id=youth.id, session_id=session.id, method=method, scanned_at=when,
+                            recorded_by_id=getattr(by_user, "id", None), nonce=nonce or None,
+                            drop_in=drop_in, age_override=outside)
+    try:
+        with db.session.begin_nested():
+            db.session.add(attendance)
+    except IntegrityError:
+        # another scanner got there first (only possible without the row lock): theirs stands
+        existing = db.session.scalar(
+            select(Attendance).where(Attendance.youth_id == youth.id, Attendance.session_id == session.id)
+        )
+        if existing is None and nonce:
+            existing = db.session.scalar(select(Attendance).where(Attendance.nonce == nonce))
+        if existing is None:
+            raise
+        return CheckinResult(existing, created=False)
+    youth.last_active_at = utcnow()
+    return CheckinResult(attendance, created=True)
+
+
+def resolve_conflict(conflict: ScanConflict, by_user) -> None:
+    """Staff have seen an offline scan's refusal."""
+    if conflict.resolved_at is None:
+        conflict.resolved_at = utcnow()
+        record_event("scan_conflict.resolve", conflict, user=by_user, code=conflict.code)
+        db.session.flush()
+
+
+def open_conflicts(session: Session) -> list[ScanConflict]:
+    return list(db.session.scalars(
+        select(ScanConflict).where(ScanConflict.session_id == session.id, ScanConflict.resolved_at.is_(None))
+        .order_by(ScanConflict.scanned_at)
+    ))
+
+
+# -- roll-call and corrections ------------------------------------------------------------
+
+
+def needs_reason(moment: datetime) -> bool:
+    """A correction to something from before the 24-hour window must give a reason."""
+    return moment < utcnow() - CORRECTION_WINDOW
+
+
+def _require_reason(moment: datetime, reason: str | None) -> str | None:
+    reason = (reason or "").strip() or None
+    if needs_reason(moment) and not reason:
+        raise AttendanceError(_("Rettelser efter 24 timer kræver en begrundelse."), "reason_required")
+    return reason
+
+
+def mark_present(session: Session, youth: YouthProfile, by_user, *, reason: str | None = None) -> CheckinResult:
+    """Roll-call tick: staff record a young person as present (their tick overrides the age range)."""
+    reason = _require_reason(session.ends_at, reason)
+    result = check_in(session, None, nonce=None, by_user=by_user, youth=youth, override_age=True)
+    if result.created and needs_reason(session.ends_at):
+        record_event("attendance.correct", session, user=by_user, change="add", youth_id=youth.id, reason=reason)
+    return result
+
+
+def remove_attendance(attendance: Attendance, by_user, *, reason: str | None = None) -> None:
+    """Undo a tick or a scan. Within 24 hours no reason is needed; every removal is audited."""
+    reason = _require_reason(attendance.recorded_at, reason)
+    record_event("attendance.correct", attendance.session, user=by_user, change="remove",
+                 youth_id=attendance.youth_id, method=str(attendance.method),
+                 scanned_at=attendance.scanned_at.isoformat(), reason=reason)
+    db.session.delete(attendance)
+    db.session.flush()
+
+
+def roll_call(session: Session) -> list[tuple[YouthProfile, Attendance | None, Signup | None]]:
+    """Everyone signed up (confirmed) plus everyone who came, with their attendance."""
+    attendances = {a.youth_id: a for a in db.session.scalars(
+        select(Attendance).where(Attendance.session_id == session.id))}
+    signups = {s.youth_id: s for s in db.session.scalars(
+        select(Signup).where(Signup.activity_id == session.activity_id, Signup.status == SignupStatus.CONFIRMED))}
+    ids = set(attendances) | set(signups)
+    youths = db.session.scalars(select(YouthProfile).where(YouthProfile.id.in_(ids))).all() if ids else []
+    rows = [(y, attendances.get(y.id), signups.get(y.id)) for y in youths]
+    rows.sort(key=lambda r: (r[0].first_name.casefold(), (r[0].last_name or "").casefold(), r[0].id))
+    return rows
+
+
+def search_youths(session: Session, query: str, user, limit: int = 10) -> list[YouthProfile]:
+    """Young people the user may see whose name matches ``query`` (for a forgotten phone)."""
+    words = [w for w in (query or "").strip().split() if w][:3]
+    if not words or len(query.strip()) < 2:
+        return []
+    stmt = select(YouthProfile).where(YouthProfile.anonymised_at.is_(None))
+    for word in words:
+        pattern = f"%{word.casefold()}%"
+        stmt = stmt.where(or_(func.lower(YouthProfile.first_name).like(pattern),
+                              func.lower(func.coalesce(YouthProfile.last_name, "")).like(pattern)))
+    if not user.is_programme_wide:
+        ids = user.institution_ids()
+        known = or_(
+            YouthProfile.registered_by_institution_id.in_(ids),
+            YouthProfile.id.in_(select(Signup.youth_id).join(Activity, Activity.id == Signup.activity_id)
+                                .where(Activity.institution_id.in_(ids))),
+            YouthProfile.id.in_(select(Attendance.youth_id).join(Session, Session.id == Attendance.session_id)
+                                .join(Activity, Activity.id == Session.activity_id)
+                                .where(Activity.institution_id.in_(ids))),
+        )
+        stmt = stmt.where(known)
+    stmt = stmt.order_by(YouthProfile.first_name, YouthProfile.id).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+# -- head counts --------------------------------------------------------------------------
+
+
+def head_counts(session: Session) -> dict[tuple[AgeBand, Gender], int]:
+    return {(h.age_band, h.gender): h.count for h in db.session.scalars(
+        select(HeadCount).where(HeadCount.session_id == session.id))}
+
+
+def adjust_head_count(session: Session, age_band: AgeBand, gender: Gender, delta: int, by_user,
+                      *, reason: str | None = None) -> int:
+    """Add ``delta`` (+1 or −1) anonymous drop-ins to a tally cell; returns the new count."""
+    if delta not in (1, -1):
+        raise AttendanceError(_("Ugyldig ændring."), "invalid_delta", status=400)
+    reason = _require_reason(session.ends_at, reason)
+    session = lock_row(Session, session.id)
+    cell = db.session.scalar(select(HeadCount).where(
+        HeadCount.session_id == session.id, HeadCount.age_band == age_band, HeadCount.gender == gender))
+    if cell is None:
+        cell = HeadCount(session_id=session.id, age_band=age_band, gender=gender, count=0)
+        db.session.add(cell)
+    if cell.count + delta < 0:
+        raise AttendanceError(_("Tallet kan ikke blive mindre end nul."), "negative_count")
+    cell.count += delta
+    cell.updated_by_id = getattr(by_user, "id", None)
+    db.session.flush()
+    if needs_reason(session.ends_at):
+        record_event("headcount.correct", session, user=by_user, age_band=str(age_band), gender=str(gender),
+                     delta=delta, reason=reason)
+    return cell.count

@@ -1,0 +1,167 @@
+"""Staff pages for one session: the scanner, roll-call, head counts and offline-scan conflicts."""
+from __future__ import annotations
+
+import json
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts.access import get_session_or_403, is_staff_or_coordinator, require, staff_can_see_youth
+from ..accounts.models import Gender, YouthProfile
+from ..errors import DomainError
+from ..extensions import db
+from . import services
+from .models import AgeBand, Attendance, ScanConflict
+from .views import bp
+
+AGE_BAND_LABELS = {
+    AgeBand.UNDER_13: "< 13",
+    AgeBand.AGE_13_15: "13–15",
+    AgeBand.AGE_16_17: "16–17",
+    AgeBand.AGE_18_24: "18–24",
+}
+
+
+def gender_labels() -> dict:
+    return {Gender.PIGE: _("Piger"), Gender.DRENG: _("Drenge"), Gender.ANDET: _("Andet"), Gender.UOPLYST: _("Uoplyst")}
+
+
+def scanner_texts() -> dict:
+    """Texts the scanner script shows, in the page's language."""
+    return {
+        "checked_in": _("Tjekket ind"),
+        "drop_in": _("drop-in"),
+        "already": _("Allerede tjekket ind kl. %(time)s", time="{time}"),
+        "years": _("%(age)s år", age="{age}"),
+        "override": _("Lad komme ind alligevel"),
+        "saved": _("Gemt, synkroniseres senere"),
+        "queued": _("I kø: %(n)s", n="{n}"),
+        "synced": _("Synkroniseret"),
+        "offline": _("Ingen forbindelse"),
+        "online": _("Online"),
+        "camera_error": _("Kameraet kunne ikke startes. Brug navnesøgningen."),
+        "no_results": _("Ingen fundet."),
+        "error": _("Noget gik galt. Prøv igen."),
+        "check_in": _("Tjek ind"),
+        "codes": {code: services.refusal_message(code) for code in (*services.REFUSAL_CODES, "nonce_conflict")},
+    }
+
+
+@bp.route("/sessions/<int:session_id>/scan")
+@require(is_staff_or_coordinator)
+def scanner(session_id: int):
+    """The door scanner: camera, rapid mode, name search, offline queue."""
+    session = get_session_or_403(session_id)
+    return render_template(
+        "attendance/scanner.html", session=session, count=services.checked_in_count(session),
+        conflicts=services.open_conflicts(session), texts=json.dumps(scanner_texts(), ensure_ascii=False),
+    )
+
+
+@bp.route("/sessions/<int:session_id>/youth-search")
+@require(is_staff_or_coordinator)
+def youth_search(session_id: int):
+    """Young people the staff member may see, by name (JSON for the scanner and roll-call)."""
+    session = get_session_or_403(session_id)
+    day = services.session_day(session)
+    checked = set(db.session.scalars(select(Attendance.youth_id).where(Attendance.session_id == session.id)))
+    youths = services.search_youths(session, request.args.get("q", ""), current_user)
+    return jsonify({"results": [
+        {"id": y.id, "name": y.display_name, "age": y.age_on(day), "checked_in": y.id in checked} for y in youths
+    ]})
+
+
+@bp.route("/sessions/<int:session_id>/rollcall", methods=["GET", "POST"])
+@require(is_staff_or_coordinator)
+def rollcall(session_id: int):
+    """Roll-call: tick who is here, tick all, undo, add a drop-in by name; conflicts from offline scans."""
+    session = get_session_or_403(session_id)
+    if request.method == "POST":
+        action = request.form.get("action")
+        reason = request.form.get("reason")
+        try:
+            if action == "present":
+                youth = _visible_youth(request.form.get("youth_id", type=int))
+                result = services.mark_present(session, youth, current_user, reason=reason)
+                if result.created:
+                    flash(_("%(name)s er tjekket ind.", name=youth.first_name), "success")
+            elif action == "all":
+                added = 0
+                for youth, attendance, signup in services.roll_call(session):
+                    if attendance is None and signup is not None:
+                        added += services.mark_present(session, youth, current_user, reason=reason).created
+                flash(_("%(n)s tjekket ind.", n=added), "success")
+            elif action == "absent":
+                attendance = db.session.get(Attendance, request.form.get("attendance_id", type=int))
+                if attendance is None or attendance.session_id != session.id:
+                    abort(404)
+                services.remove_attendance(attendance, current_user, reason=reason)
+                flash(_("Fremmødet er fjernet."), "success")
+            else:
+                abort(400)
+        except DomainError as err:
+            db.session.rollback()
+            flash(err.message, "error")
+            return redirect(url_for("attendance.rollcall", session_id=session.id))
+        db.session.commit()
+        return redirect(url_for("attendance.rollcall", session_id=session.id))
+    query = request.args.get("q", "").strip()
+    found = services.search_youths(session, query, current_user) if query else []
+    rows = services.roll_call(session)
+    return render_template(
+        "attendance/rollcall.html", session=session, rows=rows, query=query, found=found,
+        present={y.id for y, a, _s in rows if a is not None}, signed=sum(1 for r in rows if r[2]), day=services.session_day(session),
+        needs_reason=services.needs_reason(session.ends_at), conflicts=services.open_conflicts(session),
+        late=lambda a: services.needs_reason(a.recorded_at),
+    )
+
+
+def _visible_youth(youth_id: int | None) -> YouthProfile:
+    youth = db.session.get(YouthProfile, youth_id) if youth_id else None
+    if youth is None or youth.anonymised_at is not None:
+        abort(404)
+    if not staff_can_see_youth(current_user, youth):
+        abort(403)
+    return youth
+
+
+@bp.route("/sessions/<int:session_id>/conflicts/<int:conflict_id>/resolve", methods=["POST"])
+@require(is_staff_or_coordinator)
+def conflict_resolve(session_id: int, conflict_id: int):
+    """Mark an offline scan's refusal as seen."""
+    session = get_session_or_403(session_id)
+    conflict = db.session.get(ScanConflict, conflict_id)
+    if conflict is None or conflict.session_id != session.id:
+        abort(404)
+    services.resolve_conflict(conflict, current_user)
+    db.session.commit()
+    return redirect(url_for("attendance.rollcall", session_id=session.id))
+
+
+@bp.route("/sessions/<int:session_id>/headcount", methods=["GET", "POST"])
+@require(is_staff_or_coordinator)
+def headcount(session_id: int):
+    """Tally anonymous drop-ins by age band and gender with + and − buttons."""
+    session = get_session_or_403(session_id)
+    if request.method == "POST":
+        try:
+            band = AgeBand(request.form.get("band", ""))
+            gender = Gender(request.form.get("gender", ""))
+            delta = int(request.form.get("delta", "0"))
+        except ValueError:
+            abort(400)
+        try:
+            services.adjust_head_count(session, band, gender, delta, current_user, reason=request.form.get("reason"))
+        except DomainError as err:
+            db.session.rollback()
+            flash(err.message, "error")
+        else:
+            db.session.commit()
+        return redirect(url_for("attendance.headcount", session_id=session.id, _anchor=f"cell-{band}-{gender}"))
+    counts = services.head_counts(session)
+    return render_template(
+        "attendance/headcount.html", session=session, counts=counts, bands=AGE_BAND_LABELS,
+        genders=gender_labels(), total=sum(counts.values()), needs_reason=services.needs_reason(session.ends_at),
+    )

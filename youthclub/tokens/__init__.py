@@ -1,0 +1,1 @@
+"""Personal API tokens (``Authorization: Bearer …``) that a user creates and revokes."""

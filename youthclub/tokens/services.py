@@ -1,0 +1,60 @@
+"""Creating, listing and revoking personal API tokens. The secret is shown once and stored hashed."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..accounts.models import ApiToken
+from ..audit.services import record_event
+from ..db_types import utcnow
+from ..errors import DomainError
+from ..extensions import db
+
+#: the visible start of every token, so a leaked one is easy to recognise
+SECRET_PREFIX = "yc_"
+MAX_ACTIVE_TOKENS = 20
+
+
+class TokenError(DomainError):
+    pass
+
+
+def hash_secret(secret: str) -> str:
+    from ..api.core import hash_token
+
+    return hash_token(secret)
+
+
+def create_token(user, name: str, *, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """A new token for ``user``; returns the row and the secret (shown to the user once)."""
+    name = (name or "").strip()[:100]
+    if not name:
+        raise TokenError(_("Giv nøglen et navn."), "name_required")
+    if len(active_tokens(user)) >= MAX_ACTIVE_TOKENS:
+        raise TokenError(_("Du har for mange aktive nøgler. Tilbagekald en først."), "too_many_tokens")
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=hash_secret(secret), prefix=secret[:10],
+                     expires_at=expires_at)
+    db.session.add(token)
+    db.session.flush()
+    record_event("api_token.create", token, user=user)
+    return token, secret
+
+
+def active_tokens(user) -> list[ApiToken]:
+    now = utcnow()
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).order_by(ApiToken.created_at)
+    ).all()
+    return [t for t in tokens if t.expires_at is None or t.expires_at > now]
+
+
+def revoke_token(token: ApiToken, by_user) -> None:
+    """Stop a token from working, at once."""
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record_event("api_token.revoke", token, user=by_user)
+        db.session.flush()

@@ -1,0 +1,47 @@
+"""The account page's "API keys" section: create and revoke personal API tokens."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..accounts.models import ApiToken
+from ..extensions import db
+from ..nav import slot
+from . import services
+
+bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
+
+slot("account", "tokens/_account_tokens.html")
+
+
+@bp.app_context_processor
+def _tokens():
+    return {"api_tokens_of": services.active_tokens}
+
+
+@bp.route("", methods=["POST"])
+@login_required
+def create():
+    """Create a token and show its secret once."""
+    try:
+        token, secret = services.create_token(current_user, request.form.get("name", ""))
+    except services.TokenError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("accounts.account"))
+    db.session.commit()
+    return render_template("tokens/created.html", token=token, secret=secret)
+
+
+@bp.route("/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke(token_id: int):
+    """Revoke one of your own tokens."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    services.revoke_token(token, current_user)
+    db.session.commit()
+    flash(_("Nøglen er tilbagekaldt."), "success")
+    return redirect(url_for("accounts.account"))

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.browser.conftest import PHONE, launch, login
+from tests.browser.conftest import PHONE, assert_accessible, launch, login
 from tests.factories import make_session, make_youth, sign_up
 from youthclub.attendance.models import Attendance, CheckinMethod
 from youthclub.extensions import db
@@ -258,19 +258,6 @@ def _wait_until(condition, page, timeout_ms=20000):
         assert waited < timeout_ms, "timed out"
         page.wait_for_timeout(100)
         waited += 100
-
-
-def assert_accessible(page) -> None:
-    """axe-core as in tests/browser/conftest.py, but injected by evaluation: these pages send a
-    Content-Security-Policy that blocks the inline <script> tag add_script_tag would use."""
-    from tests.browser.conftest import AXE
-
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("""async () => await axe.run(document, {runOnly: {type: 'tag',
-        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
-    serious = [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-               for v in result["violations"] if v["impact"] in ("serious", "critical")]
-    assert not serious, f"accessibility violations on {page.url}: {serious}"
 
 
 def test_pass_opens_with_no_signal_once_seen(phone, world):

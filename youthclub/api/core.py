@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from flask import g, jsonify, request
 from flask_login import current_user, login_user
@@ -46,6 +47,10 @@ def authenticate():
         return error_response(401, "invalid_token")
     if token is not None:
         login_user(token.user, remember=False, fresh=False)
+        # at most one write a minute per token, so busy scanners do not queue on this row
+        if token.last_used_at is None or utcnow() - token.last_used_at > timedelta(minutes=1):
+            token.last_used_at = utcnow()
+            g.api_token_touched = True
         g.api_token = token
         g.login_via_token = True
         return None
@@ -62,6 +67,8 @@ def _no_session_for_token(response):
 
         session.clear()
         g.pop("_login_user", None)
+        if g.pop("api_token_touched", False) and response.status_code < 400:
+            db.session.commit()  # last_used_at, when the view itself wrote nothing
     return response
 
 

@@ -56,6 +56,9 @@ def init_app(app: Flask) -> None:
         # __Host-: only over HTTPS, only for this host, path /
         app.config.setdefault("REMEMBER_COOKIE_NAME", "__Host-remember")
         app.config.setdefault("HSTS_ENABLED", True)
+    # if Redis is unreachable, count per address in this worker's memory instead of failing with a 500
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK", "120 per minute")
     proxies = int(app.config.get("TRUSTED_PROXIES", os.environ.get("TRUSTED_PROXIES", "0")) or 0)
     if proxies:
         # behind a reverse proxy, rate limits must count the client's address, not the proxy's

@@ -64,6 +64,7 @@ def limited_app(_app):
         # Flask-Limiter keeps one storage and one on/off switch for the process: give them back
         # to the shared test app (limits off) so later tests are not counted
         limiter.init_app(_app)
+        limiter._storage_dead = False  # a test with an unreachable Redis must not leave the fallback on
         for app in made:
             with app.app_context():
                 from youthclub.extensions import db

@@ -173,3 +173,13 @@ def test_redis_url_selects_redis_storage():
     env.pop("REDIS_URL")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "memory://"
+
+
+def test_unreachable_redis_falls_back_to_memory_not_to_a_500(world, limited_app, caplog):
+    app = limited_app(RATELIMITS=SMALL, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")  # nothing listens there
+    client = app.test_client()
+    statuses = [_attempt(client, f"nobody{n}@example.org", "10.0.7.1").status_code for n in range(121)]
+    assert 500 not in statuses
+    assert statuses[:120] == [401] * 120  # the fallback counts per address in this worker
+    assert statuses[120] == 429
+    assert "falling back to in-memory storage" in caplog.text

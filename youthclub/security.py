@@ -66,6 +66,7 @@ def init_app(app: Flask) -> None:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
+    app.before_request(reject_nul_characters)
     app.before_request(enforce_session_limits)
     app.after_request(set_security_headers)
     user_logged_in.connect(_start_session, app, weak=False)
@@ -85,6 +86,28 @@ def set_security_headers(response):
         response.headers["Pragma"] = "no-cache"
         response.vary.add("Cookie")
     return response
+
+
+# -- input -------------------------------------------------------------------------
+
+def _has_nul(values) -> bool:
+    return any("\x00" in value for value in values if isinstance(value, str))
+
+
+def reject_nul_characters():
+    """No text we keep may hold a NUL character (PostgreSQL refuses them): a 400, not a 500."""
+    from .main import error_response
+
+    if "\x00" in request.path or _has_nul(request.args.values()) or _has_nul(request.args.keys()):
+        return error_response(400)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.mimetype == "application/json":
+            raw = request.get_data(cache=True)
+            if b"\\u0000" in raw or b"\x00" in raw:
+                return error_response(400)
+        elif _has_nul(request.form.values()) or _has_nul(request.form.keys()):
+            return error_response(400)
+    return None
 
 
 # -- sessions ------------------------------------------------------------------------

@@ -92,3 +92,16 @@ def test_malformed_form_post_is_a_400_not_a_500(client):
 def test_oversized_body_is_refused(client):
     response = client.post("/login", data={"email": "x" * (3 * 1024 * 1024)})
     assert response.status_code in (400, 413)
+
+
+def test_nul_characters_are_a_400_everywhere(client, world):
+    """PostgreSQL cannot store NUL: it must be refused up front, not end in a 500 (found by fuzzing)."""
+    client.login_as(world.admin)
+    data = {"name": "a\x00b", "email": "n@example.org", "password": "lang nok adgangskode", "role": "admin"}
+    assert client.post_form("/admin/users/new", data).status_code == 400
+    assert client.post_form("/login", {"email": "a\x00b@example.org", "password": "x"}).status_code == 400
+    assert client.get("/audit?user=a%00b").status_code == 400
+    assert client.get("/audit?a%00b=1").status_code == 400
+    response = client.api("POST", "/api/v1/me", json={"name": "a\x00b"})
+    assert response.status_code == 400 and response.is_json
+    assert client.get("/privacy").status_code == 200  # ordinary requests are untouched

@@ -13,6 +13,7 @@ from .conftest import allowed_role, route_url
 from .fuzzing import (
     COMMON_FIELDS,
     FUZZ_SETTINGS,
+    SWEEP,
     as_role,
     field_names,
     hostile_json,
@@ -66,6 +67,17 @@ def test_forms_survive_hostile_input(app, client, world, rule, endpoint, method)
     werkzeug_rule = _werkzeug_rule(app, rule, endpoint)
     url = route_url(app, werkzeug_rule, world)
     names = _form_fields(app, client, world, url, endpoint, werkzeug_rule.methods)
+    # first a deterministic sweep: every field at once gets each of the nastiest values, as a role that may post
+    allowed = allowed_role(endpoint, method) or "anonymous"
+    for value in SWEEP:
+        token = as_role(client, world, allowed)
+        data = {name: value for name in names}
+        data["csrf_token"] = token
+        before = table_counts()
+        response = client.open(url, method=method, data=data)
+        _check(response, before, table_counts(), f"{method} {url} as {allowed} with every field = {value!r}")
+
+    # then a random search over roles, field subsets and values
     values = st.one_of(
         st.fixed_dictionaries({name: hostile_text for name in names}),
         st.dictionaries(st.sampled_from(names), hostile_text, max_size=len(names)),
@@ -75,8 +87,7 @@ def test_forms_survive_hostile_input(app, client, world, rule, endpoint, method)
     @FUZZ_SETTINGS
     @given(role=roles, data=values)
     def fuzz(role, data):
-        as_role(client, world, role)
-        data = dict(data, csrf_token=client.csrf_token())
+        data = dict(data, csrf_token=as_role(client, world, role))
         before = table_counts()
         response = client.open(url, method=method, data=data)
         _check(response, before, table_counts(), f"{method} {url} as {role} with {data!r}")
@@ -112,8 +123,7 @@ def test_api_survives_hostile_input(app, client, world, rule, endpoint, method):
     @given(role=roles, payload=st.one_of(body.map(lambda b: ("json", b)), raw.map(lambda r: ("raw", r))),
            args=st.dictionaries(st.sampled_from(COMMON_FIELDS), hostile_text, max_size=3))
     def fuzz(role, payload, args):
-        as_role(client, world, role)
-        headers = {"X-CSRFToken": client.csrf_token()}
+        headers = {"X-CSRFToken": as_role(client, world, role)}
         kind, value = payload
         kwargs = {"json": value} if kind == "json" else {"data": value, "content_type": "application/json"}
         before = table_counts()
@@ -124,3 +134,15 @@ def test_api_survives_hostile_input(app, client, world, rule, endpoint, method):
             assert response.is_json, f"{what}: not JSON ({response.mimetype})"
 
     fuzz()
+
+
+def test_the_fuzzers_csrf_tokens_are_accepted(client, world):
+    """Otherwise every fuzzed post would be a harmless 400 and the fuzzing would prove nothing."""
+    token = as_role(client, world, "admin")
+    response = client.post("/admin/users/new", data={
+        "csrf_token": token, "name": "Fuzz", "email": "fuzz@example.org", "password": "lang nok adgangskode",
+        "role": "coordinator"})
+    assert response.status_code == 302
+    token = as_role(client, world, "staff_a")
+    response = client.post("/language", data={"csrf_token": token, "lang": "en"}, headers={"X-CSRFToken": token})
+    assert response.status_code == 302

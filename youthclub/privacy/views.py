@@ -23,7 +23,7 @@ from .forms import AuditFilterForm, CloseAccountForm
 
 bp = Blueprint("privacy", __name__)
 
-nav_item("privacy.audit_log", _l("Log"), is_coordinator, order=85)
+nav_item("privacy.audit_log", _l("Hændelseslog"), is_coordinator, order=85)
 slot("account", "privacy/_account_privacy.html")
 
 

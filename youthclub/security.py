@@ -20,6 +20,7 @@ import re
 import secrets
 import time
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -56,6 +57,12 @@ def init_app(app: Flask) -> None:
         # __Host-: only over HTTPS, only for this host, path /
         app.config.setdefault("REMEMBER_COOKIE_NAME", "__Host-remember")
         app.config.setdefault("HSTS_ENABLED", True)
+        if not app.config.get("TRUSTED_HOSTS"):
+            # a forged Host header is refused (400) instead of reaching url_for(_external=True)
+            hosts = os.environ.get("TRUSTED_HOSTS") or urlsplit(app.config.get("PUBLIC_BASE_URL") or "").hostname
+            app.config["TRUSTED_HOSTS"] = [h.strip() for h in (hosts or "").split(",") if h.strip()] or None
+    if app.config.get("TRUSTED_HOSTS"):
+        app.wsgi_app = TrustedHosts(app.wsgi_app, app.config["TRUSTED_HOSTS"])
     # if Redis is unreachable, count per address in this worker's memory instead of failing with a 500
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK", "120 per minute")
@@ -71,6 +78,26 @@ def init_app(app: Flask) -> None:
     app.after_request(set_security_headers)
     user_logged_in.connect(_start_session, app, weak=False)
     install_log_redaction()
+
+
+class TrustedHosts:
+    """WSGI middleware: a request for another host gets a plain 400 before Flask builds any URL."""
+
+    def __init__(self, wsgi_app, hosts):
+        self.wsgi_app, self.hosts = wsgi_app, list(hosts)
+
+    def __call__(self, environ, start_response):
+        from werkzeug.exceptions import SecurityError
+        from werkzeug.wrappers import Response
+        from werkzeug.wsgi import get_host
+
+        try:
+            get_host(environ, self.hosts)
+        except SecurityError:
+            response = Response("400 Bad Request: unknown host\n", 400, mimetype="text/plain",
+                                headers={**HEADERS, "Cache-Control": "no-store"})
+            return response(environ, start_response)
+        return self.wsgi_app(environ, start_response)
 
 
 # -- headers -------------------------------------------------------------------------

@@ -87,9 +87,11 @@ def test_hsts_in_production(monkeypatch, _app):
 
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
     monkeypatch.setenv("DATABASE_URL", TestConfig.SQLALCHEMY_DATABASE_URI)
+    monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
 
     class Prod(ProductionConfig):
         SQLALCHEMY_DATABASE_URI = TestConfig.SQLALCHEMY_DATABASE_URI
+        PUBLIC_BASE_URL = "https://localhost"
 
     app = create_app(Prod)
     with app.test_client() as http:
@@ -97,6 +99,10 @@ def test_hsts_in_production(monkeypatch, _app):
     assert response.status_code == 200
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
     assert app.config["REMEMBER_COOKIE_NAME"].startswith("__Host-")
+    # a forged Host header (password-reset poisoning) is refused: links use PUBLIC_BASE_URL's host only
+    with app.test_client() as http:
+        assert http.get("/privacy", base_url="https://evil.example").status_code == 400
+        assert http.get("/privacy", headers={"Host": "evil.example"}, base_url="https://localhost").status_code == 400
     assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")
     with app.app_context():
         from youthclub.extensions import db

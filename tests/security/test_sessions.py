@@ -146,9 +146,11 @@ def test_production_cookies_are_secure_host_prefixed_and_unscoped(_app, monkeypa
 
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
     monkeypatch.setenv("DATABASE_URL", TestConfig.SQLALCHEMY_DATABASE_URI)
+    monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
 
     class Prod(ProductionConfig):
         SQLALCHEMY_DATABASE_URI = TestConfig.SQLALCHEMY_DATABASE_URI
+        PUBLIC_BASE_URL = "https://localhost"
         WTF_CSRF_ENABLED = False
         PASSWORD_HASH_FAST = True
 

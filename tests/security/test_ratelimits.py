@@ -183,3 +183,13 @@ def test_unreachable_redis_falls_back_to_memory_not_to_a_500(world, limited_app,
     assert statuses[:120] == [401] * 120  # the fallback counts per address in this worker
     assert statuses[120] == 429
     assert "falling back to in-memory storage" in caplog.text
+
+
+def test_my_data_download_is_an_export_and_limited(world, limited_app):
+    app = limited_app(RATELIMITS=SMALL)
+    client = app.test_client()
+    client.login_as(world.youth_user)
+    assert client.get("/account/data").status_code == 200
+    assert client.get("/account/data").status_code == 200
+    response = client.get("/account/data")
+    assert response.status_code == 429 and "For mange forsøg" in response.get_data(as_text=True)

@@ -193,3 +193,28 @@ def test_my_data_download_is_an_export_and_limited(world, limited_app):
     assert client.get("/account/data").status_code == 200
     response = client.get("/account/data")
     assert response.status_code == 429 and "For mange forsøg" in response.get_data(as_text=True)
+
+
+def test_behind_a_proxy_the_clients_address_is_counted(world, limited_app):
+    app = limited_app(RATELIMITS=SMALL, TRUSTED_PROXIES=1)
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.99.0.1"  # the proxy
+
+    def attempt(n, forwarded_for):
+        data = {"email": f"nobody{n}@example.org", "password": "wrong password here"}
+        return client.post_form("/login", data, headers={"X-Forwarded-For": forwarded_for}).status_code
+
+    assert [attempt(n, f"203.0.113.{n}") for n in range(5)] == [401] * 5  # five clients, one proxy
+    assert [attempt(n, "198.51.100.7") for n in range(10, 14)] == [401, 401, 401, 429]
+
+
+def test_without_a_trusted_proxy_forwarded_for_is_ignored(world, limited_app):
+    """An attacker cannot dodge the per-address limit by inventing X-Forwarded-For headers."""
+    client = limited_app(RATELIMITS=SMALL).test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.98.0.1"
+    statuses = [
+        client.post_form("/login", {"email": f"nobody{n}@example.org", "password": "wrong password here"},
+                         headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+        for n in range(4)
+    ]
+    assert statuses == [401, 401, 401, 429]

@@ -41,7 +41,9 @@ def register_extensions(app: Flask) -> None:
     from . import i18n, nav
     from .database import configure_engine
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .security import init_app as init_security
 
+    init_security(app)  # headers, session limits, log redaction (before the engine is made)
     db.init_app(app)
     with app.app_context():
         configure_engine(app, db.engine)
@@ -81,11 +83,12 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .attendance.views import bp as attendance_bp
     from .main import bp as main_bp
+    from .privacy.views import bp as privacy_bp
     from .programme.views import bp as programme_bp
     from .reports.views import bp as reports_bp
     from .signups.views import bp as signups_bp
 
-    for bp in (main_bp, accounts_bp, programme_bp, activities_bp, signups_bp, attendance_bp, reports_bp, api_bp):
+    for bp in (main_bp, accounts_bp, programme_bp, activities_bp, signups_bp, attendance_bp, reports_bp, api_bp, privacy_bp):
         app.register_blueprint(bp)
 
     from .ops.views import bp as ops_bp  # health, readiness, request logs, proxies

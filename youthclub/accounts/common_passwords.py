@@ -9,7 +9,8 @@ LIST = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
 
 @lru_cache(maxsize=1)
 def _words() -> frozenset[str]:
-    return frozenset(line.strip() for line in LIST.read_text(encoding="utf-8").splitlines() if line.strip())
+    lines = (line.strip() for line in LIST.read_text(encoding="utf-8").splitlines())
+    return frozenset(line.casefold() for line in lines if line and not line.startswith("#"))
 
 
 def is_common(password: str) -> bool:

@@ -5,6 +5,7 @@ Every setting a deployment changes is read from an environment variable.
 """
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 
@@ -57,8 +58,9 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    #: per-policy overrides of youthclub.ratelimits.DEFAULT_RATELIMITS
-    RATELIMITS: dict = {}
+    #: per-policy overrides of youthclub.ratelimits.DEFAULT_RATELIMITS, e.g.
+    #: RATELIMITS='{"checkin": {"ip": "2000 per minute"}}' for a door with many scanners behind one NAT
+    RATELIMITS: dict = json.loads(os.environ.get("RATELIMITS") or "{}")
 
     #: how many reverse proxies (nginx, a load balancer) stand in front of the app and set
     #: X-Forwarded-For/-Proto/-Host/-Port; 0 trusts none of those headers (werkzeug ProxyFix)

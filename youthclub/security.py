@@ -66,12 +66,8 @@ def init_app(app: Flask) -> None:
     # if Redis is unreachable, count per address in this worker's memory instead of failing with a 500
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK", "120 per minute")
-    proxies = int(app.config.get("TRUSTED_PROXIES", os.environ.get("TRUSTED_PROXIES", "0")) or 0)
-    if proxies:
-        # behind a reverse proxy, rate limits must count the client's address, not the proxy's
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    # behind a reverse proxy the ops blueprint installs ProxyFix (TRUSTED_PROXIES) outside this
+    # middleware, so rate limits and the host check see the client's address and host
 
     app.before_request(reject_nul_characters)
     app.before_request(enforce_session_limits)

@@ -54,3 +54,98 @@ def test_login_rate_limit_counts_across_both_instances(two_instances):
     assert browser.login(b, EMAIL, PASSWORD, token=token).status_code == 429
     # another account is not held up
     assert two_instances.browser().login(a, "someone.else@example.org", "wrong password here").status_code == 401
+
+
+def _api_token(user) -> str:
+    import secrets
+
+    from youthclub.api.core import hash_token
+    from youthclub.models import ApiToken
+
+    secret = secrets.token_urlsafe(24)
+    db.session.add(ApiToken(user=user, name="test", token_hash=hash_token(secret), prefix=secret[:8]))
+    return secret
+
+
+def test_hundred_signups_for_ten_places_split_across_both_instances(two_instances):
+    """100 young people sign up at once, half through each instance: exactly 10 get a place."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+    from sqlalchemy import select
+
+    from tests.factories import make_activity, make_institution, make_youth
+    from youthclub.models import Signup, SignupStatus
+
+    with two_instances.app.app_context():
+        activity = make_activity(make_institution(), capacity=10)
+        tokens = [_api_token(make_youth(with_login=True).user) for _ in range(100)]
+        db.session.commit()
+        activity_id = activity.id
+        db.session.remove()
+
+    start = threading.Barrier(len(tokens))
+
+    def sign_up(i_token):
+        i, token = i_token
+        base = two_instances.urls[i % 2]
+        start.wait()
+        r = requests.post(f"{base}/api/v1/activities/{activity_id}/signups", json={},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=120)
+        return r.status_code, r.json()
+
+    with ThreadPoolExecutor(max_workers=len(tokens)) as pool:
+        answers = list(pool.map(sign_up, enumerate(tokens)))
+
+    assert all(status == 201 for status, _ in answers), sorted({s for s, _ in answers})
+    with two_instances.app.app_context():
+        rows = db.session.scalars(select(Signup).where(Signup.activity_id == activity_id)).all()
+        confirmed = [r for r in rows if r.status == SignupStatus.CONFIRMED]
+        waiting = sorted(r.position for r in rows if r.status == SignupStatus.WAITLISTED)
+        db.session.remove()
+    assert len(confirmed) == 10
+    assert waiting == list(range(1, 91))
+
+
+def test_the_same_pass_scanned_on_both_instances_writes_one_attendance(two_instances):
+    """Two scanners, one on each instance, scan the same pass at the same moment."""
+    import threading
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+    from sqlalchemy import func, select
+
+    from tests.factories import make_activity, make_institution, make_session, make_user, make_youth, sign_up
+    from youthclub.models import Attendance, Role
+
+    with two_instances.app.app_context():
+        institution = make_institution()
+        activity = make_activity(institution)
+        session = make_session(activity)
+        youth = make_youth()
+        sign_up(youth, activity)
+        staff_token = _api_token(make_user(Role.STAFF, institution))
+        db.session.commit()
+        session_id, pass_token = session.id, youth.pass_token
+        db.session.remove()
+
+    start = threading.Barrier(20)
+
+    def scan(i):
+        base = two_instances.urls[i % 2]
+        start.wait()
+        r = requests.post(f"{base}/api/v1/sessions/{session_id}/checkins",
+                          json={"token": pass_token, "nonce": str(uuid.uuid4())},
+                          headers={"Authorization": f"Bearer {staff_token}"}, timeout=60)
+        return r.status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = sorted(pool.map(scan, range(20)))
+
+    assert statuses == [200] * 19 + [201]
+    with two_instances.app.app_context():
+        count = db.session.scalar(select(func.count()).select_from(Attendance).where(Attendance.session_id == session_id))
+        db.session.remove()
+    assert count == 1

@@ -22,7 +22,6 @@ from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..mail.models import OutboxMessage
-from ..signals import capacity_changed
 from ..signups.models import Signup, SignupStatus
 
 #: what an anonymised profile is called; it has no name any more
@@ -180,20 +179,14 @@ def anonymise_youth(youth: YouthProfile, *, reason: str, now: datetime | None = 
 
 
 def _cancel_open_signups(youth: YouthProfile, now: datetime) -> None:
-    """Free the person's places so the waitlist can move up."""
+    """Free the person's places through the sign-up rules, so the waitlist moves up and is told."""
+    from ..signups.services import cancel_signup
+
     open_signups = db.session.scalars(
         select(Signup).where(Signup.youth_id == youth.id, Signup.status != SignupStatus.CANCELLED)
     ).all()
-    freed = {}
     for signup in open_signups:
-        if signup.status == SignupStatus.CONFIRMED:
-            freed[signup.activity_id] = signup.activity
-        signup.status = SignupStatus.CANCELLED
-        signup.position = None
-        signup.cancelled_at = now
-    db.session.flush()
-    for activity in freed.values():
-        capacity_changed.send(activity, old_capacity=activity.capacity, new_capacity=activity.capacity)
+        cancel_signup(signup, by_user=None, reason=None)
 
 
 def _delete_login(user: User) -> None:

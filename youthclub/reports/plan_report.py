@@ -70,6 +70,7 @@ def build(district_id: int, year: int, threshold: int | None) -> PlanReport | No
         return None
     plan = db.session.scalar(select(ActionPlan).where(ActionPlan.district_id == district_id, ActionPlan.year == year))
     stats = Statistics(StatsFilter(date(year, 1, 1), date(year, 12, 31), district_id=district_id), threshold)
+    stats.prepare([("focus_area",), ("initiative",)])
     by_area = {r.key["focus_area"]: r for r in stats.table(("focus_area",))}
     by_initiative = {r.key["initiative"]: r for r in stats.table(("initiative",))}
     areas = sorted(db.session.scalars(select(FocusArea)), key=lambda a: (a.number != FIRST_FOCUS_AREA, a.number))

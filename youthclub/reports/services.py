@@ -303,6 +303,7 @@ def build_xlsx(stats: Statistics, labels: Labels) -> bytes:
             cell.number_format = number_format
         return cell
 
+    stats.prepare(BREAKDOWNS)
     wb = Workbook()
     wb.remove(wb.active)
     bold = Font(bold=True)

@@ -8,6 +8,7 @@ expressions over those bounds, so the same SQL runs on SQLite and PostgreSQL.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 
@@ -425,36 +426,41 @@ def derive_rate_hiding(row: Row, threshold: int) -> None:
 def secondary_suppress(lines, threshold: int) -> None:
     """``lines``: (total_row, [part rows]) whose parts add up to (or, for people, overlap into) the total.
 
-    Where a line has exactly one hidden part and a visible total, the smallest visible
-    non-zero part is hidden too, so the hidden cell cannot be worked out by subtraction;
-    repeated until no line changes (a cell sits in a row line and a column line).
+    A line with exactly one hidden cell (a part or the total) gives that cell away by
+    subtraction, so a second one is hidden: the smallest visible non-zero part, or the
+    total when no part is left. Repeated until no line changes, since every cell also
+    sits in other lines (a row and a column, a table and its margins).
     """
     changed = True
     while changed:
         changed = False
         for figure in COUNT_FIGURES:
             for total, parts in lines:
-                if total is not None and figure in total.hidden:
-                    continue
-                hidden = [p for p in parts if figure in p.hidden]
-                if len(hidden) != 1:
+                cells = parts + ([total] if total is not None else [])
+                if sum(1 for c in cells if figure in c.hidden) != 1:
                     continue
                 candidates = [p for p in parts if figure not in p.hidden and p.values.get(figure)]
                 if candidates:
                     victim = min(candidates, key=lambda p: p.values[figure])
-                elif total is not None and total.values.get(figure):
+                elif total is not None and figure not in total.hidden and total.values.get(figure):
                     victim = total
                 else:
                     continue
                 victim.hidden.add(figure)
                 changed = True
-    for _, parts in lines:
-        for p in parts:
+    for total, parts in lines:
+        for p in parts + ([total] if total is not None else []):
             derive_rate_hiding(p, threshold)
 
 
 class Statistics:
-    """Tables for one filter, memoised; suppressed when ``threshold`` is given."""
+    """Tables for one filter; suppressed when ``threshold`` is given.
+
+    Suppression is decided jointly for every table one answer publishes and all their
+    margins (each table with one dimension fewer, down to the headline), so a hidden
+    cell cannot be worked out from any total shown beside it. Call ``prepare`` with
+    every breakdown an answer will show before reading tables.
+    """
 
     def __init__(self, f: StatsFilter, threshold: int | None):
         self.filter = f
@@ -468,31 +474,39 @@ class Statistics:
             self._raw[dims] = compute_table(self.filter, dims)
         return self._raw[dims]
 
-    def table(self, dims=()) -> list[Row]:
-        """The rows of ``dims``, with primary and secondary suppression against every one-dimension-less margin."""
-        dims = tuple(dims)
-        if dims in self._done:
-            return self._done[dims]
-        rows = [replace(r, hidden=set(r.hidden), values=dict(r.values)) for r in self.raw(dims)]
-        if self.threshold is not None:
-            for r in rows:
-                primary_suppress(r, self.threshold)
-            lines = []
-            for i, d in enumerate(dims):
+    def prepare(self, breakdowns) -> None:
+        """Compute and suppress ``breakdowns`` and every margin of them, together."""
+        family = set(self._done)
+        for dims in breakdowns:
+            dims = tuple(dims)
+            for r in range(len(dims) + 1):
+                family.update(itertools.combinations(dims, r))
+        for dims in family:
+            if dims not in self._done:
+                rows = [replace(r, hidden=set(r.hidden), values=dict(r.values)) for r in self.raw(dims)]
+                if self.threshold is not None:
+                    for row in rows:
+                        primary_suppress(row, self.threshold)
+                self._done[dims] = rows
+        if self.threshold is None:
+            return
+        lines = []
+        for dims in family:
+            for i in range(len(dims)):
                 rest = dims[:i] + dims[i + 1:]
-                margin = {}
-                for m in self.raw(rest):
-                    copy = replace(m, hidden=set(m.hidden))
-                    primary_suppress(copy, self.threshold)
-                    margin[tuple(m.key[x] for x in rest)] = copy
+                margin = {tuple(m.key[x] for x in rest): m for m in self._done[rest]}
                 groups: dict = {}
-                for r in rows:
-                    groups.setdefault(tuple(r.key[x] for x in rest), []).append(r)
-                for k, parts in groups.items():
-                    lines.append((margin.get(k), parts))
-            secondary_suppress(lines, self.threshold)
-        self._done[dims] = rows
-        return rows
+                for row in self._done[dims]:
+                    groups.setdefault(tuple(row.key[x] for x in rest), []).append(row)
+                lines.extend((margin.get(k), parts) for k, parts in groups.items())
+        secondary_suppress(lines, self.threshold)
+
+    def table(self, dims=()) -> list[Row]:
+        """The rows of ``dims`` (prepared on first use if ``prepare`` did not name them)."""
+        dims = tuple(dims)
+        if dims not in self._done:
+            self.prepare([dims])
+        return self._done[dims]
 
     def headline(self) -> Row:
         return self.table(())[0]

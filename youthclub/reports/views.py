@@ -22,6 +22,8 @@ nav_item("reports.dashboard", _l("Statistik"), is_staff_or_coordinator, order=60
 nav_item("reports.action_plan", _l("Handlingsplan"), is_coordinator, order=61)
 start_page("reports.dashboard", is_coordinator, priority=25)
 
+#: every table the dashboard shows; suppressed together so no total gives a hidden cell away
+DASHBOARD_BREAKDOWNS = (("month",), ("institution",), ("age_band", "gender"), ("initiative",))
 HEADLINE = ("unique", "visits", "dropins", "sessions", "new", "returning", "local", "waitlist",
             "avg_per_session", "avg_with_dropins", "attendance_rate", "capacity_use")
 
@@ -71,6 +73,7 @@ def dashboard():
     if isinstance(f, DomainError):
         return render_template("reports/dashboard.html", error=f.message, options=options, args=request.args.to_dict()), 400
     stats = services.statistics_for(current_user, f, leaves_system=False)
+    stats.prepare(DASHBOARD_BREAKDOWNS)
     labels = services.Labels()
     hidden = services.small_mark()
     return render_template(

@@ -26,11 +26,14 @@ def _nice_max(value: float) -> float:
     return value * 1.1
 
 
-def column_chart(categories: list[str], series: list[tuple[str, str, list]], hidden_text: str) -> Chart:
-    """Vertical grouped columns: one group per category (e.g. month), one column per series."""
+def column_chart(categories: list[str], series: list[tuple[str, str, list]]) -> Chart:
+    """Vertical grouped columns: one group per category (e.g. month), one column per series.
+
+    A value that is text (a hidden figure's mark) is written where the column would start.
+    """
     width, height, left, bottom, top = 640, 260, 44, 36, 12
     chart = Chart(width, height)
-    values = [v for _, _, vs in series for v in vs if v is not None]
+    values = [v for _, _, vs in series for v in vs if isinstance(v, (int, float))]
     top_value = _nice_max(max(values, default=0))
     plot_h = height - bottom - top
     n = max(len(categories), 1)
@@ -46,8 +49,8 @@ def column_chart(categories: list[str], series: list[tuple[str, str, list]], hid
         for j, (_, cls, vs) in enumerate(series):
             v = vs[i]
             x = gx + j * bar_w
-            if v is None:
-                chart.texts.append({"x": x + bar_w / 2, "y": top + plot_h - 4, "text": hidden_text, "cls": "hidden-value", "anchor": "middle"})
+            if not isinstance(v, (int, float)):
+                chart.texts.append({"x": x + bar_w / 2, "y": top + plot_h - 4, "text": v or "–", "cls": "hidden-value", "anchor": "middle"})
                 continue
             h = plot_h * v / top_value
             chart.bars.append({"x": x, "y": top + plot_h - h, "w": bar_w - 1, "h": h, "cls": cls})
@@ -56,14 +59,14 @@ def column_chart(categories: list[str], series: list[tuple[str, str, list]], hid
     return chart
 
 
-def bar_chart(categories: list[str], series: list[tuple[str, str, list]], hidden_text: str) -> Chart:
+def bar_chart(categories: list[str], series: list[tuple[str, str, list]]) -> Chart:
     """Horizontal grouped bars: one row per category (e.g. institution), one bar per series."""
     label_w, width, row_gap = 200, 640, 10
     bar_h = 16
     row_h = bar_h * len(series) + row_gap
     height = max(row_h * len(categories) + 8, 40)
     chart = Chart(width, height)
-    values = [v for _, _, vs in series for v in vs if v is not None]
+    values = [v for _, _, vs in series for v in vs if isinstance(v, (int, float))]
     top_value = _nice_max(max(values, default=0))
     plot_w = width - label_w - 60
     for i, category in enumerate(categories):
@@ -72,8 +75,8 @@ def bar_chart(categories: list[str], series: list[tuple[str, str, list]], hidden
         for j, (_, cls, vs) in enumerate(series):
             v = vs[i]
             y = y0 + j * bar_h
-            if v is None:
-                chart.texts.append({"x": label_w + 4, "y": y + bar_h - 4, "text": hidden_text, "cls": "hidden-value", "anchor": "start"})
+            if not isinstance(v, (int, float)):
+                chart.texts.append({"x": label_w + 4, "y": y + bar_h - 4, "text": v or "–", "cls": "hidden-value", "anchor": "start"})
                 continue
             w = plot_w * v / top_value
             chart.bars.append({"x": label_w, "y": y, "w": max(w, 0), "h": bar_h - 2, "cls": cls})

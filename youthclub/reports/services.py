@@ -263,9 +263,20 @@ def csv_text(text: str) -> str:
     return "'" + text if is_formula_shaped(text) else text
 
 
+#: a figure hidden to protect a small one (or a rate on a hidden count)
+PROTECTED = ".."
+
+
+def display_value(row, figure):
+    """The figure, or "<5" when it is small, or ".." when it is hidden to protect another."""
+    return _display(row, figure, small_mark())
+
+
 def _display(row, figure, mark):
-    if figure in row.hidden:
+    if figure in row.small:
         return mark
+    if figure in row.hidden:
+        return PROTECTED
     return row.values.get(figure)
 
 
@@ -328,7 +339,9 @@ def build_xlsx(stats: Statistics, labels: Labels) -> bytes:
         put(ws, r, 2, str(FIGURE_DEFINITIONS[figure]))
     note_row = len(FIGURES) + 3
     put(ws, note_row, 1, small_mark())
-    put(ws, note_row, 2, str(_l("Tal fra 1 til %(n)d vises som \"<%(t)d\"; et andet tal skjules også, hvor en total ellers ville afsløre det skjulte. Andele bygget på et skjult tal skjules.", n=threshold() - 1, t=threshold())))
+    put(ws, note_row, 2, str(_l("Tal fra 1 til %(n)d vises som \"<%(t)d\".", n=threshold() - 1, t=threshold())))
+    put(ws, note_row + 1, 1, PROTECTED)
+    put(ws, note_row + 1, 2, str(_l("Skjult, fordi en total ellers ville afsløre et lille tal, eller fordi en andel bygger på et skjult tal.")))
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 100
     ws = wb.create_sheet(str(_l("Filtre")))
@@ -374,6 +387,7 @@ def json_rows(stats: Statistics, dims, labels: Labels) -> list[dict]:
         for f in FIGURES:
             item[f] = None if f in row.hidden else row.values.get(f)
         item["suppressed"] = sorted(row.hidden)
+        item["small"] = sorted(row.small)
         out.append(item)
     return out
 

@@ -81,6 +81,8 @@ class Row:
     hidden: set = field(default_factory=set)
     #: counts behind the rates, never shown
     parts: dict = field(default_factory=dict)
+    #: the hidden figures that are small themselves (the rest are hidden to protect them)
+    small: set = field(default_factory=set)
 
     def get(self, figure):
         return None if figure in self.hidden else self.values.get(figure)
@@ -409,6 +411,7 @@ def primary_suppress(row: Row, threshold: int) -> None:
     for figure in COUNT_FIGURES:
         if _small(row.values.get(figure), threshold):
             row.hidden.add(figure)
+            row.small.add(figure)
     derive_rate_hiding(row, threshold)
 
 
@@ -483,7 +486,7 @@ class Statistics:
                 family.update(itertools.combinations(dims, r))
         for dims in family:
             if dims not in self._done:
-                rows = [replace(r, hidden=set(r.hidden), values=dict(r.values)) for r in self.raw(dims)]
+                rows = [replace(r, hidden=set(r.hidden), small=set(r.small), values=dict(r.values)) for r in self.raw(dims)]
                 if self.threshold is not None:
                     for row in rows:
                         primary_suppress(row, self.threshold)

@@ -37,28 +37,30 @@ def _filter_or_abort():
         return err
 
 
-def _charts(stats, labels, hidden):
+def _shown(row, figure):
+    """A figure for a chart: the number, or the mark a hidden one is shown with."""
+    return services.display_value(row, figure)
+
+
+def _charts(stats, labels):
     months = stats.table(("month",))
     month_chart = charts.column_chart(
         [labels("month", r.key["month"]) for r in months],
-        [(str(services.FIGURE_LABELS["visits"]), "s1", [r.get("visits") for r in months]),
-         (str(services.FIGURE_LABELS["dropins"]), "s2", [r.get("dropins") for r in months])],
-        hidden,
+        [(str(services.FIGURE_LABELS["visits"]), "s1", [_shown(r, "visits") for r in months]),
+         (str(services.FIGURE_LABELS["dropins"]), "s2", [_shown(r, "dropins") for r in months])],
     )
     institutions = stats.table(("institution",))
     institution_chart = charts.bar_chart(
         [labels("institution", r.key["institution"]) for r in institutions],
-        [(str(services.FIGURE_LABELS["unique"]), "s1", [r.get("unique") for r in institutions])],
-        hidden,
+        [(str(services.FIGURE_LABELS["unique"]), "s1", [_shown(r, "unique") for r in institutions])],
     )
     cells = {(r.key["age_band"], r.key["gender"]): r for r in stats.table(("age_band", "gender"))}
     genders = [g for g in services.GENDER_LABELS if any(k[1] == g for k in cells)]
     bands = list(services.AGE_BAND_LABELS)
     age_chart = charts.bar_chart(
         [str(services.AGE_BAND_LABELS[b]) for b in bands],
-        [(str(services.GENDER_LABELS[g]), f"s{i + 1}", [cells[(b, g)].get("unique") if (b, g) in cells else 0 for b in bands])
+        [(str(services.GENDER_LABELS[g]), f"s{i + 1}", [_shown(cells[(b, g)], "unique") if (b, g) in cells else 0 for b in bands])
          for i, g in enumerate(genders)],
-        hidden,
     )
     return {"month": month_chart, "institution": institution_chart, "age": age_chart,
             "cells": cells, "genders": genders, "bands": bands}
@@ -81,7 +83,7 @@ def dashboard():
         error=None, options=options, args=request.args.to_dict(), stats=stats, labels=labels, f=f,
         headline=stats.headline(), headline_figures=HEADLINE, figures=FIGURES,
         figure_labels=services.FIGURE_LABELS, figure_definitions=services.FIGURE_DEFINITIONS,
-        dimension_labels=services.DIMENSION_LABELS, charts=_charts(stats, labels, hidden),
+        dimension_labels=services.DIMENSION_LABELS, charts=_charts(stats, labels), protected=services.PROTECTED,
         hidden_text=hidden, suppressed=stats.threshold is not None,
         filters_used=services.describe_filter(f, labels),
         age_band_table=stats.table(("age_band",)), gender_table=stats.table(("gender",)),

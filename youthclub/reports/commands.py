@@ -77,7 +77,8 @@ def generate_load(youths: int, attendances: int, *, seed: int = 1, start: date |
     districts, areas, initiatives = _ensure_geography(rng)
     now = datetime.now(UTC)
 
-    n_sessions = max(math.ceil(attendances / VISITS_PER_SESSION), 1)
+    # enough sessions for the visits, also when there are few young people to share them
+    n_sessions = max(math.ceil(attendances / VISITS_PER_SESSION), math.ceil(attendances * 1.25 / max(youths, 1)), 1)
     weeks = max((end - start).days // 7, 1)
     n_activities = max(math.ceil(n_sessions / (SESSIONS_PER_WEEK * weeks)), 1)
     n_institutions = max(min(n_activities // 4, 40), 2)

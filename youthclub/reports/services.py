@@ -11,6 +11,7 @@ from babel.numbers import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Gender
 from ..activities.models import Category
@@ -198,7 +199,10 @@ class Labels:
             "district": {d.id: d.name for d in db.session.scalars(select(District))},
             "institution": {i.id: i.name for i in db.session.scalars(select(Institution))},
             "focus_area": {a.id: f"{a.number}. {a.title}" for a in db.session.scalars(select(FocusArea))},
-            "initiative": {i.id: i.title for i in db.session.scalars(select(Initiative))},
+            "initiative": {
+                i.id: f"{i.title} ({i.action_plan.district.name} {i.action_plan.year})"
+                for i in db.session.scalars(select(Initiative).options(joinedload(Initiative.action_plan).joinedload(ActionPlan.district)))
+            },
             "category": CATEGORY_LABELS,
             "age_band": AGE_BAND_LABELS,
             "gender": GENDER_LABELS,

@@ -45,7 +45,7 @@ def _shown(row, figure):
 def _charts(stats, labels):
     months = stats.table(("month",))
     month_chart = charts.column_chart(
-        [labels("month", r.key["month"]) for r in months],
+        [f"{r.key['month'][5:7]}.{r.key['month'][2:4]}" for r in months],
         [(str(services.FIGURE_LABELS["visits"]), "s1", [_shown(r, "visits") for r in months]),
          (str(services.FIGURE_LABELS["dropins"]), "s2", [_shown(r, "dropins") for r in months])],
     )

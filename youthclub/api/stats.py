@@ -5,7 +5,6 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from ..accounts.access import is_staff_or_coordinator
-from ..errors import DomainError
 from ..extensions import db
 from ..main import error_response
 from ..ratelimits import rate_limited
@@ -22,8 +21,7 @@ def stats():
         return error_response(401)
     if not is_staff_or_coordinator(current_user):
         return error_response(403)
-    if not request.args.get("from") or not request.args.get("to"):
-        raise DomainError("Angiv from og to (ÅÅÅÅ-MM-DD).", "bad_period", status=400)
+    services.require_dates(request.args)
     f = services.parse_filter(request.args, current_user)
     dims = services.parse_group_by(request.args.get("group_by"))
     statistics = services.statistics_for(current_user, f, leaves_system=True)

@@ -21,7 +21,7 @@ from ..errors import DomainError, Forbidden
 from ..extensions import db
 from ..i18n import local_today
 from ..programme.models import ActionPlan, District, FocusArea, Initiative, Institution
-from .stats import COUNT_FIGURES, DIMENSIONS, FIGURES, RATE_FIGURES, Statistics, StatsFilter
+from .stats import DIMENSIONS, FIGURES, RATE_FIGURES, Statistics, StatsFilter
 
 
 class StatsError(DomainError):
@@ -123,6 +123,12 @@ def _date_arg(args, name):
         return date.fromisoformat(raw)
     except ValueError:
         raise StatsError(_("Datoen skal skrives ÅÅÅÅ-MM-DD."), "bad_date", field=name) from None
+
+
+def require_dates(args) -> None:
+    """The API names its period with from and to, always."""
+    if not args.get("from") or not args.get("to"):
+        raise StatsError(_("Angiv from og to (ÅÅÅÅ-MM-DD)."), "bad_period")
 
 
 def parse_period(args) -> tuple[date, date]:
@@ -250,7 +256,6 @@ def describe_filter(f: StatsFilter, labels: Labels) -> list[tuple[str, str]]:
 
 # -- exports ---------------------------------------------------------------------------------
 
-SMALL = "<5"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -400,5 +405,3 @@ def record_export(fmt: str, f: StatsFilter, **details) -> None:
     """Every export leaves a trace: who, when, which filters."""
     record_event("stats.export", format=fmt, filters=f.as_dict(), **details)
 
-
-__all__ = ["COUNT_FIGURES", "StatsError", "parse_filter"]

@@ -1,16 +1,14 @@
 """Views of the reports domain: the dashboard, the exports and the action-plan report."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, Response, abort, render_template, request
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..accounts.access import is_coordinator, is_staff_or_coordinator, require
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import local_today
 from ..nav import nav_item, start_page
 from ..ratelimits import rate_limited
 from . import charts, plan_report, services
@@ -142,7 +140,7 @@ def action_plan():
     options = services.filter_options(current_user)
     try:
         district_id = int(request.args.get("district") or 0) or None
-        year = int(request.args.get("year") or datetime.now().year)
+        year = int(request.args.get("year") or local_today().year)
     except ValueError:
         abort(400)
     if district_id is None and options["districts"]:
@@ -170,5 +168,3 @@ def format_stat(value, figure: str = "") -> str:
         return format_decimal(value, format="#,##0.0")
     return format_decimal(value, format="#,##0")
 
-
-__all__ = ["bp", "_"]

@@ -116,7 +116,9 @@ def main() -> None:
             f"{f.start:%d.%m.%Y}–{f.end:%d.%m.%Y} holds {attendances:,} registered visits at held sessions. "
             f"Best of {args.runs} runs after a warm-up. \"App\" is the query the app runs for the people figures "
             "(unique, visits, returning, local, new); \"plain SQL\" is the same aggregate hand-written for PostgreSQL; "
-            "\"whole table\" adds the app's four other queries of that table (sessions, head counts, sign-ups × sessions, waitlist).",
+            "\"whole table\" adds the app's four other queries of that table (sessions, head counts, sign-ups × sessions, waitlist). "
+            "For the whole dashboard and the XLSX export the app column is everything they compute (all figures of every "
+            "table, with suppression; the workbook also written), the plain column the people aggregates of the same tables.",
             "",
             "| table | app (s) | plain SQL (s) | app ÷ plain | whole table (s) |",
             "| --- | ---: | ---: | ---: | ---: |",

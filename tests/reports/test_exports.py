@@ -136,3 +136,19 @@ def test_staff_see_only_their_institution_and_anonymous_nothing(app, client, fig
     client.login_as(w.youth_user)
     assert client.get("/api/v1/stats", query_string=year_args(figures.year)).status_code == 403
     assert client.get("/reports").status_code == 403
+
+
+def test_api_takes_a_personal_api_token(app, client, figures):
+    import secrets
+
+    from youthclub.api.core import hash_token
+    from youthclub.models import ApiToken
+
+    secret = secrets.token_urlsafe(24)
+    db.session.add(ApiToken(user_id=figures.world.coordinator.id, name="rapport", token_hash=hash_token(secret), prefix=secret[:8]))
+    db.session.commit()
+    response = app.test_client().get("/api/v1/stats", query_string={**year_args(figures.year), "group_by": "gender"},
+                                     headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200 and response.get_json()["group_by"] == ["gender"]
+    wrong = app.test_client().get("/api/v1/stats", query_string=year_args(figures.year), headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401

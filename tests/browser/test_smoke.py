@@ -7,5 +7,5 @@ def test_login_page_on_a_phone_is_accessible(phone, world):
     assert phone.locator("h1").inner_text() == "Log ind"
     assert_accessible(phone)
     login(phone, "koordinator@example.org")
-    assert "/institutions" in phone.url
+    assert "/reports" in phone.url  # the coordinator starts on the statistics dashboard
     assert_accessible(phone)

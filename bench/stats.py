@@ -1,0 +1,171 @@
+"""Statistics benchmark: each dashboard query and the XLSX export against the same aggregate as plain SQL.
+
+Usage (PostgreSQL, a database of its own)::
+
+    export DATABASE_URL=postgresql://postgres@127.0.0.1:5432/yc_issue6_bench
+    .venv/bin/youthclub db upgrade
+    .venv/bin/youthclub generate-load --youths 20000 --attendances 1000000
+    .venv/bin/python -m bench.stats [--from 2025-01-01 --to 2026-12-31]
+
+"Plain SQL" is the people aggregate (unique young people, visits, returning, local reach,
+new) written by hand for PostgreSQL as one statement: local months and ages with
+``AT TIME ZONE``, no CASE ladders. The app's number for the same aggregate is
+``query_people``; each table of the dashboard also runs its other four small queries
+(sessions, head counts, sign-ups × sessions, waitlist), timed as "whole table". Both
+sides run on the same database in the same run; each time is the best of several runs
+after a warm-up. The plain results are checked against the app's before timing.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from datetime import date
+
+from sqlalchemy import text
+
+DASHBOARD = ((), ("month",), ("institution",), ("age_band",), ("gender",), ("age_band", "gender"), ("initiative",))
+
+PLAIN_DIMS = {
+    "district": "act.district_id",
+    "institution": "act.institution_id",
+    "initiative": "ai.initiative_id",
+    "focus_area": "afa.focus_area_id",
+    "category": "act.category",
+    "month": "to_char(s.starts_at AT TIME ZONE 'Europe/Copenhagen', 'YYYY-MM')",
+    "gender": "y.gender",
+    "age_band": """CASE
+        WHEN (extract(year FROM s.starts_at AT TIME ZONE 'Europe/Copenhagen') * 12
+              + extract(month FROM s.starts_at AT TIME ZONE 'Europe/Copenhagen') - 1)
+             - (y.birth_year * 12 + y.birth_month - 1) < 156 THEN 'u13'
+        WHEN (extract(year FROM s.starts_at AT TIME ZONE 'Europe/Copenhagen') * 12
+              + extract(month FROM s.starts_at AT TIME ZONE 'Europe/Copenhagen') - 1)
+             - (y.birth_year * 12 + y.birth_month - 1) < 192 THEN '13-15'
+        WHEN (extract(year FROM s.starts_at AT TIME ZONE 'Europe/Copenhagen') * 12
+              + extract(month FROM s.starts_at AT TIME ZONE 'Europe/Copenhagen') - 1)
+             - (y.birth_year * 12 + y.birth_month - 1) < 216 THEN '16-17'
+        ELSE '18-24' END""",
+}
+
+
+def plain_people_sql(dims) -> str:
+    cols = ", ".join(f"{PLAIN_DIMS[d]} AS g_{d}" for d in dims)
+    group = ", ".join(f"g_{d}" for d in dims)
+    joins = ""
+    if "initiative" in dims:
+        joins += " LEFT JOIN activity_initiative ai ON ai.activity_id = act.id"
+    if "focus_area" in dims:
+        joins += " LEFT JOIN activity_focus_area afa ON afa.activity_id = act.id"
+    return f"""
+    WITH v AS (
+      SELECT {cols + ',' if cols else ''} a.youth_id, count(*) AS n,
+             max(CASE WHEN y.home_district_id = act.district_id THEN 1 ELSE 0 END) AS loc
+      FROM attendance a
+      JOIN session s ON s.id = a.session_id
+      JOIN activity act ON act.id = s.activity_id
+      JOIN youth_profile y ON y.id = a.youth_id {joins}
+      WHERE s.cancelled_at IS NULL AND s.starts_at >= :lo AND s.starts_at < :hi
+      GROUP BY {group + ',' if group else ''} a.youth_id)
+    SELECT {group + ',' if group else ''} count(*), sum(n), sum(CASE WHEN n >= 3 THEN 1 ELSE 0 END), sum(loc),
+           count(*) FILTER (WHERE NOT EXISTS (
+             SELECT 1 FROM attendance a2 JOIN session s2 ON s2.id = a2.session_id
+             WHERE a2.youth_id = v.youth_id AND s2.cancelled_at IS NULL AND s2.starts_at < :lo))
+    FROM v {'GROUP BY ' + group if group else ''}"""
+
+
+def best_of(fn, runs: int) -> float:
+    fn()  # warm-up: caches and plans
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--from", dest="start", type=date.fromisoformat)
+    parser.add_argument("--to", dest="end", type=date.fromisoformat)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true", help="print, do not write docs/benchmarks.md")
+    args = parser.parse_args()
+
+    from youthclub import create_app
+    from youthclub.extensions import db
+    from youthclub.reports import services, stats
+
+    app = create_app()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("postgresql"):
+        raise SystemExit("the benchmark compares against PostgreSQL SQL: set DATABASE_URL to a PostgreSQL database")
+    with app.test_request_context():
+        today = date.today()
+        f = stats.StatsFilter(args.start or date(today.year - 1, 1, 1), args.end or today)
+        params = {"lo": f.lo, "hi": f.hi}
+        attendances = db.session.execute(text(
+            "SELECT count(*) FROM attendance a JOIN session s ON s.id = a.session_id "
+            "WHERE s.cancelled_at IS NULL AND s.starts_at >= :lo AND s.starts_at < :hi"), params).scalar()
+        total = db.session.execute(text("SELECT count(*) FROM attendance")).scalar()
+        youths = db.session.execute(text("SELECT count(*) FROM youth_profile")).scalar()
+
+        lines = [
+            "## Statistics (reports)",
+            "",
+            f"PostgreSQL, {total:,} attendances of {youths:,} young people in the database; the period "
+            f"{f.start:%d.%m.%Y}–{f.end:%d.%m.%Y} holds {attendances:,} registered visits at held sessions. "
+            f"Best of {args.runs} runs after a warm-up. \"App\" is the query the app runs for the people figures "
+            "(unique, visits, returning, local, new); \"plain SQL\" is the same aggregate hand-written for PostgreSQL; "
+            "\"whole table\" adds the app's four other queries of that table (sessions, head counts, sign-ups × sessions, waitlist). "
+            "For the whole dashboard and the XLSX export the app column is everything they compute (all figures of every "
+            "table, with suppression; the workbook also written), the plain column the people aggregates of the same tables.",
+            "",
+            "| table | app (s) | plain SQL (s) | app ÷ plain | whole table (s) |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        plain_total = 0.0
+        for dims in DASHBOARD:
+            sql = text(plain_people_sql(dims))
+            plain_rows = {tuple(str(x) if x is not None else None for x in r[: len(dims)]): tuple(int(x) for x in r[len(dims):])
+                          for r in db.session.execute(sql, params)}
+            app_rows = {tuple(str(x) if x is not None else None for x in stats._normalise_key(dims, k)): (v[0], v[1], v[2], v[3], v[4])
+                        for k, v in stats.query_people(f, dims).items()}
+            app_rows = {k: tuple(int(x) for x in v) for k, v in app_rows.items()}
+            assert plain_rows == app_rows, f"plain SQL and the app disagree for {dims}"
+            t_app = best_of(lambda: stats.query_people(f, dims), args.runs)
+            t_plain = best_of(lambda: db.session.execute(sql, params).all(), args.runs)
+            t_table = best_of(lambda: stats.compute_table(f, dims), args.runs)
+            plain_total += t_plain
+            name = " × ".join(dims) or "headline"
+            lines.append(f"| {name} | {t_app:.3f} | {t_plain:.3f} | {t_app / t_plain:.2f} | {t_table:.3f} |")
+            print(lines[-1], flush=True)
+
+        def dashboard():
+            s = stats.Statistics(f, 5)
+            s.prepare(DASHBOARD)
+
+        t_dash = best_of(dashboard, args.runs)
+        lines.append(f"| **whole dashboard** (7 tables, suppressed) | {t_dash:.3f} | {plain_total:.3f} | {t_dash / plain_total:.2f} | |")
+        print(lines[-1], flush=True)
+
+        xlsx_dims = ((),) + services.BREAKDOWNS
+        plain_xlsx = 0.0
+        for dims in xlsx_dims:
+            sql = text(plain_people_sql(dims))
+            plain_xlsx += best_of(lambda: db.session.execute(sql, params).all(), 1)
+
+        def export():
+            services.build_xlsx(stats.Statistics(f, 5), services.Labels())
+
+        t_xlsx = best_of(export, max(1, args.runs - 1))
+        lines.append(f"| **XLSX export** ({len(xlsx_dims)} sheets) | {t_xlsx:.3f} | {plain_xlsx:.3f} | {t_xlsx / plain_xlsx:.2f} | |")
+        print(lines[-1], flush=True)
+    if not args.no_write:
+        from bench.report import write_section
+
+        write_section("stats", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("YOUTHCLUB_ENV", "development")
+    main()

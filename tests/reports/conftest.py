@@ -1,0 +1,45 @@
+"""Figures with known small cells: institution A has 2 young people, C has 7, B has 12."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+
+from tests import factories as fx
+from youthclub.extensions import db
+from youthclub.i18n import local_today
+from youthclub.models import Gender
+
+
+@dataclass
+class Figures:
+    world: object
+    inst_c: object
+    activity_c: object
+    year: int
+
+
+@pytest.fixture
+def figures(world):
+    """Visits this year: A 2 girls (the world's young people), B 12 (boys and girls), C 7 girls; a formula-shaped name on C."""
+    w = world
+    today = local_today()
+    year = today.year
+    inst_c = fx.make_institution(w.district_b, name="=HYPERLINK(\"http://evil.example\",\"Klik\")")
+    activity_c = fx.make_activity(inst_c, title="@SUM(1+1)", requires_signup=False, capacity=None)
+    session_c = fx.make_session(activity_c, today)
+    fx.attend(w.youth, w.session_a)
+    fx.attend(w.other_youth, w.session_a)
+    for i in range(12):
+        youth = fx.make_youth(birth_year=year - 14, gender=Gender.DRENG if i % 2 else Gender.PIGE, district=w.district_b)
+        fx.attend(youth, w.session_b)
+    for _ in range(7):
+        youth = fx.make_youth(birth_year=year - 14, gender=Gender.PIGE, first_name="Hemmelignavn")
+        fx.attend(youth, session_c)
+    db.session.commit()
+    return Figures(w, inst_c, activity_c, year)
+
+
+def year_args(year: int) -> dict:
+    return {"from": date(year, 1, 1).isoformat(), "to": date(year, 12, 31).isoformat()}

@@ -1,0 +1,147 @@
+"""Every figure, computed in SQL, against a plain-Python computation over the same random rows."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests import factories as fx
+from tests.conftest import _empty_tables
+from tests.reports.reference import reference_table
+from youthclub.extensions import db
+from youthclub.i18n import to_utc
+from youthclub.models import (
+    ActionPlan,
+    AgeBand,
+    Attendance,
+    Category,
+    CheckinMethod,
+    Gender,
+    HeadCount,
+    Initiative,
+    Signup,
+    SignupStatus,
+)
+from youthclub.reports.stats import DIMENSIONS, StatsFilter, compute_table
+
+DAYS = [date(2025, 12, 30) + timedelta(days=i) for i in range(0, 420, 7)]
+
+
+def _build(data):
+    """Random programme data: offers with tags, sessions (some cancelled), young people, visits, counts, sign-ups."""
+    programme = fx.make_programme()
+    districts = [fx.make_district(programme, code="8"), fx.make_district(programme, code="12")]
+    areas = fx.make_focus_areas()
+    plan = ActionPlan(district=districts[0], year=2026)
+    initiatives = [Initiative(action_plan=plan, focus_area=areas[1], title=f"I{i}") for i in range(2)]
+    db.session.add_all([plan, *initiatives])
+    institutions = [fx.make_institution(districts[i % 2]) for i in range(3)]
+    activities = []
+    for i in range(data.draw(st.integers(1, 4))):
+        inst = data.draw(st.sampled_from(institutions))
+        activity = fx.make_activity(
+            inst,
+            district_id=data.draw(st.sampled_from(districts)).id,
+            category=data.draw(st.sampled_from([Category.SPORT, Category.MUSIK])),
+            capacity=data.draw(st.sampled_from([None, 5, 12])),
+            requires_signup=data.draw(st.booleans()),
+        )
+        activity.focus_areas = data.draw(st.lists(st.sampled_from(areas), unique=True, max_size=2))
+        activity.initiatives = data.draw(st.lists(st.sampled_from(initiatives), unique=True, max_size=2))
+        activities.append(activity)
+    sessions = []
+    for activity in activities:
+        for day in data.draw(st.lists(st.sampled_from(DAYS), unique=True, min_size=1, max_size=6)):
+            # 23:30 local puts some sessions on the other side of a UTC date line
+            s = fx.make_session(activity, day, start=data.draw(st.sampled_from([time(16, 0), time(23, 30), time(0, 30)])))
+            if data.draw(st.integers(0, 5)) == 0:
+                s.cancelled_at = datetime.now(UTC)
+            sessions.append(s)
+    youths = [
+        fx.make_youth(
+            birth_year=data.draw(st.integers(2006, 2015)), birth_month=data.draw(st.integers(1, 12)),
+            gender=data.draw(st.sampled_from(list(Gender))), district=data.draw(st.sampled_from(districts + [None])),
+        )
+        for _ in range(data.draw(st.integers(1, 6)))
+    ]
+    pairs = data.draw(st.lists(st.tuples(st.sampled_from(youths), st.sampled_from(sessions)), max_size=40,
+                               unique_by=lambda p: (p[0].id, p[1].id)))
+    for youth, session in pairs:
+        db.session.add(Attendance(youth=youth, session=session, method=CheckinMethod.QR))
+    for session in data.draw(st.lists(st.sampled_from(sessions), unique_by=lambda s: s.id, max_size=4)):
+        for band in data.draw(st.lists(st.sampled_from(list(AgeBand)), unique=True, max_size=2)):
+            db.session.add(HeadCount(session=session, age_band=band, gender=data.draw(st.sampled_from(list(Gender))),
+                                     count=data.draw(st.integers(0, 9))))
+    moments = [to_utc(d, time(12, 0)) for d in (date(2025, 11, 1), date(2026, 3, 31), date(2026, 4, 1), date(2026, 8, 1), date(2027, 2, 1))]
+    for youth in youths:
+        for activity in data.draw(st.lists(st.sampled_from(activities), unique_by=lambda a: a.id, max_size=2)):
+            status = data.draw(st.sampled_from(list(SignupStatus)))
+            created = data.draw(st.sampled_from(moments))
+            later = [m for m in moments if m >= created]
+            confirmed = data.draw(st.sampled_from(later)) if status == SignupStatus.CONFIRMED else (
+                data.draw(st.sampled_from([None] + later)) if status == SignupStatus.CANCELLED else None)
+            cancelled = data.draw(st.sampled_from(later)) if status == SignupStatus.CANCELLED else None
+            db.session.add(Signup(youth=youth, activity=activity, status=status, created_at=created,
+                                  confirmed_at=confirmed, cancelled_at=cancelled,
+                                  position=1 if status == SignupStatus.WAITLISTED else None))
+    db.session.flush()
+    return districts, institutions, areas, initiatives
+
+
+def _filter(data, districts, institutions, areas, initiatives) -> StatsFilter:
+    period = data.draw(st.sampled_from([
+        (date(2026, 1, 1), date(2026, 12, 31)), (date(2026, 1, 1), date(2026, 3, 31)),
+        (date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 2, 10), date(2026, 11, 4)),
+    ]))
+    maybe = lambda values: data.draw(st.sampled_from([None, None] + list(values)))  # noqa: E731
+    return StatsFilter(
+        start=period[0], end=period[1],
+        district_id=maybe([d.id for d in districts]),
+        institution_ids=data.draw(st.sampled_from([None, None, frozenset({institutions[0].id}), frozenset()])),
+        focus_area_id=maybe([a.id for a in areas]),
+        initiative_id=maybe([i.id for i in initiatives]),
+        category=maybe(["sport"]),
+        age_band=maybe([b.value for b in AgeBand]),
+        gender=maybe([g.value for g in Gender]),
+    )
+
+
+def _as_dict(rows) -> dict:
+    return {tuple(r.key.values()): r.values for r in rows}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_figure_matches_a_plain_python_computation(app, data):
+    try:
+        ctx = _build(data)
+        f = _filter(data, *ctx)
+        dims = tuple(data.draw(st.lists(st.sampled_from(DIMENSIONS), unique=True, max_size=2)))
+        got = _as_dict(compute_table(f, dims))
+        expected = reference_table(f, dims)
+        assert got.keys() == expected.keys(), (dims, f)
+        for key, figures in expected.items():
+            for name, value in figures.items():
+                assert got[key][name] == pytest.approx(value), (dims, key, name, f)
+    finally:
+        db.session.rollback()
+        _empty_tables()
+
+
+def test_one_visit_counts_everywhere_it_belongs(app):
+    """A hand-checked case: a session late on 31 March local time is a March visit, the age is the session's."""
+    district = fx.make_district(code="12")
+    inst = fx.make_institution(district)
+    activity = fx.make_activity(inst, capacity=10)
+    s = fx.make_session(activity, date(2026, 3, 31), start=time(23, 30), end=time(23, 59))
+    youth = fx.make_youth(birth_year=2013, birth_month=4, district=district)
+    db.session.add(Attendance(youth=youth, session=s, method=CheckinMethod.QR))
+    db.session.flush()
+    f = StatsFilter(date(2026, 1, 1), date(2026, 12, 31))
+    rows = compute_table(f, ("month", "age_band"))
+    assert [(r.key["month"], r.key["age_band"], r.values["visits"]) for r in rows] == [("2026-03", "u13", 1)]
+    headline = compute_table(f)[0].values
+    assert headline["unique"] == headline["new"] == headline["local"] == 1
+    assert headline["capacity_use"] == pytest.approx(0.1)

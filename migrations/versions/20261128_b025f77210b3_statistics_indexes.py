@@ -1,7 +1,7 @@
 """statistics indexes
 
 Revision ID: b025f77210b3
-Revises: fcdd3252749c
+Revises: 0ecaf7a19b84
 Create Date: 2026-11-28 07:23:52.573669
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'b025f77210b3'
-down_revision = 'fcdd3252749c'
+down_revision = '0ecaf7a19b84'
 branch_labels = None
 depends_on = None
 

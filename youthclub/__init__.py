@@ -26,6 +26,9 @@ def create_app(config_class=None) -> Flask:
         instance_relative_config=True,
     )
     app.config.from_object(config_class)
+    from .database import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # ids beyond the database's range are 404s
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "youthclub.db")

@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from flask import current_app, has_request_context, request
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db
 
@@ -71,3 +72,19 @@ def lock_row(model, ident):
     if locking_enabled():
         stmt = stmt.with_for_update()
     return db.session.scalars(stmt).one_or_none()
+
+
+#: primary keys are 32-bit integers on PostgreSQL
+MAX_ID = 2**31 - 1
+
+
+def is_db_id(value) -> bool:
+    """Whether ``value`` could be a row id (a positive 32-bit int, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """The ``int`` URL converter, bounded to row ids: a larger number is a 404, never a database error."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

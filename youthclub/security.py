@@ -28,7 +28,9 @@ from flask_login import current_user, logout_user, user_logged_in
 
 CSP = (
     "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'; worker-src 'self' blob:; img-src 'self' data:; form-action 'self'"
+    "frame-ancestors 'none'; form-action 'self'; img-src 'self' data: blob:; "
+    # the scanner: qr-scanner's decoder runs in a Web Worker made from a Blob, the camera is a MediaStream
+    "worker-src 'self' blob:; media-src 'self' blob: mediastream:"
 )
 HEADERS = {
     "Content-Security-Policy": CSP,

@@ -17,6 +17,7 @@ from ..accounts.access import can_access_institution, staff_can_see_youth
 from ..accounts.models import YouthProfile
 from ..activities.models import Session
 from ..attendance import services
+from ..database import is_db_id
 from ..errors import DomainError
 from ..extensions import db
 from ..main import error_response
@@ -47,7 +48,7 @@ def _parse_item(item) -> dict:
         raise BadInput("token mangler.", "missing_token")
     if token is not None and (not isinstance(token, str) or not token.strip() or len(token) > 200):
         raise BadInput("token skal være en tekst.", "invalid_token")
-    if youth_id is not None and (not isinstance(youth_id, int) or isinstance(youth_id, bool)):
+    if youth_id is not None and not is_db_id(youth_id):
         raise BadInput("youth_id skal være et tal.", "invalid_youth_id")
     nonce = item.get("nonce")
     if not isinstance(nonce, str) or not (8 <= len(nonce) <= 64):
@@ -70,7 +71,7 @@ def _parse_item(item) -> dict:
 
 
 def _session_for(session_id):
-    session = db.session.get(Session, session_id) if isinstance(session_id, int) else None
+    session = db.session.get(Session, session_id) if is_db_id(session_id) else None
     if session is None:
         raise DomainError("Gangen findes ikke.", "not_found", status=404)
     if not can_access_institution(current_user, session.activity.institution_id):

@@ -63,4 +63,26 @@ def build_document() -> dict:
         module = importlib.import_module(f"{api_pkg.__name__}.{info.name}")
         doc["paths"].update(getattr(module, "OPENAPI_PATHS", {}))
         doc["components"]["schemas"].update(getattr(module, "OPENAPI_SCHEMAS", {}))
+    _add_common_responses(doc)
     return doc
+
+
+#: answers any operation may give, whatever its module documents
+COMMON_RESPONSES = {
+    "400": "Malformed request: unreadable JSON or query, or (with the session cookie) a missing X-CSRFToken header",
+    "401": "Not authenticated, or the session or token has expired",
+    "429": "Too many requests: wait (see Retry-After) and try again",
+}
+
+
+def _add_common_responses(doc: dict) -> None:
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, description in COMMON_RESPONSES.items():
+                if code == "401" and path == "/openapi.json":
+                    continue
+                responses.setdefault(code, {"description": description, "content": error})

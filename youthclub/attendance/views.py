@@ -31,24 +31,6 @@ nav_item("attendance.my_pass", _l("Mit pas"), is_youth, order=40)
 slot("youth", "attendance/_youth_pass_card_link.html")
 slot("session_actions", "attendance/_session_actions.html")
 
-#: the camera page needs its own media and worker sources; other pages keep whatever policy the app sets
-SCANNER_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "media-src 'self' blob: mediastream:; worker-src 'self' blob:; connect-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-)
-
-
-@bp.after_app_request
-def _content_security_policy(response):
-    """Every page of this domain runs without inline scripts or styles; say so unless the app already did."""
-    from flask import request
-
-    if request.blueprint and request.blueprint.startswith("attendance") and response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", SCANNER_CSP)
-    return response
-
-
 def qr_svg(data: str) -> bytes:
     """The QR code for ``data`` as one SVG path (no raster library needed)."""
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4,

@@ -54,6 +54,8 @@ def database_uri(tmp_path_factory) -> str:
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP SCHEMA public CASCADE")
             conn.exec_driver_sql("CREATE SCHEMA public")
+            # a throwaway database: commits need not wait for the disk
+            conn.exec_driver_sql(f'ALTER DATABASE "{make_url(url).database}" SET synchronous_commit TO off')
         engine.dispose()
     return url
 
@@ -78,12 +80,11 @@ def _app(database_uri, tmp_path_factory):
 def _empty_tables() -> None:
     engine = db.engine
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    # DELETE, not TRUNCATE: on tables this small it is many times faster on PostgreSQL
+    # (TRUNCATE replaces every table's files); ids simply keep counting up
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-        else:
-            for t in tables:
-                conn.exec_driver_sql(f'DELETE FROM "{t}"')
+        for t in tables:
+            conn.exec_driver_sql(f'DELETE FROM "{t}"')
 
 
 @pytest.fixture

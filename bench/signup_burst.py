@@ -1,0 +1,140 @@
+"""Sign-up burst: 500 young people sign up at the same moment for 30 places.
+
+    .venv/bin/python -m bench.signup_burst [--db sqlite,postgresql] [--users 500] [--places 30]
+
+Expect exactly 30 confirmed, the rest waitlisted 1..470, no 5xx; reports the time for the
+whole burst to drain (first request sent to last answer received).
+"""
+from __future__ import annotations
+
+import argparse
+import secrets
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+import requests
+
+from bench.common import bench_app, database, gunicorn, migrate
+from bench.report import write_section
+
+
+def prepare(app, users: int, places: int):
+    from youthclub.api.core import hash_token
+    from youthclub.extensions import db
+    from youthclub.models import (
+        Activity, ActivityStatus, ApiToken, Category, District, Institution, InstitutionKind, Programme, User,
+        YouthProfile,
+    )
+
+    with app.app_context():
+        programme = Programme(name="Bench", starts_on=datetime(2011, 3, 1).date(), ends_on=datetime(2099, 1, 1).date())
+        district = District(programme=programme, code="12", name="Ydre Nørrebro")
+        institution = Institution(name="Burst-klubben", kind=InstitutionKind.UNGDOMSKLUB, district=district)
+        activity = Activity(institution=institution, district=district, title="Populært hold", description="",
+                            category=Category.GAMING, min_age=10, max_age=24, capacity=places, requires_signup=True,
+                            waitlist_enabled=True, status=ActivityStatus.PUBLISHED)
+        activity.refresh_search_text()
+        db.session.add_all([programme, district, institution, activity])
+        secrets_by_user = []
+        year = datetime.now(UTC).year
+        for i in range(users):
+            user = User(email=f"burst{i}@example.org", name=f"Ung {i}", password_hash=None)
+            youth = YouthProfile(user=user, first_name=f"Ung{i}", birth_year=year - 15, birth_month=6)
+            secret = secrets.token_urlsafe(32)
+            token = ApiToken(user=user, name="bench", token_hash=hash_token(secret), prefix=secret[:8])
+            db.session.add_all([user, youth, token])
+            secrets_by_user.append(secret)
+        db.session.commit()
+        return activity.id, secrets_by_user
+
+
+def burst(url: str, activity_id: int, tokens: list[str]):
+    barrier = threading.Barrier(len(tokens) + 1)
+    results = [None] * len(tokens)
+
+    def worker(i, token):
+        s = requests.Session()
+        barrier.wait()
+        try:
+            r = s.post(f"{url}/api/v1/activities/{activity_id}/signups", json={},
+                       headers={"Authorization": f"Bearer {token}"}, timeout=120)
+            results[i] = (r.status_code, r.json() if r.headers.get("content-type", "").startswith("application/json") else None)
+        except requests.RequestException as err:
+            results[i] = ("error", str(err))
+        finally:
+            results[i] = results[i] + (time.perf_counter(),)
+
+    threads = [threading.Thread(target=worker, args=(i, t)) for i, t in enumerate(tokens)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    drained = max(r[2] for r in results) - started
+    return results, drained
+
+
+def check(app, activity_id):
+    from sqlalchemy import select
+
+    from youthclub.extensions import db
+    from youthclub.models import Signup, SignupStatus
+
+    with app.app_context():
+        rows = db.session.scalars(select(Signup).where(Signup.activity_id == activity_id)).all()
+        confirmed = sum(1 for r in rows if r.status == SignupStatus.CONFIRMED)
+        positions = sorted(r.position for r in rows if r.status == SignupStatus.WAITLISTED)
+        db.session.remove()
+        db.engine.dispose()
+    return confirmed, positions
+
+
+def run(kinds, users, places):
+    rows = []
+    for kind in kinds:
+        with database(kind) as url:
+            app = bench_app(url)
+            migrate(app)
+            activity_id, tokens = prepare(app, users, places)
+            with gunicorn("bench.app:app", {"DATABASE_URL": url, "BENCH_SERVE": "1"}) as base:
+                results, drained = burst(base, activity_id, tokens)
+            statuses = Counter(r[0] for r in results)
+            confirmed, positions = check(app, activity_id)
+            ok_positions = positions == list(range(1, users - places + 1))
+            rows.append((kind, users, places, confirmed, ok_positions, statuses, drained))
+            print(kind, confirmed, "confirmed;", dict(statuses), f"drained in {drained:.2f} s")
+    return rows
+
+
+def report(rows):
+    lines = [
+        "## Sign-up burst",
+        "",
+        "`bench/signup_burst.py`: that many young people (each with their own API token) sign up for one "
+        "activity at the same instant (a thread each, released by one barrier) against gunicorn "
+        "(4 gthread workers × 4 threads).",
+        "",
+        "| database | sign-ups | places | confirmed | waitlist 1..n without gaps | answers | 5xx | time to drain |",
+        "| --- | ---: | ---: | ---: | --- | --- | ---: | ---: |",
+    ]
+    for kind, users, places, confirmed, ok_positions, statuses, drained in rows:
+        fivexx = sum(v for k, v in statuses.items() if isinstance(k, int) and k >= 500) + statuses.get("error", 0)
+        answers = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items(), key=str))
+        lines.append(f"| {kind} | {users} | {places} | {confirmed} | {'yes' if ok_positions else 'NO'} | {answers} | {fivexx} | {drained:.2f} s |")
+    write_section("signup-burst", "\n".join(lines))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument("--users", type=int, default=500)
+    parser.add_argument("--places", type=int, default=30)
+    args = parser.parse_args()
+    report(run(args.db.split(","), args.users, args.places))
+
+
+if __name__ == "__main__":
+    main()

@@ -143,7 +143,6 @@ def run(kinds, seconds):
                     rows.append((kind, clients, ceiling, result, written))
                     print(kind, clients, f"ceiling {ceiling['rps']:.0f} rps, app {result['rps']:.0f} rps,"
                           f" p99 {result['p99']:.1f} ms, {result['statuses']}")
-            app.extensions["sqlalchemy"].engines  # keep the app alive until here
             with app.app_context():
                 from youthclub.extensions import db
 

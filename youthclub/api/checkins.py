@@ -119,8 +119,9 @@ def session_checkin(session_id: int):
         raise BadInput("Forventede et JSON-objekt.", "malformed_json")
     item = _parse_item(data)
     body, status = _perform(session, item, offline=False)
-    db.session.commit()
+    # counted before the commit: afterwards the expired session would open a second write transaction
     body["checked_in_count"] = services.checked_in_count(session)
+    db.session.commit()
     return jsonify(body), status
 
 
@@ -159,8 +160,8 @@ def checkin_batch():
             results[i] = {"nonce": nonce, "status": status, **body}
         except DomainError as err:
             results[i] = {"nonce": nonce, "status": err.status, "error": err.to_dict()}
-    db.session.commit()
     counts = {str(sid): services.checked_in_count(db.session.get(Session, sid)) for sid in sessions}
+    db.session.commit()
     return jsonify({"results": results, "checked_in_counts": counts}), 200
 
 

@@ -132,6 +132,8 @@ def test_staff_see_signups_and_waitlist_and_cancel_with_reason(client, world):
     assert f'href="/activities/{activity.id}/signups"' in manage
     page = client.get(f"/activities/{activity.id}/signups").get_data(as_text=True)
     assert "Aya" in page and "Omar" in page and "1 af 1 pladser optaget" in page
+    # each cancel form (reason + button) stays folded until asked for, so the list fits a phone
+    assert page.count('<details class="staff-cancel-details">') == 2
     assert f'href="/activities/{activity.id}/manage"' in page
     response = client.post_form(f"/signups/{s1.id}/staff-cancel", {"reason": "Holdet er flyttet"})
     assert response.status_code == 302

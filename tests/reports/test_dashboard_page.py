@@ -35,3 +35,12 @@ def test_the_three_focus_areas_are_named_in_english_in_english(client, world):
     client.post_form("/language", {"lang": "da", "next": "/reports"})
     page = client.get("/reports").get_data(as_text=True)
     assert "2. Børn og unge med uroskabende adfærd og inklusion" in page and "3. Tryghed i gården" in page
+
+
+def test_plan_targets_are_written_like_the_report_writes_them(client, world):
+    world.initiative.target_visits = 3200
+    world.initiative.target_unique_youths = None
+    db.session.commit()
+    client.login_as(world.coordinator)
+    page = client.get(f"/plans/{world.plan.id}").get_data(as_text=True)
+    assert '<td class="num">3.200</td>' in page and '<td class="num">–</td>' in page

@@ -229,6 +229,11 @@ def test_today_page_lists_the_week_with_signup_counts_and_session_actions(client
     assert html.count(f"/activities/{world.activity_a.id}/manage\">Fodbold i hallen</a>") == 2
     assert "Musikværksted" not in html
     assert "Tilmeldte: 1 / 20" in html
+    # an open drop-in offer says so, not "Tilmeldte: drop-in"
+    world.activity_a.requires_signup = False
+    db.session.commit()
+    html = client.get(f"/institutions/{world.inst_a.id}/today").get_data(as_text=True)
+    assert '<span class="badge">Drop-in</span>' in html and "Tilmeldte:" not in html
     assert f'href="/scan/{tomorrow.id}"' in html and f'href="/scan/{world.session_a.id}"' in html
     assert html.count('class="scan"') == 2
 

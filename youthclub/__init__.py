@@ -31,10 +31,27 @@ def create_app(config_class=None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "youthclub.db")
 
     register_extensions(app)
+    bound_integer_urls(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def bound_integer_urls(app: Flask) -> None:
+    """``<int:…>`` in a URL stops at the largest database integer: a longer number is a 404, not a 500.
+
+    Without a bound, /api/v1/sessions/1559903438580209317576704/checkins reached the database
+    and failed there (SQLite: "Python int too large to convert to SQLite INTEGER").
+    """
+    from werkzeug.routing import IntegerConverter
+
+    class BoundedIntegerConverter(IntegerConverter):
+        def __init__(self, map, *args, **kwargs):
+            kwargs.setdefault("max", 2**63 - 1)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = BoundedIntegerConverter
 
 
 def register_extensions(app: Flask) -> None:

@@ -105,7 +105,8 @@ def run(kinds, users, places):
             confirmed, positions = check(app, activity_id)
             ok_positions = positions == list(range(1, users - places + 1))
             rows.append((kind, users, places, confirmed, ok_positions, statuses, drained))
-            print(kind, confirmed, "confirmed;", dict(statuses), f"drained in {drained:.2f} s")
+            errors = [r[1] for r in results if r[0] == "error"][:2]
+            print(kind, confirmed, "confirmed;", dict(statuses), f"drained in {drained:.2f} s", errors)
     return rows
 
 

@@ -116,3 +116,11 @@ def test_institution_admin_adds_staff_to_own_institution_only(client, world):
     data = {"name": "Ny", "email": "ny2@example.org", "password": "lang nok adgangskode", "role": "staff"}
     assert client.post_form(f"/institutions/{world.inst_a.id}/staff", data).status_code == 302
     assert client.post_form(f"/institutions/{world.inst_b.id}/staff", dict(data, email="ny3@example.org")).status_code == 403
+
+
+def test_password_fields_say_what_they_are_for_password_managers(client, world):
+    login_page = client.get("/login").get_data(as_text=True)
+    assert 'autocomplete="current-password"' in login_page and 'autocomplete="email"' in login_page
+    client.login_as(world.staff_a)
+    account = client.get("/account").get_data(as_text=True)
+    assert 'autocomplete="current-password"' in account and 'autocomplete="new-password"' in account

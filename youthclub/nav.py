@@ -108,8 +108,10 @@ def slot(name: str, template: str, order: int = 50) -> None:
     """Have ``template`` included wherever a page renders the slot ``name``.
 
     Slots in use: "account" (own account page), "activity_detail" (the public detail page,
+    with ``activity``), "activity_manage" (beside the sign-up count on an offer's staff page,
     with ``activity``), "session_actions" (staff actions beside a session, with ``session``),
-    "institution" (an institution's page, with ``institution``).
+    "institution" (an institution's page, with ``institution``), "youth" (a young person's
+    page, with ``youth``).
     """
     entries = SLOTS.setdefault(name, [])
     if template not in [t for _, t in entries]:

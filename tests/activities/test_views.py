@@ -127,7 +127,10 @@ def test_coordinators_tag_offers_and_staff_see_the_tags(client, world):
     assert response.status_code == 302
     client.login_as(world.staff_a)
     page = client.get(f"/activities/{world.activity_a.id}/manage").get_data(as_text=True)
-    assert "Børn og unge med uroskabende adfærd og inklusion" in page and "Flere unge i klubberne" in page
+    assert "Børn og unge med uroskabende adfærd og inklusion" in page
+    # initiatives of the same name in two districts or years are told apart
+    year = world.plan.year
+    assert f"Flere unge i klubberne (Indre Nørrebro {year})" in page
     assert "Sammenhængskraft i lokalområdet" in page
     assert f"/activities/{world.activity_a.id}/tags" not in page
     assert client.get(f"/activities/{world.activity_a.id}/tags").status_code == 403
@@ -226,6 +229,11 @@ def test_today_page_lists_the_week_with_signup_counts_and_session_actions(client
     assert html.count(f"/activities/{world.activity_a.id}/manage\">Fodbold i hallen</a>") == 2
     assert "Musikværksted" not in html
     assert "Tilmeldte: 1 / 20" in html
+    # an open drop-in offer says so, not "Tilmeldte: drop-in"
+    world.activity_a.requires_signup = False
+    db.session.commit()
+    html = client.get(f"/institutions/{world.inst_a.id}/today").get_data(as_text=True)
+    assert '<span class="badge">Drop-in</span>' in html and "Tilmeldte:" not in html
     assert f'href="/scan/{tomorrow.id}"' in html and f'href="/scan/{world.session_a.id}"' in html
     assert html.count('class="scan"') == 2
 

@@ -12,3 +12,17 @@ def test_bearer_request_sets_last_used(client, world):
     assert response.status_code == 200
     db.session.refresh(token)
     assert token.last_used_at is not None
+
+
+def test_account_page_offers_api_keys_to_staff_not_to_young_people(client, world):
+    from youthclub.tokens.services import create_token
+
+    client.login_as(world.staff_a)
+    assert "API-nøgler" in client.get("/account").get_data(as_text=True)
+    client.login_as(world.youth_user)
+    assert "API-nøgler" not in client.get("/account").get_data(as_text=True)
+    # a young person who has a key anyway can still see and revoke it
+    create_token(world.youth_user, "gammel")
+    db.session.commit()
+    page = client.get("/account").get_data(as_text=True)
+    assert "API-nøgler" in page and "gammel" in page and "Tilbagekald" in page

@@ -27,5 +27,5 @@ def test_young_person_closes_their_account_on_a_phone(phone, world):
 def test_audit_log_is_accessible(laptop, world):
     login(laptop, "koordinator@example.org")
     laptop.goto("/audit")
-    assert laptop.locator("h1").inner_text() == "Log over handlinger"
+    assert laptop.locator("h1").inner_text() == "Hændelseslog"
     assert_accessible(laptop)

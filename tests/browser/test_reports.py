@@ -35,7 +35,7 @@ def test_coordinator_reads_figures_for_ydre_norrebro_downloads_xlsx_and_prints_t
     wb = load_workbook(io.BytesIO(open(info.value.path(), "rb").read()))
     assert wb["Overblik"]["E2"].value == 9 and "Definitioner" in wb.sheetnames
 
-    page.click("nav a:text-is('Handlingsplan')")
+    page.click("nav a:text-is('Planrapport')")
     page.select_option("#p-district", label="Indre Nørrebro")
     page.click("button:has-text('Vis rapport')")
     page.wait_for_load_state()

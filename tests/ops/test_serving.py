@@ -39,3 +39,18 @@ def test_make_serve_refuses_without_a_secret_key():
     result = subprocess.run(["make", "-s", "serve"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_links_to_the_port_it_serves():
+    """`PORT=5077 make run` must not hand out claim-code and calendar links to port 5000."""
+    env = {k: v for k, v in os.environ.items() if k != "PUBLIC_BASE_URL"}
+    env["PORT"] = "5077"
+    result = subprocess.run(["make", "-n", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    serve = next(line for line in result.stdout.splitlines() if "youthclub run" in line)
+    assert 'PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:5077}"' in serve
+    assert "--port 5077" in serve
+    shell = subprocess.run(["sh", "-c", serve.split(" .venv")[0] + ' sh -c \'echo "$PUBLIC_BASE_URL"\''],
+                           env=env, capture_output=True, text=True)
+    assert shell.stdout.strip() == "http://127.0.0.1:5077"

@@ -59,7 +59,8 @@ def test_sign_up_form_waitlists_and_shows_position(client, world, full):
     assert response.status_code == 302 and response.headers["Location"].endswith("/me/activities")
     page = client.get("/me/activities").get_data(as_text=True)
     assert "Der er fuldt. Du er nummer 1 på ventelisten." in page
-    assert "Nummer 1 på ventelisten" in page and "Parkour" in page
+    assert "Nummer 1 på ventelisten" in page
+    assert f'<a href="/activities/{full.id}">Parkour</a>' in page  # back to the offer's page
     # an outside "next" is ignored
     again = client.post_form(f"/activities/{full.id}/signup", {"next": "https://evil.example/"})
     assert again.headers["Location"].endswith("/me/activities")
@@ -126,8 +127,14 @@ def test_staff_see_signups_and_waitlist_and_cancel_with_reason(client, world):
     s2 = services.sign_up(second, activity)
     db.session.commit()
     client.login_as(world.staff_a)
+    # staff get there from the offer's own page (and back)
+    manage = client.get(f"/activities/{activity.id}/manage").get_data(as_text=True)
+    assert f'href="/activities/{activity.id}/signups"' in manage
     page = client.get(f"/activities/{activity.id}/signups").get_data(as_text=True)
     assert "Aya" in page and "Omar" in page and "1 af 1 pladser optaget" in page
+    # each cancel form (reason + button) stays folded until asked for, so the list fits a phone
+    assert page.count('<details class="staff-cancel-details">') == 2
+    assert f'href="/activities/{activity.id}/manage"' in page
     response = client.post_form(f"/signups/{s1.id}/staff-cancel", {"reason": "Holdet er flyttet"})
     assert response.status_code == 302
     db.session.expire_all()
@@ -219,3 +226,12 @@ def test_openapi_describes_the_signup_endpoints(client):
     assert "delete" in doc["paths"]["/signups/{signup_id}"]
     assert doc["components"]["schemas"]["Signup"]["properties"]["status"]["enum"] == ["confirmed", "waitlisted", "cancelled"]
     assert build_document()["paths"].keys() == doc["paths"].keys()
+
+
+def test_my_activities_when_empty_points_to_the_catalogue(client, world):
+    services.cancel_signup(world.signup, by_user=world.youth_user)
+    db.session.commit()
+    client.login_as(world.youth_user)
+    page = client.get("/me/activities").get_data(as_text=True)
+    assert "Du er ikke tilmeldt noget endnu." in page
+    assert 'href="/activities">Find et tilbud</a>' in page

@@ -43,6 +43,9 @@ def test_registration_in_two_screens_logs_in_for_long(client, world):
     assert first.status_code == 302 and first.headers["Location"].endswith("/register/login")
     second_page = client.get("/register/login").get_data(as_text=True)
     assert "Det gemmer vi om dig" in second_page and "CPR" in second_page
+    assert "Hej Sara! Vælg nu dit login" in second_page
+    # phones offer to make up and save a password
+    assert 'autocomplete="new-password"' in second_page and 'autocomplete="email"' in second_page
     # the notice must be acknowledged
     refused = client.post_form("/register/login", {"email": "sara@example.org", "password": "mit hemmelige ord"})
     assert refused.status_code == 200 and User.query.filter_by(email="sara@example.org").first() is None

@@ -16,8 +16,8 @@ ROLE_LABELS = {
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Adgangskode"), validators=[DataRequired(), Length(max=128)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)], render_kw={"autocomplete": "email"})
+    password = PasswordField(_l("Adgangskode"), validators=[DataRequired(), Length(max=128)], render_kw={"autocomplete": "current-password"})
     remember = BooleanField(_l("Forbliv logget ind på denne enhed"))
     next = HiddenField()
 
@@ -28,8 +28,9 @@ class LanguageForm(FlaskForm):
 
 
 class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField(_l("Nuværende adgangskode"), validators=[DataRequired(), Length(max=128)])
-    new_password = PasswordField(_l("Ny adgangskode"), validators=[DataRequired(), Length(max=128)])
+    current_password = PasswordField(_l("Nuværende adgangskode"), validators=[DataRequired(), Length(max=128)],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField(_l("Ny adgangskode"), validators=[DataRequired(), Length(max=128)], render_kw={"autocomplete": "new-password"})
 
 
 class UserCreateForm(FlaskForm):

@@ -39,23 +39,26 @@ class StaffYouthForm(AboutYouForm):
 class LoginDetailsForm(FlaskForm):
     """Step 2 of registration: the login."""
 
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    password = PasswordField(_l("Vælg en adgangskode"), validators=[DataRequired(), Length(max=128)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+                       render_kw={"autocomplete": "email"})
+    password = PasswordField(_l("Vælg en adgangskode"), validators=[DataRequired(), Length(max=128)], render_kw={"autocomplete": "new-password"})
     read_notice = BooleanField(_l("Jeg har læst, hvad I gemmer om mig"), validators=[DataRequired()])
 
 
 class ClaimForm(FlaskForm):
     code = StringField(_l("Din kode fra klubben"), validators=[DataRequired(), Length(max=20)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    password = PasswordField(_l("Vælg en adgangskode"), validators=[DataRequired(), Length(max=128)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+                       render_kw={"autocomplete": "email"})
+    password = PasswordField(_l("Vælg en adgangskode"), validators=[DataRequired(), Length(max=128)], render_kw={"autocomplete": "new-password"})
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+                       render_kw={"autocomplete": "email"})
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(_l("Ny adgangskode"), validators=[DataRequired(), Length(max=128)])
+    password = PasswordField(_l("Ny adgangskode"), validators=[DataRequired(), Length(max=128)], render_kw={"autocomplete": "new-password"})
 
 
 class GuardianRequestForm(FlaskForm):

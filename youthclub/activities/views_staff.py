@@ -187,7 +187,7 @@ def activity_tags(activity_id: int):
 
     activity = get_activity_or_403(activity_id)
     form = TagForm()
-    form.focus_areas.choices = options((a.id, f"{a.number}. {a.title}") for a in
+    form.focus_areas.choices = options((a.id, a.label) for a in
                                       db.session.scalars(select(FocusArea).order_by(FocusArea.number)))
     initiatives = db.session.scalars(
         select(Initiative).join(ActionPlan).order_by(ActionPlan.year.desc(), ActionPlan.district_id, Initiative.id)

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 
 class CloseAccountForm(FlaskForm):
-    password = PasswordField(_l("Din adgangskode"), validators=[DataRequired(), Length(max=128)])
+    password = PasswordField(_l("Din adgangskode"), validators=[DataRequired(), Length(max=128)], render_kw={"autocomplete": "current-password"})
     confirm = BooleanField(_l("Ja, luk min konto. Jeg ved, at det ikke kan fortrydes."), validators=[DataRequired()])
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,6 +44,14 @@ class District(db.Model):
         return self.name
 
 
+#: the three focus areas as the action plans name them; marked here so the catalogue has their English
+FOCUS_AREA_TITLES = (
+    _l("Styrket samordning af den kriminalpræventive indsats"),
+    _l("Børn og unge med uroskabende adfærd og inklusion"),
+    _l("Sammenhængskraft i lokalområdet"),
+)
+
+
 class FocusArea(db.Model):
     """One of the three focus areas ("indsatsområder") every action plan has."""
 
@@ -52,6 +62,16 @@ class FocusArea(db.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language: the plans' own three have English, any other stays as written."""
+        return gettext(self.title) if self.title else self.title
+
+    @property
+    def label(self) -> str:
+        """"2. Børn og unge …": the number and the title, as lists and menus show a focus area."""
+        return f"{self.number}. {self.display_title}"
 
 
 class ActionPlan(db.Model):

@@ -34,7 +34,7 @@ def _plan_form(plan=None) -> ActionPlanForm:
 def _initiative_form(initiative=None) -> InitiativeForm:
     form = InitiativeForm(obj=initiative)
     areas = db.session.scalars(select(FocusArea).order_by(FocusArea.number))
-    form.focus_area_id.choices = options((a.id, f"{a.number}. {a.title}") for a in areas)
+    form.focus_area_id.choices = options((a.id, a.label) for a in areas)
     if initiative is None and form.focus_area_id.data is None:
         # focus area 2 is what the programme reports on
         form.focus_area_id.data = next((c.value for c in form.focus_area_id.choices if c.label.startswith("2.")), None)

@@ -204,7 +204,7 @@ class Labels:
         self.names = {
             "district": {d.id: d.name for d in db.session.scalars(select(District))},
             "institution": {i.id: i.name for i in db.session.scalars(select(Institution))},
-            "focus_area": {a.id: f"{a.number}. {a.title}" for a in db.session.scalars(select(FocusArea))},
+            "focus_area": {a.id: a.label for a in db.session.scalars(select(FocusArea))},
             "initiative": {
                 i.id: f"{i.title} ({i.action_plan.district.name} {i.action_plan.year})"
                 for i in db.session.scalars(select(Initiative).options(joinedload(Initiative.action_plan).joinedload(ActionPlan.district)))

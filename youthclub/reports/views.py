@@ -17,7 +17,7 @@ from .stats import FIGURES
 bp = Blueprint("reports", __name__)
 
 nav_item("reports.dashboard", _l("Statistik"), is_staff_or_coordinator, order=60)
-nav_item("reports.action_plan", _l("Handlingsplan"), is_coordinator, order=61)
+nav_item("reports.action_plan", _l("Planrapport"), is_coordinator, order=61)
 start_page("reports.dashboard", is_coordinator, priority=25)
 
 #: every table the dashboard shows; suppressed together so no total gives a hidden cell away

@@ -31,6 +31,7 @@ from .models import Signup, SignupStatus
 bp = Blueprint("signups", __name__)
 
 slot("activity_detail", "signups/_signup_box.html", order=10)
+slot("activity_manage", "signups/_manage_link.html")
 nav_item("signups.my_activities", _l("Mine aktiviteter"), is_youth, order=10)
 nav_item("signups.outbox", _l("Udbakke"), is_admin, order=85)
 start_page("signups.my_activities", lambda u: u.is_authenticated and u.is_youth, priority=30)

@@ -9,10 +9,11 @@ expressions over those bounds, so the same SQL runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 
-from sqlalchemy import Integer, String, and_, case, cast, func, literal, literal_column, null, select, union_all
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, literal_column, null, select, text, union_all
 
 from ..accounts.models import Gender, YouthProfile
 from ..activities.models import Activity, Category, Session, activity_focus_area, activity_initiative
@@ -101,14 +102,22 @@ def _month_index(f: StatsFilter, column):
     return case(*whens, else_=literal(last)) if whens else literal(last)
 
 
-def _age_band(month_index):
-    """The age band at a month index (the person counts as born on the 1st of the birth month)."""
+#: the age bands in order; ``_age_band(..., index=True)`` answers a position in this list
+AGE_BANDS = (AgeBand.UNDER_13.value, AgeBand.AGE_13_15.value, AgeBand.AGE_16_17.value, AgeBand.AGE_18_24.value)
+
+
+def _age_band(month_index, index: bool = False):
+    """The age band at a month index (the person counts as born on the 1st of the birth month).
+
+    ``index=True``: the band's position in ``AGE_BANDS`` (a small integer groups faster than text).
+    """
     months_old = month_index - (YouthProfile.birth_year * 12 + YouthProfile.birth_month - 1)
+    bands = [literal_column(str(i)) for i in range(4)] if index else [literal(b) for b in AGE_BANDS]
     return case(
-        (months_old < 13 * 12, literal(AgeBand.UNDER_13.value)),
-        (months_old < 16 * 12, literal(AgeBand.AGE_13_15.value)),
-        (months_old < 18 * 12, literal(AgeBand.AGE_16_17.value)),
-        else_=literal(AgeBand.AGE_18_24.value),
+        (months_old < 13 * 12, bands[0]),
+        (months_old < 16 * 12, bands[1]),
+        (months_old < 18 * 12, bands[2]),
+        else_=bands[3],
     )
 
 
@@ -174,12 +183,13 @@ def _keyed(result, dims, n_values):
     return out
 
 
-def _person_conditions(f: StatsFilter, age_band_expr) -> list:
+def _person_conditions(f: StatsFilter, age_band_expr, index: bool = False) -> list:
     conds = []
     if f.gender:
         conds.append(YouthProfile.gender == Gender(f.gender))
     if f.age_band:
-        conds.append(age_band_expr == AgeBand(f.age_band).value)
+        band = AgeBand(f.age_band).value
+        conds.append(age_band_expr == (literal_column(str(AGE_BANDS.index(band))) if index else band))
     return conds
 
 
@@ -187,7 +197,7 @@ def _person_conditions(f: StatsFilter, age_band_expr) -> list:
 ACTIVITY_DIMENSIONS = ("district", "institution", "focus_area", "initiative", "category")
 #: the column types of the dimensions, for the NULL columns of a table that does not use one
 _DIMENSION_TYPES = {"district": Integer, "institution": Integer, "focus_area": Integer, "initiative": Integer,
-                    "category": String, "month": Integer, "age_band": String, "gender": String}
+                    "category": String, "month": Integer, "age_band": Integer, "gender": String}
 #: the people figures of one group, in the order query_people answers them
 PEOPLE_FIGURES = ("unique", "visits", "returning", "local", "new", "visits_cap", "attended")
 
@@ -209,19 +219,46 @@ def _held_sessions(f: StatsFilter):
     )
 
 
+@contextmanager
+def _fast_aggregates():
+    """On PostgreSQL, for the statement inside: no JIT and room to hash in memory.
+
+    JIT compiling the statement's many aggregates costs more than running them (seconds on
+    a million visits), and the default 4 MB ``work_mem`` makes the per-person hash spill to
+    disk. Both are set for this transaction only and put back afterwards.
+    """
+    bind = db.session.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield
+        return
+    settings = {"jit": "off", "work_mem": "128MB"}
+    before = {k: db.session.execute(text("SELECT current_setting(:k)"), {"k": k}).scalar() for k in settings}
+    for k, v in settings.items():
+        db.session.execute(text("SELECT set_config(:k, :v, true)"), {"k": k, "v": v})
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            db.session.execute(text("SELECT set_config(:k, :v, true)"), {"k": k, "v": v})
+
+
 def query_people(f: StatsFilter, tables) -> dict:
     """The people figures of every table in ``tables`` (tuples of dimensions), from one pass over the visits.
 
     One statement: the period's visits are read once and counted per young person, activity
     and month (``fine``); tables without months read the same counts per young person,
     activity and age band (``coarse``, a few rows per young person). Each table then groups
-    those per group and young person, and per group. Answers ``{dims: {key: figures}}``
-    with the figures in the order of ``PEOPLE_FIGURES`` and raw (not normalised) keys.
+    those per group and young person, and per group. Keys are integers until the last step
+    (age bands as positions in ``AGE_BANDS``), which is what makes the grouping fast.
+    Answers ``{dims: {key: figures}}`` with the figures in the order of ``PEOPLE_FIGURES``
+    and raw (not normalised) keys.
     """
     tables = [tuple(t) for t in dict.fromkeys(tuple(t) for t in tables)]
     held = _held_sessions(f)
     base = (
-        select(Attendance.youth_id.label("youth_id"), held.c.aid, held.c.m, func.count().label("n"))
+        select(Attendance.youth_id.label("youth_id"), held.c.aid, held.c.m,
+               # integer sums: PostgreSQL sums a bigint count as numeric, several times slower
+               cast(func.count(), Integer).label("n"))
         .select_from(Attendance.__table__.join(held, held.c.sid == Attendance.session_id))
         .group_by(Attendance.youth_id, held.c.aid, held.c.m)
         .cte("base")
@@ -239,18 +276,16 @@ def query_people(f: StatsFilter, tables) -> dict:
         .group_by(Signup.youth_id, Signup.activity_id)
         .subquery("confirmed")
     )
-    age_band = _age_band(base.c.m)
+    band = _age_band(base.c.m, index=True)
     fine = (
         select(
-            base.c.youth_id, base.c.aid, base.c.m, age_band.label("ab"), YouthProfile.gender.label("g"),
-            Activity.district_id.label("d_district"), Activity.institution_id.label("d_institution"),
-            Activity.category.label("d_category"),
+            base.c.youth_id, base.c.aid, base.c.m, band.label("ab"),
             case((YouthProfile.home_district_id == Activity.district_id, 1), else_=0).label("loc"),
             case((prior.c.youth_id.is_(None), 1), else_=0).label("new"),
             base.c.n,
             case((Activity.capacity.is_not(None), base.c.n), else_=0).label("ncap"),
             # visits of a confirmed sign-up at a sign-up offer: the attended (sign-up × session) pairs
-            case((Activity.requires_signup.is_(True), base.c.n * func.coalesce(confirmed.c.k, 0)), else_=0).label("att"),
+            case((Activity.requires_signup.is_(True), base.c.n * cast(func.coalesce(confirmed.c.k, 0), Integer)), else_=0).label("att"),
         )
         .select_from(
             base.join(YouthProfile, YouthProfile.id == base.c.youth_id)
@@ -258,38 +293,43 @@ def query_people(f: StatsFilter, tables) -> dict:
             .outerjoin(prior, prior.c.youth_id == base.c.youth_id)
             .outerjoin(confirmed, and_(confirmed.c.youth_id == base.c.youth_id, confirmed.c.activity_id == base.c.aid))
         )
-        .where(*_person_conditions(f, age_band))
+        .where(*_person_conditions(f, band, index=True))
         .cte("fine")
     )
     coarse = None
     if any("month" not in t for t in tables):
-        keep = [fine.c.youth_id, fine.c.aid, fine.c.ab, fine.c.g, fine.c.d_district, fine.c.d_institution,
-                fine.c.d_category, fine.c.loc, fine.c.new]
         coarse = (
-            select(*keep, func.sum(fine.c.n).label("n"), func.sum(fine.c.ncap).label("ncap"), func.sum(fine.c.att).label("att"))
-            .group_by(*keep)
+            select(
+                fine.c.youth_id, fine.c.aid, fine.c.ab, func.max(fine.c.loc).label("loc"), func.max(fine.c.new).label("new"),
+                *[cast(func.sum(fine.c[c]), Integer).label(c) for c in ("n", "ncap", "att")],
+            )
+            .group_by(fine.c.youth_id, fine.c.aid, fine.c.ab)
             .cte("coarse")
         )
     parts = []
     for i, dims in enumerate(tables):
         src = fine if "month" in dims else coarse
         frm = src
+        if any(d in ("district", "institution", "category") for d in dims):
+            frm = frm.join(Activity, Activity.id == src.c.aid)
+        if "gender" in dims:
+            frm = frm.join(YouthProfile, YouthProfile.id == src.c.youth_id)
         if "focus_area" in dims:
             frm = frm.outerjoin(activity_focus_area, activity_focus_area.c.activity_id == src.c.aid)
         if "initiative" in dims:
             frm = frm.outerjoin(activity_initiative, activity_initiative.c.activity_id == src.c.aid)
         cols = {
-            "district": src.c.d_district, "institution": src.c.d_institution, "category": src.c.d_category,
+            "district": Activity.district_id, "institution": Activity.institution_id, "category": Activity.category,
             "focus_area": activity_focus_area.c.focus_area_id, "initiative": activity_initiative.c.initiative_id,
-            "age_band": src.c.ab, "gender": src.c.g,
+            "age_band": src.c.ab, "gender": YouthProfile.gender,
         }
         if "month" in dims:
             cols["month"] = src.c.m
         per_youth = (
             select(
                 *[cols[d].label(f"g_{d}") for d in dims], src.c.youth_id,
-                func.sum(src.c.n).label("n"), func.max(src.c.loc).label("loc"), func.max(src.c.new).label("new"),
-                func.sum(src.c.ncap).label("ncap"), func.sum(src.c.att).label("att"),
+                func.max(src.c.loc).label("loc"), func.max(src.c.new).label("new"),
+                *[cast(func.sum(src.c[c]), Integer).label(c) for c in ("n", "ncap", "att")],
             )
             .select_from(frm)
             .group_by(*[cols[d] for d in dims], src.c.youth_id)
@@ -311,9 +351,14 @@ def query_people(f: StatsFilter, tables) -> dict:
         return out
     stmt = parts[0] if len(parts) == 1 else union_all(*parts)
     width = len(DIMENSIONS)
-    for row in db.session.execute(stmt):
+    with _fast_aggregates():
+        result = db.session.execute(stmt).all()
+    for row in result:
         dims = tables[int(row[0])]
-        key = tuple(row[1 + DIMENSIONS.index(d)] for d in dims)
+        key = tuple(
+            AGE_BANDS[int(row[1 + DIMENSIONS.index(d)])] if d == "age_band" else row[1 + DIMENSIONS.index(d)]
+            for d in dims
+        )
         out[dims][key] = tuple(int(x or 0) for x in row[1 + width:])
     return out
 

@@ -268,7 +268,7 @@ def query_people(f: StatsFilter, tables) -> dict:
         .join(Session, Session.id == Attendance.session_id)
         .where(Session.cancelled_at.is_(None), Session.starts_at < f.lo)
         .distinct()
-        .subquery("prior")
+        .cte("prior")
     )
     confirmed = (
         select(Signup.youth_id, Signup.activity_id, func.count().label("k"))
@@ -281,7 +281,6 @@ def query_people(f: StatsFilter, tables) -> dict:
         select(
             base.c.youth_id, base.c.aid, base.c.m, band.label("ab"),
             case((YouthProfile.home_district_id == Activity.district_id, 1), else_=0).label("loc"),
-            case((prior.c.youth_id.is_(None), 1), else_=0).label("new"),
             base.c.n,
             case((Activity.capacity.is_not(None), base.c.n), else_=0).label("ncap"),
             # visits of a confirmed sign-up at a sign-up offer: the attended (sign-up × session) pairs
@@ -290,7 +289,6 @@ def query_people(f: StatsFilter, tables) -> dict:
         .select_from(
             base.join(YouthProfile, YouthProfile.id == base.c.youth_id)
             .join(Activity, Activity.id == base.c.aid)
-            .outerjoin(prior, prior.c.youth_id == base.c.youth_id)
             .outerjoin(confirmed, and_(confirmed.c.youth_id == base.c.youth_id, confirmed.c.activity_id == base.c.aid))
         )
         .where(*_person_conditions(f, band, index=True))
@@ -300,7 +298,7 @@ def query_people(f: StatsFilter, tables) -> dict:
     if any("month" not in t for t in tables):
         coarse = (
             select(
-                fine.c.youth_id, fine.c.aid, fine.c.ab, func.max(fine.c.loc).label("loc"), func.max(fine.c.new).label("new"),
+                fine.c.youth_id, fine.c.aid, fine.c.ab, func.max(fine.c.loc).label("loc"),
                 *[cast(func.sum(fine.c[c]), Integer).label(c) for c in ("n", "ncap", "att")],
             )
             .group_by(fine.c.youth_id, fine.c.aid, fine.c.ab)
@@ -328,7 +326,7 @@ def query_people(f: StatsFilter, tables) -> dict:
         per_youth = (
             select(
                 *[cols[d].label(f"g_{d}") for d in dims], src.c.youth_id,
-                func.max(src.c.loc).label("loc"), func.max(src.c.new).label("new"),
+                func.max(src.c.loc).label("loc"),
                 *[cast(func.sum(src.c[c]), Integer).label(c) for c in ("n", "ncap", "att")],
             )
             .select_from(frm)
@@ -336,14 +334,17 @@ def query_people(f: StatsFilter, tables) -> dict:
             .subquery(f"per_youth_{i}")
         )
         keys = [per_youth.c[f"g_{d}"] for d in dims]
+        # new: no held visit before the period, looked up once per group and young person
+        new = case((prior.c.youth_id.is_(None), 1), else_=0)
         parts.append(
             select(
                 literal_column(str(i)).label("t"),
                 *[(per_youth.c[f"g_{d}"] if d in dims else cast(null(), _DIMENSION_TYPES[d])).label(f"g_{d}") for d in DIMENSIONS],
                 func.count(), func.sum(per_youth.c.n),
                 func.sum(case((per_youth.c.n >= RETURNING_VISITS, 1), else_=0)),
-                func.sum(per_youth.c.loc), func.sum(per_youth.c.new), func.sum(per_youth.c.ncap), func.sum(per_youth.c.att),
+                func.sum(per_youth.c.loc), func.sum(new), func.sum(per_youth.c.ncap), func.sum(per_youth.c.att),
             )
+            .select_from(per_youth.outerjoin(prior, prior.c.youth_id == per_youth.c.youth_id))
             .group_by(*keys)
         )
     out: dict = {dims: {} for dims in tables}
@@ -351,8 +352,7 @@ def query_people(f: StatsFilter, tables) -> dict:
         return out
     stmt = parts[0] if len(parts) == 1 else union_all(*parts)
     width = len(DIMENSIONS)
-    with _fast_aggregates():
-        result = db.session.execute(stmt).all()
+    result = db.session.connection().execute(stmt).all()
     for row in result:
         dims = tables[int(row[0])]
         key = tuple(
@@ -368,10 +368,17 @@ def _grain_rows(stmt_rows, n_values: int) -> dict:
     keys = [stmt_rows.c.aid, stmt_rows.c.m, stmt_rows.c.ab, stmt_rows.c.g]
     stmt = select(*keys, *[func.sum(stmt_rows.c[f"v{i}"]) for i in range(n_values)]).group_by(*keys)
     out = {}
-    for row in db.session.execute(stmt):
+    names: dict = {}  # a few distinct months, bands and genders over thousands of rows
+
+    def name(d, v):
+        k = (d, v)
+        if k not in names:
+            names[k] = _normalise_value(d, v)
+        return names[k]
+
+    for row in db.session.connection().execute(stmt):
         aid, m, ab, g = row[:4]
-        key = (aid, _normalise_value("month", m), _normalise_value("age_band", ab), _normalise_value("gender", g))
-        out[key] = [int(x or 0) for x in row[4:]]
+        out[(aid, name("month", m), name("age_band", ab), name("gender", g))] = [int(x or 0) for x in row[4:]]
     return out
 
 
@@ -415,10 +422,15 @@ def query_signup_sessions(f: StatsFilter) -> dict:
 
     Only the pairs: which of them were attended is counted with the visits (``query_people``).
     """
-    held = _held_sessions(f)
+    sessions = (
+        select(Session.activity_id.label("aid"), _month_index(f, Session.starts_at).label("m"))
+        .join(Activity, Activity.id == Session.activity_id)
+        .where(Activity.requires_signup.is_(True), *_held_in_period(f), *_activity_conditions(f))
+        .subquery("sessions")
+    )
     per_month = (
-        select(held.c.aid, held.c.m, func.count().label("k"))
-        .group_by(held.c.aid, held.c.m)
+        select(sessions.c.aid, sessions.c.m, func.count().label("k"))
+        .group_by(sessions.c.aid, sessions.c.m)
         .subquery("per_month")
     )
     age_band = _age_band(per_month.c.m)
@@ -506,45 +518,59 @@ class _Activities:
             v["initiative"] = tuple(v["initiative"]) or (None,)
 
 
-def _rollup(grain: dict, dims, activities: _Activities, cache: dict) -> dict:
-    """Sum rows keyed (activity, month, age band, gender) into the groups of ``dims``.
+def _shape(dims) -> tuple:
+    """Which of (activity, month, age band, gender) the groups of ``dims`` depend on."""
+    return (any(d in ACTIVITY_DIMENSIONS for d in dims), "month" in dims, "age_band" in dims, "gender" in dims)
 
-    The rows are first summed over what ``dims`` does not use (cached per shape, so ten
-    tables do not each walk every row), then spread over the groups; an activity with
-    two tags adds to both.
-    """
-    shape = (any(d in ACTIVITY_DIMENSIONS for d in dims), "month" in dims, "age_band" in dims, "gender" in dims)
-    projected = cache.get(shape)
-    if projected is None:
-        projected = {}
-        for key, values in grain.items():
-            k = tuple(v if keep else None for v, keep in zip(key, shape))
-            acc = projected.get(k)
-            if acc is None:
-                projected[k] = list(values)
-            else:
-                for i, v in enumerate(values):
-                    acc[i] += v
-        cache[shape] = projected
+
+def _project(rows: dict, shape) -> dict:
+    a, m, b, g = shape
     out: dict = {}
-    for (aid, month, band, gender), values in projected.items():
-        lists = []
-        for d in dims:
-            if d == "month":
-                lists.append((month,))
-            elif d == "age_band":
-                lists.append((band,))
-            elif d == "gender":
-                lists.append((gender,))
-            else:
-                lists.append(activities.values[aid][d])
-        for key in itertools.product(*lists):
-            acc = out.get(key)
-            if acc is None:
-                out[key] = list(values)
-            else:
-                for i, v in enumerate(values):
-                    acc[i] += v
+    for (aid, month, band, gender), values in rows.items():
+        k = (aid if a else None, month if m else None, band if b else None, gender if g else None)
+        acc = out.get(k)
+        if acc is None:
+            out[k] = list(values)
+        else:
+            for i, v in enumerate(values):
+                acc[i] += v
+    return out
+
+
+def _rollups(grain: dict, tables, activities: _Activities) -> dict:
+    """Sum rows keyed (activity, month, age band, gender) into the groups of each of ``tables``.
+
+    The rows are first summed over what a table does not use, each shape from the smallest
+    finer one already summed (so ten tables do not each walk every row); then spread over
+    the groups, an activity with two tags adding to both.
+    """
+    projected = {(True, True, True, True): grain}
+    for shape in sorted({_shape(dims) for dims in tables}, key=lambda sh: -sum(sh)):
+        if shape not in projected:
+            finer = [p for p in projected if all(x or not y for x, y in zip(p, shape))]
+            projected[shape] = _project(projected[min(finer, key=lambda p: len(projected[p]))], shape)
+    out = {}
+    for dims in tables:
+        table: dict = {}
+        for (aid, month, band, gender), values in projected[_shape(dims)].items():
+            lists = []
+            for d in dims:
+                if d == "month":
+                    lists.append((month,))
+                elif d == "age_band":
+                    lists.append((band,))
+                elif d == "gender":
+                    lists.append((gender,))
+                else:
+                    lists.append(activities.values[aid][d])
+            for key in itertools.product(*lists) if dims else [()]:
+                acc = table.get(key)
+                if acc is None:
+                    table[key] = list(values)
+                else:
+                    for i, v in enumerate(values):
+                        acc[i] += v
+        out[dims] = table
     return out
 
 
@@ -559,18 +585,20 @@ def compute_tables(f: StatsFilter, tables) -> dict:
         for d in dims:
             if d not in DIMENSIONS:
                 raise ValueError(d)
-    people_raw = query_people(f, tables)
+    with _fast_aggregates():
+        people_raw = query_people(f, tables)
+        session_grain, dropin_grain, pair_grain = query_sessions(f), query_dropins(f), query_signup_sessions(f)
+        waitlists = {dims: query_waitlist(f, dims) for dims in tables if "month" not in dims}
     activities = _Activities()
-    session_grain, dropin_grain, pair_grain = query_sessions(f), query_dropins(f), query_signup_sessions(f)
-    caches: tuple = ({}, {}, {})
+    session_tables = _rollups(session_grain, {tuple(d for d in dims if d not in PERSON_DIMENSIONS) for dims in tables},
+                              activities)
+    dropin_tables, pair_tables = _rollups(dropin_grain, tables, activities), _rollups(pair_grain, tables, activities)
     out = {}
     for dims in tables:
         people = {_normalise_key(dims, k): v for k, v in people_raw[dims].items()}
         sdims = tuple(d for d in dims if d not in PERSON_DIMENSIONS)
-        sessions = _rollup(session_grain, sdims, activities, caches[0])
-        dropins = _rollup(dropin_grain, dims, activities, caches[1])
-        expected_pairs = _rollup(pair_grain, dims, activities, caches[2])
-        waitlist = {} if "month" in dims else {_normalise_key(dims, k): v for k, v in query_waitlist(f, dims).items()}
+        sessions, dropins, expected_pairs = session_tables[sdims], dropin_tables[dims], pair_tables[dims]
+        waitlist = {_normalise_key(dims, k): v for k, v in waitlists.get(dims, {}).items()}
 
         keys = set(people) | set(dropins) | set(expected_pairs) | set(waitlist)
         if not any(d in PERSON_DIMENSIONS for d in dims):

@@ -255,12 +255,16 @@ def query_people(f: StatsFilter, tables) -> dict:
     """
     tables = [tuple(t) for t in dict.fromkeys(tuple(t) for t in tables)]
     held = _held_sessions(f)
+    # months (and ages, which need them) only when a table or the filter asks: otherwise the
+    # visits are counted per young person and activity, far fewer groups
+    by_month = bool(f.age_band) or any("month" in t or "age_band" in t for t in tables)
+    month = held.c.m if by_month else literal_column(str(f.end.year * 12 + f.end.month - 1))
     base = (
-        select(Attendance.youth_id.label("youth_id"), held.c.aid, held.c.m,
+        select(Attendance.youth_id.label("youth_id"), held.c.aid, month.label("m"),
                # integer sums: PostgreSQL sums a bigint count as numeric, several times slower
                cast(func.count(), Integer).label("n"))
         .select_from(Attendance.__table__.join(held, held.c.sid == Attendance.session_id))
-        .group_by(Attendance.youth_id, held.c.aid, held.c.m)
+        .group_by(Attendance.youth_id, held.c.aid, *([held.c.m] if by_month else []))
         .cte("base")
     )
     prior = (

@@ -1,10 +1,12 @@
 """Participation figures computed in SQL (see docs/metrics.md for each definition).
 
-Every figure is an aggregate query grouped by the requested dimensions; Python only
-merges the few result rows of the separate queries (attendance, sessions, head counts,
-sign-ups) into one row per group. Periods are Europe/Copenhagen local dates, turned into
-UTC bounds so the indexes on ``session.starts_at`` are used; months and ages are CASE
-expressions over those bounds, so the same SQL runs on SQLite and PostgreSQL.
+Every table one answer shows is computed together (``compute_tables``): the people figures
+of all of them from one statement that reads the period's visits once (``query_people``);
+sessions, head counts and sign-up pairs from one query each at the grain activity × month
+(× age band × gender), summed into each table in Python; the waitlist per table. Periods
+are Europe/Copenhagen local dates, turned into UTC bounds so the indexes on
+``session.starts_at`` are used; months and ages are CASE expressions over those bounds, so
+the same SQL runs on SQLite and PostgreSQL.
 """
 from __future__ import annotations
 

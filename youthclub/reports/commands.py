@@ -207,11 +207,14 @@ def generate_load(youths: int, attendances: int, *, seed: int = 1, start: date |
 @click.option("--youths", default=2000, show_default=True, help="Young people to add.")
 @click.option("--attendances", default=50000, show_default=True, help="Registered visits to add (about).")
 @click.option("--seed", default=1, show_default=True, help="Random seed, for repeatable data sets.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day of sessions [default: 1 January last year].")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day of sessions [default: today].")
 @with_appcontext
-def generate_load_command(youths, attendances, seed):
+def generate_load_command(youths, attendances, seed, start, end):
     """Add a synthetic data set (offers, sessions, young people, visits, head counts, sign-ups) for load tests."""
     with click.progressbar(length=attendances, label="Fremmøder") as bar:
-        result = generate_load(youths, attendances, seed=seed, progress=bar.update)
+        result = generate_load(youths, attendances, seed=seed, start=start.date() if start else None,
+                               end=end.date() if end else None, progress=bar.update)
     click.echo(", ".join(f"{k}: {v}" for k, v in result.items()))
 
 

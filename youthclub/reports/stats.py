@@ -1,19 +1,21 @@
 """Participation figures computed in SQL (see docs/metrics.md for each definition).
 
-Every figure is an aggregate query grouped by the requested dimensions; Python only
-merges the few result rows of the separate queries (attendance, sessions, head counts,
-sign-ups) into one row per group. Periods are Europe/Copenhagen local dates, turned into
-UTC bounds so the indexes on ``session.starts_at`` are used; months and ages are CASE
-expressions over those bounds, so the same SQL runs on SQLite and PostgreSQL.
+Every table one answer shows is computed together (``compute_tables``): the people figures
+of all of them from one statement that reads the period's visits once (``query_people``);
+sessions, head counts and sign-up pairs from one query each at the grain activity × month
+(× age band × gender), summed into each table in Python; the waitlist per table. Periods
+are Europe/Copenhagen local dates, turned into UTC bounds so the indexes on
+``session.starts_at`` are used; months and ages are CASE expressions over those bounds, so
+the same SQL runs on SQLite and PostgreSQL.
 """
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 
-from sqlalchemy import and_, case, func, literal, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, literal_column, null, select, text, union_all
 
 from ..accounts.models import Gender, YouthProfile
 from ..activities.models import Activity, Category, Session, activity_focus_area, activity_initiative
@@ -102,14 +104,22 @@ def _month_index(f: StatsFilter, column):
     return case(*whens, else_=literal(last)) if whens else literal(last)
 
 
-def _age_band(month_index):
-    """The age band at a month index (the person counts as born on the 1st of the birth month)."""
+#: the age bands in order; ``_age_band(..., index=True)`` answers a position in this list
+AGE_BANDS = (AgeBand.UNDER_13.value, AgeBand.AGE_13_15.value, AgeBand.AGE_16_17.value, AgeBand.AGE_18_24.value)
+
+
+def _age_band(month_index, index: bool = False):
+    """The age band at a month index (the person counts as born on the 1st of the birth month).
+
+    ``index=True``: the band's position in ``AGE_BANDS`` (a small integer groups faster than text).
+    """
     months_old = month_index - (YouthProfile.birth_year * 12 + YouthProfile.birth_month - 1)
+    bands = [literal_column(str(i)) for i in range(4)] if index else [literal(b) for b in AGE_BANDS]
     return case(
-        (months_old < 13 * 12, literal(AgeBand.UNDER_13.value)),
-        (months_old < 16 * 12, literal(AgeBand.AGE_13_15.value)),
-        (months_old < 18 * 12, literal(AgeBand.AGE_16_17.value)),
-        else_=literal(AgeBand.AGE_18_24.value),
+        (months_old < 13 * 12, bands[0]),
+        (months_old < 16 * 12, bands[1]),
+        (months_old < 18 * 12, bands[2]),
+        else_=bands[3],
     )
 
 
@@ -175,150 +185,272 @@ def _keyed(result, dims, n_values):
     return out
 
 
-def _person_conditions(f: StatsFilter, age_band_expr) -> list:
+def _person_conditions(f: StatsFilter, age_band_expr, index: bool = False) -> list:
     conds = []
     if f.gender:
         conds.append(YouthProfile.gender == Gender(f.gender))
     if f.age_band:
-        conds.append(age_band_expr == AgeBand(f.age_band).value)
+        band = AgeBand(f.age_band).value
+        conds.append(age_band_expr == (literal_column(str(AGE_BANDS.index(band))) if index else band))
     return conds
 
 
-def query_people(f: StatsFilter, dims) -> dict:
-    """Per group: unique young people, visits, returning, local reach, new, visits at capacity-limited offers."""
-    month_index = _month_index(f, Session.starts_at)
-    age_band = _age_band(month_index)
-    exprs = _session_dim_exprs(f, dims)
-    if "age_band" in dims:
-        exprs["age_band"] = age_band
-    if "gender" in dims:
-        exprs["gender"] = YouthProfile.gender
-    frm = (
-        Attendance.__table__.join(Session, Session.id == Attendance.session_id)
+#: dimensions that describe the activity (its district, institution, tags, category)
+ACTIVITY_DIMENSIONS = ("district", "institution", "focus_area", "initiative", "category")
+#: the column types of the dimensions, for the NULL columns of a table that does not use one
+_DIMENSION_TYPES = {"district": Integer, "institution": Integer, "focus_area": Integer, "initiative": Integer,
+                    "category": String, "month": Integer, "age_band": Integer, "gender": String}
+#: the people figures of one group, in the order query_people answers them
+PEOPLE_FIGURES = ("unique", "visits", "returning", "local", "new", "visits_cap", "attended")
+
+
+def _materialized(cte):
+    """PostgreSQL inlines a CTE that is used once; MATERIALIZED keeps its expressions per session, not per visit."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cte.prefix_with("MATERIALIZED")
+    return cte
+
+
+def _held_sessions(f: StatsFilter):
+    """The period's held sessions that match the activity filters: id, activity and local month."""
+    return _materialized(
+        select(Session.id.label("sid"), Session.activity_id.label("aid"), _month_index(f, Session.starts_at).label("m"))
         .join(Activity, Activity.id == Session.activity_id)
-        .join(YouthProfile, YouthProfile.id == Attendance.youth_id)
+        .where(*_held_in_period(f), *_activity_conditions(f))
+        .cte("held")
     )
-    rows = (
-        select(
-            *[exprs[d].label(f"g_{d}") for d in dims],
-            Attendance.youth_id.label("youth_id"),
-            case((YouthProfile.home_district_id == Activity.district_id, 1), else_=0).label("loc"),
-            case((Activity.capacity.is_not(None), 1), else_=0).label("cap"),
-        )
-        .select_from(_tag_joins(frm, dims))
-        .where(*_held_in_period(f), *_activity_conditions(f), *_person_conditions(f, age_band))
-        .subquery("rows")
-    )
-    per_youth = (
-        select(
-            *[rows.c[f"g_{d}"] for d in dims], rows.c.youth_id,
-            func.count().label("n"), func.max(rows.c.loc).label("loc"), func.sum(rows.c.cap).label("ncap"),
-        )
-        .group_by(*[rows.c[f"g_{d}"] for d in dims], rows.c.youth_id)
-        .subquery("per_youth")
+
+
+@contextmanager
+def _fast_aggregates():
+    """On PostgreSQL, for the statement inside: no JIT and room to hash in memory.
+
+    JIT compiling the statement's many aggregates costs more than running them (seconds on
+    a million visits), and the default 4 MB ``work_mem`` makes the per-person hash spill to
+    disk. Both are set for this transaction only and put back afterwards.
+    """
+    bind = db.session.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield
+        return
+    settings = {"jit": "off", "work_mem": "128MB"}
+    before = {k: db.session.execute(text("SELECT current_setting(:k)"), {"k": k}).scalar() for k in settings}
+    for k, v in settings.items():
+        db.session.execute(text("SELECT set_config(:k, :v, true)"), {"k": k, "v": v})
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            db.session.execute(text("SELECT set_config(:k, :v, true)"), {"k": k, "v": v})
+
+
+def query_people(f: StatsFilter, tables) -> dict:
+    """The people figures of every table in ``tables`` (tuples of dimensions), from one pass over the visits.
+
+    One statement: the period's visits are read once and counted per young person, activity
+    and month (``fine``); tables without months read the same counts per young person,
+    activity and age band (``coarse``, a few rows per young person). Each table then groups
+    those per group and young person, and per group. Keys are integers until the last step
+    (age bands as positions in ``AGE_BANDS``), which is what makes the grouping fast.
+    Answers ``{dims: {key: figures}}`` with the figures in the order of ``PEOPLE_FIGURES``
+    and raw (not normalised) keys.
+    """
+    tables = [tuple(t) for t in dict.fromkeys(tuple(t) for t in tables)]
+    held = _held_sessions(f)
+    # months (and ages, which need them) only when a table or the filter asks: otherwise the
+    # visits are counted per young person and activity, far fewer groups
+    by_month = bool(f.age_band) or any("month" in t or "age_band" in t for t in tables)
+    month = held.c.m if by_month else literal_column(str(f.end.year * 12 + f.end.month - 1))
+    base = (
+        select(Attendance.youth_id.label("youth_id"), held.c.aid, month.label("m"),
+               # integer sums: PostgreSQL sums a bigint count as numeric, several times slower
+               cast(func.count(), Integer).label("n"))
+        .select_from(Attendance.__table__.join(held, held.c.sid == Attendance.session_id))
+        .group_by(Attendance.youth_id, held.c.aid, *([held.c.m] if by_month else []))
+        .cte("base")
     )
     prior = (
         select(Attendance.youth_id)
         .join(Session, Session.id == Attendance.session_id)
         .where(Session.cancelled_at.is_(None), Session.starts_at < f.lo)
         .distinct()
-        .subquery("prior")
+        .cte("prior")
     )
-    cols = [per_youth.c[f"g_{d}"] for d in dims]
-    stmt = (
+    confirmed = (
+        select(Signup.youth_id, Signup.activity_id, func.count().label("k"))
+        .where(Signup.status == SignupStatus.CONFIRMED)
+        .group_by(Signup.youth_id, Signup.activity_id)
+        .subquery("confirmed")
+    )
+    band = _age_band(base.c.m, index=True)
+    fine = (
         select(
-            *cols,
-            func.count(),
-            func.sum(per_youth.c.n),
-            func.sum(case((per_youth.c.n >= RETURNING_VISITS, 1), else_=0)),
-            func.sum(per_youth.c.loc),
-            func.sum(case((prior.c.youth_id.is_(None), 1), else_=0)),
-            func.sum(per_youth.c.ncap),
+            base.c.youth_id, base.c.aid, base.c.m, band.label("ab"),
+            case((YouthProfile.home_district_id == Activity.district_id, 1), else_=0).label("loc"),
+            base.c.n,
+            case((Activity.capacity.is_not(None), base.c.n), else_=0).label("ncap"),
+            # visits of a confirmed sign-up at a sign-up offer: the attended (sign-up × session) pairs
+            case((Activity.requires_signup.is_(True), base.c.n * cast(func.coalesce(confirmed.c.k, 0), Integer)), else_=0).label("att"),
         )
-        .select_from(per_youth.outerjoin(prior, prior.c.youth_id == per_youth.c.youth_id))
-        .group_by(*cols)
+        .select_from(
+            base.join(YouthProfile, YouthProfile.id == base.c.youth_id)
+            .join(Activity, Activity.id == base.c.aid)
+            .outerjoin(confirmed, and_(confirmed.c.youth_id == base.c.youth_id, confirmed.c.activity_id == base.c.aid))
+        )
+        .where(*_person_conditions(f, band, index=True))
+        .cte("fine")
     )
-    return _keyed(db.session.execute(stmt), dims, 6)
+    coarse = None
+    if any("month" not in t for t in tables):
+        coarse = (
+            select(
+                fine.c.youth_id, fine.c.aid, fine.c.ab, func.max(fine.c.loc).label("loc"),
+                *[cast(func.sum(fine.c[c]), Integer).label(c) for c in ("n", "ncap", "att")],
+            )
+            .group_by(fine.c.youth_id, fine.c.aid, fine.c.ab)
+            .cte("coarse")
+        )
+    parts = []
+    for i, dims in enumerate(tables):
+        src = fine if "month" in dims else coarse
+        frm = src
+        if any(d in ("district", "institution", "category") for d in dims):
+            frm = frm.join(Activity, Activity.id == src.c.aid)
+        if "gender" in dims:
+            frm = frm.join(YouthProfile, YouthProfile.id == src.c.youth_id)
+        if "focus_area" in dims:
+            frm = frm.outerjoin(activity_focus_area, activity_focus_area.c.activity_id == src.c.aid)
+        if "initiative" in dims:
+            frm = frm.outerjoin(activity_initiative, activity_initiative.c.activity_id == src.c.aid)
+        cols = {
+            "district": Activity.district_id, "institution": Activity.institution_id, "category": Activity.category,
+            "focus_area": activity_focus_area.c.focus_area_id, "initiative": activity_initiative.c.initiative_id,
+            "age_band": src.c.ab, "gender": YouthProfile.gender,
+        }
+        if "month" in dims:
+            cols["month"] = src.c.m
+        per_youth = (
+            select(
+                *[cols[d].label(f"g_{d}") for d in dims], src.c.youth_id,
+                func.max(src.c.loc).label("loc"),
+                *[cast(func.sum(src.c[c]), Integer).label(c) for c in ("n", "ncap", "att")],
+            )
+            .select_from(frm)
+            .group_by(*[cols[d] for d in dims], src.c.youth_id)
+            .subquery(f"per_youth_{i}")
+        )
+        keys = [per_youth.c[f"g_{d}"] for d in dims]
+        # new: no held visit before the period, looked up once per group and young person
+        new = case((prior.c.youth_id.is_(None), 1), else_=0)
+        parts.append(
+            select(
+                literal_column(str(i)).label("t"),
+                *[(per_youth.c[f"g_{d}"] if d in dims else cast(null(), _DIMENSION_TYPES[d])).label(f"g_{d}") for d in DIMENSIONS],
+                func.count(), func.sum(per_youth.c.n),
+                func.sum(case((per_youth.c.n >= RETURNING_VISITS, 1), else_=0)),
+                func.sum(per_youth.c.loc), func.sum(new), func.sum(per_youth.c.ncap), func.sum(per_youth.c.att),
+            )
+            .select_from(per_youth.outerjoin(prior, prior.c.youth_id == per_youth.c.youth_id))
+            .group_by(*keys)
+        )
+    out: dict = {dims: {} for dims in tables}
+    if not parts:
+        return out
+    stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+    width = len(DIMENSIONS)
+    result = db.session.connection().execute(stmt).all()
+    for row in result:
+        dims = tables[int(row[0])]
+        key = tuple(
+            AGE_BANDS[int(row[1 + DIMENSIONS.index(d)])] if d == "age_band" else row[1 + DIMENSIONS.index(d)]
+            for d in dims
+        )
+        out[dims][key] = tuple(int(x or 0) for x in row[1 + width:])
+    return out
 
 
-def query_sessions(f: StatsFilter, dims) -> dict:
-    """Per group of session dimensions: sessions held and the places they offered (capacity-limited offers)."""
-    sdims = [d for d in dims if d not in PERSON_DIMENSIONS]
-    exprs = _session_dim_exprs(f, sdims)
-    frm = _tag_joins(Session.__table__.join(Activity, Activity.id == Session.activity_id), sdims)
+def _grain_rows(stmt_rows, n_values: int) -> dict:
+    """Group a row-level subquery with columns aid, m, ab, g and values v0.. by (activity, month, age band, gender)."""
+    keys = [stmt_rows.c.aid, stmt_rows.c.m, stmt_rows.c.ab, stmt_rows.c.g]
+    stmt = select(*keys, *[func.sum(stmt_rows.c[f"v{i}"]) for i in range(n_values)]).group_by(*keys)
+    out = {}
+    names: dict = {}  # a few distinct months, bands and genders over thousands of rows
+
+    def name(d, v):
+        k = (d, v)
+        if k not in names:
+            names[k] = _normalise_value(d, v)
+        return names[k]
+
+    for row in db.session.connection().execute(stmt):
+        aid, m, ab, g = row[:4]
+        out[(aid, name("month", m), name("age_band", ab), name("gender", g))] = [int(x or 0) for x in row[4:]]
+    return out
+
+
+def query_sessions(f: StatsFilter) -> dict:
+    """Per activity and month: held sessions and the places they offered."""
     rows = (
-        select(*[exprs[d].label(f"g_{d}") for d in sdims], Activity.capacity.label("capacity"))
-        .select_from(frm)
+        select(
+            Session.activity_id.label("aid"), _month_index(f, Session.starts_at).label("m"),
+            literal_column("NULL").label("ab"), literal_column("NULL").label("g"),
+            literal_column("1").label("v0"), Activity.capacity.label("v1"),
+        )
+        .join(Activity, Activity.id == Session.activity_id)
         .where(*_held_in_period(f), *_activity_conditions(f))
         .subquery("rows")
     )
-    stmt = _grouped(rows, sdims, func.count(), func.sum(rows.c.capacity))
-    return _keyed(db.session.execute(stmt), sdims, 2)
+    return _grain_rows(rows, 2)
 
 
-def query_dropins(f: StatsFilter, dims) -> dict:
-    """Per group: anonymous drop-ins from head counts."""
-    exprs = _session_dim_exprs(f, dims)
-    if "age_band" in dims:
-        exprs["age_band"] = HeadCount.age_band
-    if "gender" in dims:
-        exprs["gender"] = HeadCount.gender
+def query_dropins(f: StatsFilter) -> dict:
+    """Per activity, month, age band and gender (the head count's own): anonymous drop-ins."""
     conds = []
     if f.age_band:
         conds.append(HeadCount.age_band == AgeBand(f.age_band))
     if f.gender:
         conds.append(HeadCount.gender == Gender(f.gender))
-    frm = _tag_joins(
-        HeadCount.__table__.join(Session, Session.id == HeadCount.session_id).join(Activity, Activity.id == Session.activity_id),
-        dims,
-    )
     rows = (
-        select(*[exprs[d].label(f"g_{d}") for d in dims], HeadCount.count.label("count"))
-        .select_from(frm)
+        select(
+            Session.activity_id.label("aid"), _month_index(f, Session.starts_at).label("m"),
+            HeadCount.age_band.label("ab"), HeadCount.gender.label("g"), HeadCount.count.label("v0"),
+        )
+        .select_from(HeadCount.__table__.join(Session, Session.id == HeadCount.session_id)
+                     .join(Activity, Activity.id == Session.activity_id))
         .where(*_held_in_period(f), *_activity_conditions(f), *conds)
         .subquery("rows")
     )
-    return _keyed(db.session.execute(_grouped(rows, dims, func.sum(rows.c.count))), dims, 1)
+    return _grain_rows(rows, 1)
 
 
-def query_signup_sessions(f: StatsFilter, dims) -> dict:
-    """Per group: (confirmed sign-up × held session) pairs of sign-up offers, and how many were attended."""
-    month_index = _month_index(f, Session.starts_at)
-    age_band = _age_band(month_index)
-    exprs = _session_dim_exprs(f, dims)
-    if "age_band" in dims:
-        exprs["age_band"] = age_band
-    if "gender" in dims:
-        exprs["gender"] = YouthProfile.gender
-    # the visits of the period's sign-up sessions only: PostgreSQL then reads them through
-    # the (session_id, youth_id) index instead of hashing every attendance ever recorded
-    s2, a2 = aliased(Session), aliased(Activity)
-    visits = (
-        select(Attendance.session_id, Attendance.youth_id)
-        .join(s2, s2.id == Attendance.session_id)
-        .join(a2, a2.id == s2.activity_id)
-        .where(a2.requires_signup.is_(True), s2.cancelled_at.is_(None), s2.starts_at >= f.lo, s2.starts_at < f.hi)
-        .subquery("visits")
+def query_signup_sessions(f: StatsFilter) -> dict:
+    """Per activity, month and the young person's age band and gender: (confirmed sign-up × held session) pairs.
+
+    Only the pairs: which of them were attended is counted with the visits (``query_people``).
+    """
+    sessions = (
+        select(Session.activity_id.label("aid"), _month_index(f, Session.starts_at).label("m"))
+        .join(Activity, Activity.id == Session.activity_id)
+        .where(Activity.requires_signup.is_(True), *_held_in_period(f), *_activity_conditions(f))
+        .subquery("sessions")
     )
-    frm = (
-        Signup.__table__.join(Activity, Activity.id == Signup.activity_id)
-        .join(Session, Session.activity_id == Activity.id)
-        .join(YouthProfile, YouthProfile.id == Signup.youth_id)
-        .outerjoin(visits, and_(visits.c.session_id == Session.id, visits.c.youth_id == Signup.youth_id))
+    per_month = (
+        select(sessions.c.aid, sessions.c.m, func.count().label("k"))
+        .group_by(sessions.c.aid, sessions.c.m)
+        .subquery("per_month")
     )
+    age_band = _age_band(per_month.c.m)
     rows = (
-        select(
-            *[exprs[d].label(f"g_{d}") for d in dims],
-            case((visits.c.youth_id.is_not(None), 1), else_=0).label("attended"),
+        select(per_month.c.aid, per_month.c.m, age_band.label("ab"), YouthProfile.gender.label("g"), per_month.c.k.label("v0"))
+        .select_from(
+            Signup.__table__.join(Activity, Activity.id == Signup.activity_id)
+            .join(per_month, per_month.c.aid == Activity.id)
+            .join(YouthProfile, YouthProfile.id == Signup.youth_id)
         )
-        .select_from(_tag_joins(frm, dims))
-        .where(
-            Signup.status == SignupStatus.CONFIRMED, Activity.requires_signup.is_(True),
-            *_held_in_period(f), *_activity_conditions(f), *_person_conditions(f, age_band),
-        )
+        .where(Signup.status == SignupStatus.CONFIRMED, Activity.requires_signup.is_(True), *_person_conditions(f, age_band))
         .subquery("rows")
     )
-    return _keyed(db.session.execute(_grouped(rows, dims, func.count(), func.sum(rows.c.attended))), dims, 2)
+    return _grain_rows(rows, 1)
 
 
 def query_waitlist(f: StatsFilter, dims) -> dict:
@@ -358,57 +490,153 @@ def _ratio(num, den):
     return num / den
 
 
+def _normalise_value(d, v):
+    if v is None:
+        return None
+    if d == "month":
+        return f"{int(v) // 12:04d}-{int(v) % 12 + 1:02d}"
+    if d in ("category", "age_band", "gender"):
+        return str(getattr(v, "value", v))
+    return int(v)
+
+
 def _normalise_key(dims, key):
-    out = []
-    for d, v in zip(dims, key):
-        if v is not None and d == "month":
-            v = f"{int(v) // 12:04d}-{int(v) % 12 + 1:02d}"
-        elif v is not None and d in ("category", "age_band", "gender"):
-            v = str(getattr(v, "value", v))
-        elif v is not None:
-            v = int(v)
-        out.append(v)
-    return tuple(out)
+    return tuple(_normalise_value(d, v) for d, v in zip(dims, key))
+
+
+class _Activities:
+    """The dimension values of each activity (tags as lists; "(ingen)" as [None]), loaded once."""
+
+    def __init__(self):
+        self.values: dict = {}
+        for aid, district, institution, category in db.session.execute(
+            select(Activity.id, Activity.district_id, Activity.institution_id, Activity.category)
+        ):
+            self.values[aid] = {"district": (district,), "institution": (institution,),
+                                "category": (_normalise_value("category", category),), "focus_area": [], "initiative": []}
+        for dim, table, column in (("focus_area", activity_focus_area, activity_focus_area.c.focus_area_id),
+                                   ("initiative", activity_initiative, activity_initiative.c.initiative_id)):
+            for aid, tag in db.session.execute(select(table.c.activity_id, column)):
+                if aid in self.values:
+                    self.values[aid][dim].append(tag)
+        for v in self.values.values():
+            v["focus_area"] = tuple(v["focus_area"]) or (None,)
+            v["initiative"] = tuple(v["initiative"]) or (None,)
+
+
+def _shape(dims) -> tuple:
+    """Which of (activity, month, age band, gender) the groups of ``dims`` depend on."""
+    return (any(d in ACTIVITY_DIMENSIONS for d in dims), "month" in dims, "age_band" in dims, "gender" in dims)
+
+
+def _project(rows: dict, shape) -> dict:
+    a, m, b, g = shape
+    out: dict = {}
+    for (aid, month, band, gender), values in rows.items():
+        k = (aid if a else None, month if m else None, band if b else None, gender if g else None)
+        acc = out.get(k)
+        if acc is None:
+            out[k] = list(values)
+        else:
+            for i, v in enumerate(values):
+                acc[i] += v
+    return out
+
+
+def _rollups(grain: dict, tables, activities: _Activities) -> dict:
+    """Sum rows keyed (activity, month, age band, gender) into the groups of each of ``tables``.
+
+    The rows are first summed over what a table does not use, each shape from the smallest
+    finer one already summed (so ten tables do not each walk every row); then spread over
+    the groups, an activity with two tags adding to both.
+    """
+    projected = {(True, True, True, True): grain}
+    for shape in sorted({_shape(dims) for dims in tables}, key=lambda sh: -sum(sh)):
+        if shape not in projected:
+            finer = [p for p in projected if all(x or not y for x, y in zip(p, shape))]
+            projected[shape] = _project(projected[min(finer, key=lambda p: len(projected[p]))], shape)
+    out = {}
+    for dims in tables:
+        table: dict = {}
+        for (aid, month, band, gender), values in projected[_shape(dims)].items():
+            lists = []
+            for d in dims:
+                if d == "month":
+                    lists.append((month,))
+                elif d == "age_band":
+                    lists.append((band,))
+                elif d == "gender":
+                    lists.append((gender,))
+                else:
+                    lists.append(activities.values[aid][d])
+            for key in itertools.product(*lists) if dims else [()]:
+                acc = table.get(key)
+                if acc is None:
+                    table[key] = list(values)
+                else:
+                    for i, v in enumerate(values):
+                        acc[i] += v
+        out[dims] = table
+    return out
+
+
+def compute_tables(f: StatsFilter, tables) -> dict:
+    """Every figure for every group of each of ``tables`` (tuples of dimensions) under ``f``, unsuppressed.
+
+    The visits are read once for all tables (``query_people``); sessions, head counts and
+    sign-up pairs once per activity and month, then summed into each table in Python.
+    """
+    tables = [tuple(t) for t in dict.fromkeys(tuple(t) for t in tables)]
+    for dims in tables:
+        for d in dims:
+            if d not in DIMENSIONS:
+                raise ValueError(d)
+    with _fast_aggregates():
+        people_raw = query_people(f, tables)
+        session_grain, dropin_grain, pair_grain = query_sessions(f), query_dropins(f), query_signup_sessions(f)
+        waitlists = {dims: query_waitlist(f, dims) for dims in tables if "month" not in dims}
+    activities = _Activities()
+    session_tables = _rollups(session_grain, {tuple(d for d in dims if d not in PERSON_DIMENSIONS) for dims in tables},
+                              activities)
+    dropin_tables, pair_tables = _rollups(dropin_grain, tables, activities), _rollups(pair_grain, tables, activities)
+    out = {}
+    for dims in tables:
+        people = {_normalise_key(dims, k): v for k, v in people_raw[dims].items()}
+        sdims = tuple(d for d in dims if d not in PERSON_DIMENSIONS)
+        sessions, dropins, expected_pairs = session_tables[sdims], dropin_tables[dims], pair_tables[dims]
+        waitlist = {_normalise_key(dims, k): v for k, v in waitlists.get(dims, {}).items()}
+
+        keys = set(people) | set(dropins) | set(expected_pairs) | set(waitlist)
+        if not any(d in PERSON_DIMENSIONS for d in dims):
+            keys |= set(sessions)
+        if not dims:
+            keys = {()}
+        rows = []
+        for key in keys:
+            skey = tuple(v for d, v in zip(dims, key) if d not in PERSON_DIMENSIONS)
+            unique, visits, returning, local, new, visits_cap, attended = people.get(key, (0,) * 7)
+            n_sessions, places = sessions.get(skey, (0, 0))
+            drop = (dropins.get(key) or (0,))[0]
+            expected = (expected_pairs.get(key) or (0,))[0]
+            values = {
+                "sessions": n_sessions, "visits": visits, "dropins": drop, "unique": unique, "new": new,
+                "returning": returning, "local": local,
+                "waitlist": None if "month" in dims else int((waitlist.get(key) or (0,))[0] or 0),
+                "avg_per_session": _ratio(visits, n_sessions),
+                "avg_with_dropins": _ratio(visits + drop, n_sessions),
+                "attendance_rate": _ratio(attended, expected),
+                "capacity_use": _ratio(visits_cap, places),
+            }
+            parts = {"attended": attended, "expected": expected, "visits_cap": visits_cap, "places": places}
+            rows.append(Row(dict(zip(dims, key)), values, set(), parts))
+        rows.sort(key=lambda r: [(v is None, v if v is not None else 0) for v in r.key.values()])
+        out[dims] = rows
+    return out
 
 
 def compute_table(f: StatsFilter, dims=()) -> list[Row]:
     """Every figure for every group of ``dims`` under ``f``, unsuppressed."""
-    dims = tuple(dims)
-    for d in dims:
-        if d not in DIMENSIONS:
-            raise ValueError(d)
-    people = {_normalise_key(dims, k): v for k, v in query_people(f, dims).items()}
-    sdims = tuple(d for d in dims if d not in PERSON_DIMENSIONS)
-    sessions = {_normalise_key(sdims, k): v for k, v in query_sessions(f, dims).items()}
-    dropins = {_normalise_key(dims, k): v for k, v in query_dropins(f, dims).items()}
-    pairs = {_normalise_key(dims, k): v for k, v in query_signup_sessions(f, dims).items()}
-    waitlist = {} if "month" in dims else {_normalise_key(dims, k): v for k, v in query_waitlist(f, dims).items()}
-
-    keys = set(people) | set(dropins) | set(pairs) | set(waitlist)
-    if not any(d in PERSON_DIMENSIONS for d in dims):
-        keys |= set(sessions)
-    if not dims:
-        keys = {()}
-    rows = []
-    for key in keys:
-        skey = tuple(v for d, v in zip(dims, key) if d not in PERSON_DIMENSIONS)
-        unique, visits, returning, local, new, visits_cap = (int(x or 0) for x in people.get(key, (0,) * 6))
-        n_sessions, places = (int(x or 0) for x in sessions.get(skey, (0, 0)))
-        drop = int((dropins.get(key) or (0,))[0] or 0)
-        expected, attended = (int(x or 0) for x in pairs.get(key, (0, 0)))
-        values = {
-            "sessions": n_sessions, "visits": visits, "dropins": drop, "unique": unique, "new": new,
-            "returning": returning, "local": local,
-            "waitlist": None if "month" in dims else int((waitlist.get(key) or (0,))[0] or 0),
-            "avg_per_session": _ratio(visits, n_sessions),
-            "avg_with_dropins": _ratio(visits + drop, n_sessions),
-            "attendance_rate": _ratio(attended, expected),
-            "capacity_use": _ratio(visits_cap, places),
-        }
-        parts = {"attended": attended, "expected": expected, "visits_cap": visits_cap, "places": places}
-        rows.append(Row(dict(zip(dims, key)), values, set(), parts))
-    rows.sort(key=lambda r: [(v is None, v if v is not None else 0) for v in r.key.values()])
-    return rows
+    return compute_tables(f, [tuple(dims)])[tuple(dims)]
 
 
 # -- small-cell suppression -----------------------------------------------------------------
@@ -485,7 +713,7 @@ class Statistics:
     def raw(self, dims) -> list[Row]:
         dims = tuple(dims)
         if dims not in self._raw:
-            self._raw[dims] = compute_table(self.filter, dims)
+            self._raw.update(compute_tables(self.filter, [dims]))
         return self._raw[dims]
 
     def prepare(self, breakdowns) -> None:
@@ -495,6 +723,10 @@ class Statistics:
             dims = tuple(dims)
             for r in range(len(dims) + 1):
                 family.update(itertools.combinations(dims, r))
+        # every table not computed yet, from one pass over the visits
+        missing = sorted(d for d in family if d not in self._raw)
+        if missing:
+            self._raw.update(compute_tables(self.filter, missing))
         for dims in family:
             if dims not in self._done:
                 rows = [replace(r, hidden=set(r.hidden), small=set(r.small), values=dict(r.values)) for r in self.raw(dims)]

@@ -69,9 +69,11 @@ def gunicorn(app_spec: str, env: dict | None = None):
     """Serve ``app_spec`` under gunicorn on a free port; yields the base URL."""
     port = free_port()
     full_env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
+    # the app logs a line per request: to a file, since an unread pipe fills up and stalls the workers
+    log = tempfile.NamedTemporaryFile(prefix="yc-bench-gunicorn-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", *GUNICORN_ARGS, "--bind", f"127.0.0.1:{port}", app_spec],
-        cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -84,7 +86,7 @@ def gunicorn(app_spec: str, env: dict | None = None):
                 break  # it answers
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError(proc.stderr.read().decode()[-2000:])
+                    raise RuntimeError(Path(log.name).read_text()[-2000:])
                 time.sleep(0.2)
         yield url
     finally:
@@ -93,6 +95,8 @@ def gunicorn(app_spec: str, env: dict | None = None):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+        os.unlink(log.name)
 
 
 def wrk(url: str, script: Path, connections: int, seconds: int = 10, threads: int = 2) -> dict:

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
+from ..audit.services import audited_page
 from ..extensions import db
 from ..formutil import options
 from ..i18n import local_today
@@ -214,9 +215,10 @@ def youth(youth_id: int):
     signups = db.session.scalars(
         select(Signup).where(Signup.youth_id == youth.id, Signup.status.in_(ACTIVE)).order_by(Signup.created_at)
     ).all()
-    return render_template(
+    html = render_template(
         "accounts/youth.html", youth=youth, signups=signups, simple=SimpleForm(), gender_labels=GENDER_LABELS
     )
+    return audited_page("youth.view", youth, html)
 
 
 @bp.route("/youths/<int:youth_id>/claim-code", methods=["POST"])

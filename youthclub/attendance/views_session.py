@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.access import get_session_or_403, is_staff_or_coordinator, require, staff_can_see_youth
+from ..audit.services import audited_page
 from ..accounts.models import Gender, YouthProfile
 from ..errors import DomainError
 from ..extensions import db
@@ -110,12 +111,13 @@ def rollcall(session_id: int):
     query = request.args.get("q", "").strip()
     found = services.search_youths(session, query, current_user) if query else []
     rows = services.roll_call(session)
-    return render_template(
+    html = render_template(
         "attendance/rollcall.html", session=session, rows=rows, query=query, found=found,
         present={y.id for y, a, _s in rows if a is not None}, signed=sum(1 for r in rows if r[2]), day=services.session_day(session),
         needs_reason=services.needs_reason(session.ends_at), conflicts=services.open_conflicts(session),
         late=lambda a: services.needs_reason(a.recorded_at),
     )
+    return audited_page("roster.view", session, html, page="rollcall")
 
 
 def _visible_youth(youth_id: int | None) -> YouthProfile:

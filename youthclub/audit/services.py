@@ -23,3 +23,13 @@ def record_event(action: str, obj=None, *, user=None, **details) -> AuditEvent:
     )
     db.session.add(event)
     return event
+
+
+def audited_page(action: str, obj, html: str, **details) -> str:
+    """Record that the current user looked at personal data (e.g. a roster), then hand back the page.
+
+    Committed after rendering, so the page's own objects stay loaded while it renders.
+    """
+    record_event(action, obj, **details)
+    db.session.commit()
+    return html

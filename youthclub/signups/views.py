@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..accounts.access import get_activity_or_403, is_admin, is_youth, require
+from ..audit.services import audited_page
 from ..accounts.access import can_access_institution
 from ..accounts.forms import SimpleForm
 from ..accounts.models import YouthProfile
@@ -186,11 +187,12 @@ def activity_signups(activity_id: int):
         select(Signup).where(Signup.activity_id == activity.id, Signup.status == SignupStatus.CANCELLED)
         .order_by(Signup.cancelled_at.desc()).limit(50)
     ).all()
-    return render_template(
+    html = render_template(
         "signups/activity_signups.html", activity=activity, confirmed=confirmed,
         waiting=services.waitlist(activity.id), cancelled=cancelled, free=services.free_places(activity),
         form=StaffCancelForm(),
     )
+    return audited_page("roster.view", activity, html, page="signups")
 
 
 @bp.route("/signups/<int:signup_id>/staff-cancel", methods=["POST"])

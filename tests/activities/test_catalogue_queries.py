@@ -92,5 +92,5 @@ def test_catalogue_queries_are_few_and_do_not_grow_with_the_page(app, client, bi
     assert max(counts.values()) <= 4, counts
     assert counts[(5, "")] == counts[(50, "")]
     # the bulk insert left local_weekday out: the column default filled it in
-    session = db.session.get(Session, 1)
+    session = db.session.scalars(db.select(Session).order_by(Session.id).limit(1)).one()
     assert session.local_weekday == to_local(session.starts_at).weekday()

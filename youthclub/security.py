@@ -176,13 +176,11 @@ def enforce_session_limits():
 
 
 def _end_expired_session():
+    from .accounts.auth import fresh_session
     from .main import error_response
 
     logout_user()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    fresh_session()
     message = _("Du er blevet logget ud, fordi du ikke har været aktiv et stykke tid. Log ind igen.")
     if request.path.startswith("/api/"):
         return error_response(401, "session_expired", message)

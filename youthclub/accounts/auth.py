@@ -1,7 +1,7 @@
 """Flask-Login wiring: the cookie names the user and their session version."""
 from __future__ import annotations
 
-from flask import request
+from flask import request, session
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
@@ -34,3 +34,11 @@ def init_login_manager(login_manager) -> None:
             abort(401)
         flash(login_manager.login_message, "info")
         return redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path))
+
+
+def fresh_session() -> None:
+    """Empty the session (at log-in, log-out and account closure), keeping only the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang

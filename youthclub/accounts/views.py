@@ -15,6 +15,7 @@ from ..formutil import options
 from ..nav import nav_item, start_page
 from ..programme.models import Institution
 from . import services
+from .auth import fresh_session
 from .access import get_institution_or_403, is_admin, require
 from .forms import (
     ROLE_LABELS,
@@ -63,10 +64,7 @@ def login():
             db.session.rollback()
             flash(err.message, "error")
             return render_template("accounts/login.html", form=form), 401
-        lang = session.get("lang")
-        session.clear()  # a fresh session at log-in
-        if lang:
-            session["lang"] = lang
+        fresh_session()
         login_user(user, remember=bool(form.remember.data) and user.is_youth)
         db.session.commit()
         return redirect(safe_next(form.next.data) or url_for("main.home"))
@@ -80,10 +78,7 @@ def logout():
         services.end_sessions(current_user)
         db.session.commit()
     logout_user()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    fresh_session()
     flash(_("Du er logget ud."), "info")
     return redirect(url_for("main.home"))
 

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
+from .auth import fresh_session
 from ..audit.services import audited_page
 from ..extensions import db
 from ..formutil import options
@@ -73,10 +74,7 @@ def _check_birth(form) -> bool:
 
 
 def _fresh_login(user, *, remember: bool) -> None:
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    fresh_session()
     login_user(user, remember=remember)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 import json
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
 from ..accounts.access import is_coordinator, is_youth, require
+from ..accounts.auth import fresh_session
 from ..accounts.models import User
 from ..audit.models import AuditEvent
 from ..audit.services import record_event
@@ -63,10 +64,7 @@ def close_account():
         else:
             db.session.commit()
             logout_user()
-            lang = session.get("lang")
-            session.clear()
-            if lang:
-                session["lang"] = lang
+            fresh_session()
             flash(_("Din konto er lukket, og dine oplysninger er slettet."), "success")
             return redirect(url_for("main.home"))
     return render_template("privacy/close.html", form=form)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import secrets
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import bench_app, database, gunicorn, migrate, wrk
+from bench.common import api_token, bench_app, database, gunicorn, make_offer, migrate, wrk
 from bench.report import write_section
 
 YOUTHS = 1500
@@ -82,26 +81,16 @@ GAP = (
 
 def prepare(app) -> tuple[list[str], list[int], str]:
     """Institution, activity, sessions now, young people signed up, a staff API token."""
-    from youthclub.api.core import hash_token
     from youthclub.extensions import db
-    from youthclub.models import (
-        Activity, ActivityStatus, ApiToken, Category, District, Institution, InstitutionKind, Membership,
-        Programme, Role, Session, Signup, SignupStatus, User, YouthProfile,
-    )
+    from youthclub.models import Category, Membership, Role, Session, Signup, SignupStatus, User, YouthProfile
 
     rng = random.Random(8)
     with app.app_context():
-        programme = Programme(name="Bench", starts_on=datetime(2011, 3, 1).date(), ends_on=datetime(2099, 1, 1).date())
-        district = District(programme=programme, code="8", name="Indre Nørrebro")
-        institution = Institution(name="Bench-klubben", kind=InstitutionKind.UNGDOMSKLUB, district=district)
-        activity = Activity(institution=institution, district=district, title="Bench", description="",
-                            category=Category.SPORT, min_age=10, max_age=24, capacity=None, requires_signup=True,
-                            allows_drop_in=True, status=ActivityStatus.PUBLISHED)
-        activity.refresh_search_text()
+        institution, activity = make_offer(db, title="Bench", category=Category.SPORT, capacity=None,
+                                           allows_drop_in=True)
         staff = User(email="bench-staff@example.org", name="Bench", password_hash=None)
         staff.memberships.append(Membership(role=Role.STAFF, institution=institution))
-        db.session.add_all([programme, district, institution, activity, staff])
-        db.session.flush()
+        db.session.add(staff)
         now = datetime.now(UTC)
         sessions = [Session(activity_id=activity.id, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=3))
                     for _ in range(SESSIONS)]
@@ -112,8 +101,7 @@ def prepare(app) -> tuple[list[str], list[int], str]:
         db.session.flush()
         db.session.add_all([Signup(youth_id=y.id, activity_id=activity.id, status=SignupStatus.CONFIRMED, confirmed_at=now)
                             for y in youths])
-        secret = secrets.token_urlsafe(32)
-        db.session.add(ApiToken(user_id=staff.id, name="bench", token_hash=hash_token(secret), prefix=secret[:8]))
+        secret = api_token(db, staff)
         db.session.commit()
         return [y.pass_token for y in youths], [s.id for s in sessions], secret
 

@@ -124,3 +124,33 @@ def wrk(url: str, script: Path, connections: int, seconds: int = 10, threads: in
         "statuses": status.group(1) if status else "",
         "raw": out,
     }
+
+
+def make_offer(db, *, title: str, category, capacity, **activity_fields):
+    """A programme, a district, an institution and one published offer there (call in an app context)."""
+    from datetime import date
+
+    from youthclub.models import Activity, ActivityStatus, District, Institution, InstitutionKind, Programme
+
+    programme = Programme(name="Bench", starts_on=date(2011, 3, 1), ends_on=date(2099, 1, 1))
+    district = District(programme=programme, code="8", name="Indre Nørrebro")
+    institution = Institution(name="Bench-klubben", kind=InstitutionKind.UNGDOMSKLUB, district=district)
+    activity = Activity(institution=institution, district=district, title=title, description="", category=category,
+                        min_age=10, max_age=24, capacity=capacity, requires_signup=True,
+                        status=ActivityStatus.PUBLISHED, **activity_fields)
+    activity.refresh_search_text()
+    db.session.add_all([programme, district, institution, activity])
+    db.session.flush()
+    return institution, activity
+
+
+def api_token(db, user) -> str:
+    """A personal API token for ``user``; returns the secret."""
+    import secrets
+
+    from youthclub.api.core import hash_token
+    from youthclub.models import ApiToken
+
+    secret = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, name="bench", token_hash=hash_token(secret), prefix=secret[:8]))
+    return secret

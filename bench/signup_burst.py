@@ -8,7 +8,6 @@ whole burst to drain (first request sent to last answer received).
 from __future__ import annotations
 
 import argparse
-import secrets
 import threading
 import time
 from collections import Counter
@@ -16,36 +15,23 @@ from datetime import UTC, datetime
 
 import requests
 
-from bench.common import bench_app, database, gunicorn, migrate
+from bench.common import api_token, bench_app, database, gunicorn, make_offer, migrate
 from bench.report import write_section
 
 
 def prepare(app, users: int, places: int):
-    from youthclub.api.core import hash_token
     from youthclub.extensions import db
-    from youthclub.models import (
-        Activity, ActivityStatus, ApiToken, Category, District, Institution, InstitutionKind, Programme, User,
-        YouthProfile,
-    )
+    from youthclub.models import Category, User, YouthProfile
 
     with app.app_context():
-        programme = Programme(name="Bench", starts_on=datetime(2011, 3, 1).date(), ends_on=datetime(2099, 1, 1).date())
-        district = District(programme=programme, code="12", name="Ydre Nørrebro")
-        institution = Institution(name="Burst-klubben", kind=InstitutionKind.UNGDOMSKLUB, district=district)
-        activity = Activity(institution=institution, district=district, title="Populært hold", description="",
-                            category=Category.GAMING, min_age=10, max_age=24, capacity=places, requires_signup=True,
-                            waitlist_enabled=True, status=ActivityStatus.PUBLISHED)
-        activity.refresh_search_text()
-        db.session.add_all([programme, district, institution, activity])
+        _institution, activity = make_offer(db, title="Populært hold", category=Category.GAMING, capacity=places,
+                                            waitlist_enabled=True)
         secrets_by_user = []
         year = datetime.now(UTC).year
         for i in range(users):
             user = User(email=f"burst{i}@example.org", name=f"Ung {i}", password_hash=None)
-            youth = YouthProfile(user=user, first_name=f"Ung{i}", birth_year=year - 15, birth_month=6)
-            secret = secrets.token_urlsafe(32)
-            token = ApiToken(user=user, name="bench", token_hash=hash_token(secret), prefix=secret[:8])
-            db.session.add_all([user, youth, token])
-            secrets_by_user.append(secret)
+            db.session.add_all([user, YouthProfile(user=user, first_name=f"Ung{i}", birth_year=year - 15, birth_month=6)])
+            secrets_by_user.append(api_token(db, user))
         db.session.commit()
         return activity.id, secrets_by_user
 

@@ -1,4 +1,4 @@
-from . import DENY, LOGIN, OK, institution_a, public, roles, youth_only
+from . import DENY, LOGIN, institution_a, public, roles, youth_only
 
 RULES = {
     "attendance.my_pass": youth_only(),

@@ -57,11 +57,16 @@ def browser(playwright_instance):
     browser.close()
 
 
+def phone_context(browser, base_url):
+    """A 360×740 touch phone in Danish and Copenhagen time."""
+    return browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                               base_url=base_url, locale="da-DK", timezone_id="Europe/Copenhagen")
+
+
 @pytest.fixture
 def phone(browser, live_server):
     """A page on a 360×740 phone viewport, pointed at the live server."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  base_url=live_server.url, locale="da-DK", timezone_id="Europe/Copenhagen")
+    context = phone_context(browser, live_server.url)
     page = context.new_page()
     yield page
     context.close()

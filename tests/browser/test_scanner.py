@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.browser.conftest import PHONE, assert_accessible, launch, login
+from tests.browser.conftest import assert_accessible, launch, login, phone_context
 from tests.factories import make_session, make_youth, sign_up
 from youthclub.attendance.models import Attendance, CheckinMethod
 from youthclub.extensions import db
@@ -92,8 +92,7 @@ def door(world, tokens):
 
 @pytest.fixture
 def scanner_page(camera_browser, live_server):
-    context = camera_browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                         base_url=live_server.url, locale="da-DK", timezone_id="Europe/Copenhagen")
+    context = phone_context(camera_browser, live_server.url)
     page = context.new_page()
     yield page
     context.close()

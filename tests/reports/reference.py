@@ -11,7 +11,7 @@ from collections import defaultdict
 from youthclub.attendance.models import AgeBand
 from youthclub.extensions import db
 from youthclub.i18n import to_local
-from youthclub.models import Activity, Attendance, HeadCount, Session, Signup, SignupStatus, YouthProfile
+from youthclub.models import Attendance, HeadCount, Session, Signup, SignupStatus
 from youthclub.reports.stats import PERSON_DIMENSIONS
 
 

@@ -63,9 +63,30 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     connectable = get_engine()
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_pragmas(connection, foreign_keys="OFF", legacy_alter_table="ON")
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration leaves rows whose foreign key points nowhere: {broken[:5]}")
+        finally:
+            if sqlite:
+                _sqlite_pragmas(connection, foreign_keys="ON", legacy_alter_table="OFF")
+
+
+def _sqlite_pragmas(connection, **values):
+    """SQLite rebuilds a table in a batch migration by copy, drop and rename. With foreign keys on,
+    the drop would delete every row that refers to the table with ON DELETE CASCADE (all the
+    attendances of ``session``), and a rename would re-check every trigger mid-way; both are
+    switched off for the migration, outside its transaction (where SQLite honours them), and
+    the foreign keys are checked before it commits."""
+    for name, value in values.items():
+        connection.connection.driver_connection.execute(f"PRAGMA {name} = {value}")
 
 
 if context.is_offline_mode():

@@ -87,3 +87,65 @@ def test_migrations_match_models_on_postgresql():
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def _recount_after_upgrade(url):
+    """Visits recorded, the counts' migration taken down and up again: the upgrade counts what is already there."""
+    from flask_migrate import downgrade, upgrade
+
+    from tests.conftest import ROOT, TestConfig
+    from tests.factories import build_world, make_session
+    from youthclub import create_app
+    from youthclub.attendance.models import Attendance, CheckinMethod
+    from youthclub.reports.visit_counts import counted, find_differences, stored
+
+    class Cfg(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+
+    app = create_app(Cfg)
+    migrations = str(ROOT / "migrations")
+    with app.app_context():
+        upgrade(directory=migrations)
+        world = build_world()
+        later = make_session(world.activity_a)
+        for youth, session in ((world.youth, world.session_a), (world.youth, later), (world.other_youth, world.session_b)):
+            db.session.add(Attendance(youth=youth, session=session, method=CheckinMethod.QR))
+        db.session.commit()
+        before = sorted(db.session.execute(counted()).all())
+        db.session.remove()
+        downgrade(directory=migrations, revision="b025f77210b3")
+        upgrade(directory=migrations)
+        after = sorted(db.session.execute(stored()).all())
+        # and the triggers are back: a new visit is counted at once
+        db.session.add(Attendance(youth=world.other_youth, session=world.session_a, method=CheckinMethod.QR))
+        db.session.flush()
+        differences = find_differences()
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+    return before, after, differences
+
+
+def test_the_visit_counts_migration_counts_existing_visits_on_sqlite(tmp_path):
+    before, after, differences = _recount_after_upgrade(f"sqlite:///{tmp_path / 'recount.db'}")
+    assert sorted(v for *_, v in before) == [1, 2]
+    assert after == before
+    assert differences == (0, [])
+
+
+def test_the_visit_counts_migration_counts_existing_visits_on_postgresql():
+    admin, base = _postgres_admin()
+    if admin is None:
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    name = f"yc_recount_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        before, after, differences = _recount_after_upgrade(base.set(database=name).render_as_string(hide_password=False))
+        assert sorted(v for *_, v in before) == [1, 2]
+        assert after == before
+        assert differences == (0, [])
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -35,3 +35,4 @@ from .programme.models import (  # noqa: F401
     Programme,
 )
 from .signups.models import Signup, SignupStatus  # noqa: F401
+from .reports.models import VisitMonth  # noqa: F401

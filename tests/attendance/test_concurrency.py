@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import time
 from threading import Barrier
 
 import pytest
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from youthclub.attendance.models import Attendance
 from youthclub.extensions import db
+from youthclub.reports.models import VisitMonth
+from youthclub.reports.visit_counts import find_differences
 from youthclub.tokens.services import create_token
 
 THREADS = 20
@@ -67,3 +70,86 @@ def test_without_row_locks_the_unique_constraint_still_holds(app, live_server, w
     results = _storm(live_server, world, secret, [str(uuid.uuid4()) for _ in range(THREADS)])
     assert sorted(s for s, _ in results) == [200] * (THREADS - 1) + [201], results
     assert _attendances() == 1
+
+
+def _one_pass_at_ten_sessions(live_server, world):
+    """Ten sessions of one drop-in offer on one day; one young person's pass scanned at all of them at once.
+
+    Every scan adds to the same visit count (young person, month, offer) that the statistics read.
+    """
+    from tests import factories as fx
+
+    activity = fx.make_activity(world.activity_a.institution, requires_signup=False, capacity=None)
+    sessions = [fx.make_session(activity, start=time(8 + i, 0), end=time(8 + i, 30)) for i in range(10)]
+    # a scanner (with its own token) at each door: one token's use is recorded under a row lock
+    secrets = [create_token(world.staff_a, f"Dør {i}")[1] for i in range(len(sessions))]
+    db.session.commit()
+    activity_id, ids, token = activity.id, [s.id for s in sessions], world.youth.pass_token
+    barrier = Barrier(len(ids))
+
+    def scan(session_id, door_secret):
+        with requests.Session() as http:
+            barrier.wait()
+            r = http.post(f"{live_server.url}/api/v1/sessions/{session_id}/checkins",
+                          json={"token": token, "nonce": str(uuid.uuid4())},
+                          headers={"Authorization": f"Bearer {door_secret}"}, timeout=60)
+            return r.status_code
+
+    with ThreadPoolExecutor(len(ids)) as pool:
+        statuses = list(pool.map(scan, ids, secrets))
+    db.session.remove()
+    visits = db.session.scalar(select(VisitMonth.visits).where(VisitMonth.youth_id == world.youth.id,
+                                                                VisitMonth.activity_id == activity_id))
+    return statuses, visits
+
+
+def test_ten_scans_of_one_pass_at_once_count_ten_visits(live_server, world):
+    statuses, visits = _one_pass_at_ten_sessions(live_server, world)
+    assert statuses == [201] * 10
+    assert visits == 10
+    assert find_differences() == (0, [])
+
+
+#: the count kept the naive way: read, then insert when there was nothing to add to
+NAIVE_COUNT = """
+CREATE OR REPLACE FUNCTION visit_month_attendance() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT n.youth_id, s.local_month AS month, s.activity_id, count(*) AS n FROM new_rows n
+           JOIN session s ON s.id = n.session_id WHERE s.cancelled_at IS NULL GROUP BY 1, 2, 3 LOOP
+    UPDATE visit_month SET visits = visits + r.n
+      WHERE youth_id = r.youth_id AND month = r.month AND activity_id = r.activity_id;
+    IF NOT FOUND THEN
+      INSERT INTO visit_month (youth_id, month, activity_id, visits) VALUES (r.youth_id, r.month, r.activity_id, r.n);
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END $$
+"""
+
+
+def _migration(revision: str):
+    import importlib.util
+    from pathlib import Path
+
+    path = next((Path(__file__).parents[2] / "migrations" / "versions").glob(f"*_{revision}_*.py"))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_without_the_upsert_simultaneous_scans_lose_or_refuse_visits(app, live_server, world):
+    """Negative control: counted with read-then-insert, the same ten scans collide on the count."""
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite runs one writer at a time: there is no race to lose")
+    db.session.execute(text(NAIVE_COUNT))
+    db.session.commit()
+    try:
+        statuses, visits = _one_pass_at_ten_sessions(live_server, world)
+    finally:
+        db.session.rollback()
+        real = _migration("c3d1a7e5f9b2").POSTGRESQL[0].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+        db.session.execute(text(real))
+        db.session.commit()
+    assert statuses != [201] * 10 or visits != 10, (statuses, visits)

@@ -129,18 +129,32 @@ class SessionPattern(db.Model):
     activity: Mapped[Activity] = relationship(back_populates="patterns")
 
 
-def local_weekday_of(starts_at: datetime) -> int:
-    """The weekday (Monday = 0) of a start time in Europe/Copenhagen."""
+def _local(starts_at: datetime) -> datetime:
     from ..i18n import to_local
 
     if starts_at.tzinfo is None:  # stored values are UTC
         starts_at = starts_at.replace(tzinfo=UTC)
-    return to_local(starts_at).weekday()
+    return to_local(starts_at)
 
 
+def local_weekday_of(starts_at: datetime) -> int:
+    """The weekday (Monday = 0) of a start time in Europe/Copenhagen."""
+    return _local(starts_at).weekday()
+
+
+def local_month_of(starts_at: datetime) -> int:
+    """The month of a start time in Europe/Copenhagen as one number: year × 12 + month − 1."""
+    local = _local(starts_at)
+    return local.year * 12 + local.month - 1
+
+
+# these defaults also fill the columns for Core (bulk) inserts that leave them out
 def _local_weekday_default(context) -> int:
-    # also fills the column for Core (bulk) inserts that leave it out
     return local_weekday_of(context.get_current_parameters()["starts_at"])
+
+
+def _local_month_default(context) -> int:
+    return local_month_of(context.get_current_parameters()["starts_at"])
 
 
 class Session(db.Model):
@@ -163,14 +177,17 @@ class Session(db.Model):
     moved_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: weekday of ``starts_at`` in Copenhagen (Monday = 0), kept for the catalogue's weekday filter
     local_weekday: Mapped[int] = mapped_column(Integer, default=_local_weekday_default)
+    #: month of ``starts_at`` in Copenhagen (``local_month_of``): the statistics group visits by it
+    local_month: Mapped[int] = mapped_column(Integer, default=_local_month_default)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     activity: Mapped[Activity] = relationship(back_populates="sessions")
 
     @validates("starts_at")
-    def _keep_local_weekday(self, key, value):
+    def _keep_local_fields(self, key, value):
         if value is not None:
             self.local_weekday = local_weekday_of(value)
+            self.local_month = local_month_of(value)
         return value
 
     @property

@@ -1,4 +1,4 @@
-"""``youthclub generate-load``: a realistic synthetic data set for the statistics, built with bulk inserts."""
+"""``youthclub generate-load`` (a realistic synthetic data set, built with bulk inserts) and ``youthclub visit-counts``."""
 from __future__ import annotations
 
 import math
@@ -218,5 +218,39 @@ def generate_load_command(youths, attendances, seed, start, end):
     click.echo(", ".join(f"{k}: {v}" for k, v in result.items()))
 
 
+@click.group("visit-counts")
+def visit_counts_group():
+    """The visit counts per young person, activity and month that the statistics read (kept by triggers)."""
+
+
+@visit_counts_group.command("check")
+@with_appcontext
+def check_visit_counts_command():
+    """Compare the counts with the visits; exit status 1 when any differ."""
+    from .visit_counts import find_differences
+
+    total, sample = find_differences()
+    if not total:
+        click.echo("Fremmødetallene stemmer med fremmøderne.")
+        return
+    click.echo(f"{total} fremmødetal afviger (ung, måned, aktivitet: gemt → optalt):", err=True)
+    for youth_id, month, activity_id, kept, truth in sample:
+        click.echo(f"  {youth_id}, {month // 12}-{month % 12 + 1:02d}, {activity_id}: {kept or 0} → {truth or 0}", err=True)
+    click.echo("Kør `youthclub visit-counts rebuild` for at tælle dem op igen.", err=True)
+    raise SystemExit(1)
+
+
+@visit_counts_group.command("rebuild")
+@with_appcontext
+def rebuild_visit_counts_command():
+    """Count every young person's visits per activity and month again from the visits (one transaction)."""
+    from .visit_counts import rebuild_visit_counts
+
+    rows = rebuild_visit_counts()
+    db.session.commit()
+    click.echo(f"Fremmødetal talt op igen: {rows} rækker.")
+
+
 def register(group) -> None:
     group.add_command(generate_load_command)
+    group.add_command(visit_counts_group)

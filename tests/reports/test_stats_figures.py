@@ -87,6 +87,17 @@ def _build(data):
                                   confirmed_at=confirmed, cancelled_at=cancelled,
                                   position=1 if status == SignupStatus.WAITLISTED else None))
     db.session.flush()
+    # after the visits, as staff do: cancel, reinstate and move sessions (the visit counts follow)
+    for session in data.draw(st.lists(st.sampled_from(sessions), unique_by=lambda s: s.id, max_size=3)):
+        change = data.draw(st.sampled_from(["cancel", "reinstate", "move"]))
+        if change == "cancel":
+            session.cancelled_at = datetime.now(UTC)
+        elif change == "reinstate":
+            session.cancelled_at = None
+        else:
+            session.starts_at = to_utc(data.draw(st.sampled_from(DAYS)), time(16, 0))
+            session.ends_at = session.starts_at + timedelta(hours=2)
+    db.session.flush()
     return districts, institutions, areas, initiatives
 
 

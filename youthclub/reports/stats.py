@@ -5,8 +5,12 @@ of all of them from one statement that reads the period's visits once (``query_p
 sessions, head counts and sign-up pairs from one query each at the grain activity × month
 (× age band × gender), summed into each table in Python; the waitlist per table. Periods
 are Europe/Copenhagen local dates, turned into UTC bounds so the indexes on
-``session.starts_at`` are used; months and ages are CASE expressions over those bounds, so
-the same SQL runs on SQLite and PostgreSQL.
+``session.starts_at`` are used; a session's local month is stored with it
+(``session.local_month``), so the same SQL runs on SQLite and PostgreSQL.
+
+The visits of the whole months of a period are read from ``visit_month`` (counts per young
+person, activity and month that database triggers keep exact, see ``models.py``); only the
+days at either end that do not make up a whole month are read from the visits themselves.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 
-from sqlalchemy import Integer, String, and_, case, cast, func, literal, literal_column, null, select, text, union_all
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, literal_column, null, or_, select, text, type_coerce, union_all
 
 from ..accounts.models import Gender, YouthProfile
 from ..activities.models import Activity, Category, Session, activity_focus_area, activity_initiative
@@ -23,6 +27,7 @@ from ..attendance.models import AgeBand, Attendance, HeadCount
 from ..extensions import db
 from ..i18n import to_utc
 from ..signups.models import Signup, SignupStatus
+from .models import VisitMonth
 
 #: dimensions a table can be grouped by, in display order
 DIMENSIONS = ("district", "institution", "focus_area", "initiative", "category", "month", "age_band", "gender")
@@ -59,12 +64,25 @@ class StatsFilter:
     def hi(self):
         return to_utc(self.end + timedelta(days=1), time(0, 0))
 
-    def months(self) -> list[tuple[int, int]]:
-        out, y, m = [], self.start.year, self.start.month
-        while (y, m) <= (self.end.year, self.end.month):
-            out.append((y, m))
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        return out
+    def whole_months(self) -> tuple[int, int] | None:
+        """The first and last month (``month_index``) that lie entirely in the period, or None."""
+        first = self.start if self.start.day == 1 else _next_month(self.start)
+        after = _next_month(self.end) if (self.end + timedelta(days=1)).day == 1 else self.end.replace(day=1)
+        if first >= after:
+            return None
+        return month_index(first), month_index(after) - 1
+
+    def partial_ranges(self) -> list[tuple]:
+        """UTC [from, to) ranges of the period's days outside its whole months."""
+        whole = self.whole_months()
+        if whole is None:
+            return [(self.lo, self.hi)]
+        ranges = []
+        if self.start.day != 1:
+            ranges.append((self.lo, to_utc(_next_month(self.start), time(0, 0))))
+        if (self.end + timedelta(days=1)).day != 1:
+            ranges.append((to_utc(self.end.replace(day=1), time(0, 0)), self.hi))
+        return ranges
 
     def as_dict(self) -> dict:
         return {
@@ -73,6 +91,15 @@ class StatsFilter:
             "focus_area_id": self.focus_area_id, "initiative_id": self.initiative_id,
             "category": self.category, "age_band": self.age_band, "gender": self.gender,
         }
+
+
+def month_index(day: date) -> int:
+    """A month as one number, as ``session.local_month`` stores it: year × 12 + month − 1."""
+    return day.year * 12 + day.month - 1
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
 
 
 @dataclass
@@ -92,17 +119,6 @@ class Row:
 
 
 # -- SQL building blocks -------------------------------------------------------------------
-
-def _month_index(f: StatsFilter, column):
-    """year*12 + month-1 of the Copenhagen date of ``column`` (a UTC timestamp inside the period)."""
-    months = f.months()
-    whens = []
-    for y, m in months[:-1]:
-        ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
-        whens.append((column < to_utc(date(ny, nm, 1), time(0, 0)), literal(y * 12 + m - 1)))
-    last = months[-1][0] * 12 + months[-1][1] - 1
-    return case(*whens, else_=literal(last)) if whens else literal(last)
-
 
 #: the age bands in order; ``_age_band(..., index=True)`` answers a position in this list
 AGE_BANDS = (AgeBand.UNDER_13.value, AgeBand.AGE_13_15.value, AgeBand.AGE_16_17.value, AgeBand.AGE_18_24.value)
@@ -168,7 +184,7 @@ def _session_dim_exprs(f: StatsFilter, dims) -> dict:
         elif d == "category":
             exprs[d] = Activity.category
         elif d == "month":
-            exprs[d] = _month_index(f, Session.starts_at)
+            exprs[d] = Session.local_month
     return exprs
 
 
@@ -204,44 +220,91 @@ _DIMENSION_TYPES = {"district": Integer, "institution": Integer, "focus_area": I
 PEOPLE_FIGURES = ("unique", "visits", "returning", "local", "new", "visits_cap", "attended")
 
 
-def _materialized(cte):
-    """PostgreSQL inlines a CTE that is used once; MATERIALIZED keeps its expressions per session, not per visit."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cte.prefix_with("MATERIALIZED")
-    return cte
+def _visits(f: StatsFilter):
+    """The period's visits that match the activity filters, per young person, activity and month (youth_id, aid, m, n).
+
+    Whole months come from ``visit_month``; the days at the ends of the period that do not
+    make up a whole month are counted from the visits at held sessions.
+    """
+    conds = _activity_conditions(f)
+    parts = []
+    whole = f.whole_months()
+    if whole is not None:
+        stmt = select(VisitMonth.youth_id, VisitMonth.activity_id.label("aid"), VisitMonth.month.label("m"),
+                      VisitMonth.visits.label("n")).where(VisitMonth.month.between(*whole))
+        if conds:
+            stmt = stmt.join(Activity, Activity.id == VisitMonth.activity_id).where(*conds)
+        parts.append(stmt)
+    ranges = f.partial_ranges()
+    if ranges:
+        parts.append(
+            select(Attendance.youth_id, Session.activity_id.label("aid"), Session.local_month.label("m"),
+                   cast(func.count(), Integer).label("n"))
+            .join(Session, Session.id == Attendance.session_id)
+            .join(Activity, Activity.id == Session.activity_id)
+            .where(Session.cancelled_at.is_(None), or_(*[and_(Session.starts_at >= a, Session.starts_at < b) for a, b in ranges]),
+                   *conds)
+            .group_by(Attendance.youth_id, Session.activity_id, Session.local_month)
+        )
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("visits")
 
 
-def _held_sessions(f: StatsFilter):
-    """The period's held sessions that match the activity filters: id, activity and local month."""
-    return _materialized(
-        select(Session.id.label("sid"), Session.activity_id.label("aid"), _month_index(f, Session.starts_at).label("m"))
-        .join(Activity, Activity.id == Session.activity_id)
-        .where(*_held_in_period(f), *_activity_conditions(f))
-        .cte("held")
+def _newcomers(f: StatsFilter, visitors):
+    """Of the young people in ``visitors`` (a query of ``youth_id``), those with no held visit anywhere before the period.
+
+    The earliest month of each comes from ``visit_month``'s primary key (one index probe per
+    young person, however many years lie before the period); the days of the first month
+    before the period starts, if any, from the visits of those days.
+    """
+    people = visitors.subquery("people")
+    earliest = (
+        select(func.min(VisitMonth.month)).where(VisitMonth.youth_id == people.c.youth_id).scalar_subquery()
     )
+    conds = [earliest >= month_index(f.start)]
+    if f.start.day != 1:
+        early = (
+            select(Attendance.youth_id).join(Session, Session.id == Attendance.session_id)
+            .where(Session.cancelled_at.is_(None), Session.starts_at >= to_utc(f.start.replace(day=1), time(0, 0)),
+                   Session.starts_at < f.lo)
+        )
+        conds.append(people.c.youth_id.not_in(early))
+    return select(people.c.youth_id).where(*conds).cte("newcomers")
 
 
 @contextmanager
 def _fast_aggregates():
-    """On PostgreSQL, for the statement inside: no JIT and room to hash in memory.
+    """On PostgreSQL, for the statements inside: no JIT, room to hash in memory, parallel workers.
 
     JIT compiling the statement's many aggregates costs more than running them (seconds on
-    a million visits), and the default 4 MB ``work_mem`` makes the per-person hash spill to
-    disk. Both are set for this transaction only and put back afterwards.
+    a million visits); the default 4 MB ``work_mem`` makes the per-person hash spill to
+    disk; and with PostgreSQL's default costs a statement that reads a year of visit counts
+    starts no parallel worker, though it runs in about two thirds of the time with them.
+    All are set for this transaction only and put back afterwards (one round trip each way).
     """
     bind = db.session.get_bind()
     if bind.dialect.name != "postgresql":
         yield
         return
-    settings = {"jit": "off", "work_mem": "128MB"}
-    before = {k: db.session.execute(text("SELECT current_setting(:k)"), {"k": k}).scalar() for k in settings}
-    for k, v in settings.items():
-        db.session.execute(text("SELECT set_config(:k, :v, true)"), {"k": k, "v": v})
+    settings = {"jit": "off", "work_mem": "128MB", "parallel_setup_cost": "0", "parallel_tuple_cost": "0.001"}
+
+    def set_all(values):
+        calls = ", ".join(f"set_config(:k{i}, :v{i}, true)" for i in range(len(values)))
+        params = {}
+        for i, (k, v) in enumerate(values.items()):
+            params[f"k{i}"], params[f"v{i}"] = k, v
+        db.session.execute(text(f"SELECT {calls}"), params)
+
+    names = list(settings)
+    current = db.session.execute(
+        text("SELECT " + ", ".join(f"current_setting(:k{i})" for i in range(len(names)))),
+        {f"k{i}": k for i, k in enumerate(names)},
+    ).one()
+    before = dict(zip(names, current))
+    set_all(settings)
     try:
         yield
     finally:
-        for k, v in before.items():
-            db.session.execute(text("SELECT set_config(:k, :v, true)"), {"k": k, "v": v})
+        set_all(before)
 
 
 def query_people(f: StatsFilter, tables) -> dict:
@@ -256,26 +319,20 @@ def query_people(f: StatsFilter, tables) -> dict:
     and raw (not normalised) keys.
     """
     tables = [tuple(t) for t in dict.fromkeys(tuple(t) for t in tables)]
-    held = _held_sessions(f)
+    visits = _visits(f)
     # months (and ages, which need them) only when a table or the filter asks: otherwise the
     # visits are counted per young person and activity, far fewer groups
     by_month = bool(f.age_band) or any("month" in t or "age_band" in t for t in tables)
-    month = held.c.m if by_month else literal_column(str(f.end.year * 12 + f.end.month - 1))
-    base = (
-        select(Attendance.youth_id.label("youth_id"), held.c.aid, month.label("m"),
-               # integer sums: PostgreSQL sums a bigint count as numeric, several times slower
-               cast(func.count(), Integer).label("n"))
-        .select_from(Attendance.__table__.join(held, held.c.sid == Attendance.session_id))
-        .group_by(Attendance.youth_id, held.c.aid, *([held.c.m] if by_month else []))
-        .cte("base")
-    )
-    prior = (
-        select(Attendance.youth_id)
-        .join(Session, Session.id == Attendance.session_id)
-        .where(Session.cancelled_at.is_(None), Session.starts_at < f.lo)
-        .distinct()
-        .cte("prior")
-    )
+    if by_month:
+        base = select(visits).cte("base")
+    else:
+        base = (
+            select(visits.c.youth_id, visits.c.aid, literal_column(str(month_index(f.end))).label("m"),
+                   # integer sums: PostgreSQL sums a bigint count as numeric, several times slower
+                   cast(func.sum(visits.c.n), Integer).label("n"))
+            .group_by(visits.c.youth_id, visits.c.aid)
+            .cte("base")
+        )
     confirmed = (
         select(Signup.youth_id, Signup.activity_id, func.count().label("k"))
         .where(Signup.status == SignupStatus.CONFIRMED)
@@ -310,6 +367,7 @@ def query_people(f: StatsFilter, tables) -> dict:
             .group_by(fine.c.youth_id, fine.c.aid, fine.c.ab)
             .cte("coarse")
         )
+    newcomers = _newcomers(f, select((coarse if coarse is not None else fine).c.youth_id).distinct())
     parts = []
     for i, dims in enumerate(tables):
         src = fine if "month" in dims else coarse
@@ -340,8 +398,8 @@ def query_people(f: StatsFilter, tables) -> dict:
             .subquery(f"per_youth_{i}")
         )
         keys = [per_youth.c[f"g_{d}"] for d in dims]
-        # new: no held visit before the period, looked up once per group and young person
-        new = case((prior.c.youth_id.is_(None), 1), else_=0)
+        # new: no held visit before the period, looked up once per young person
+        new = case((newcomers.c.youth_id.is_not(None), 1), else_=0)
         parts.append(
             select(
                 literal_column(str(i)).label("t"),
@@ -350,7 +408,7 @@ def query_people(f: StatsFilter, tables) -> dict:
                 func.sum(case((per_youth.c.n >= RETURNING_VISITS, 1), else_=0)),
                 func.sum(per_youth.c.loc), func.sum(new), func.sum(per_youth.c.ncap), func.sum(per_youth.c.att),
             )
-            .select_from(per_youth.outerjoin(prior, prior.c.youth_id == per_youth.c.youth_id))
+            .select_from(per_youth.outerjoin(newcomers, newcomers.c.youth_id == per_youth.c.youth_id))
             .group_by(*keys)
         )
     out: dict = {dims: {} for dims in tables}
@@ -372,19 +430,19 @@ def query_people(f: StatsFilter, tables) -> dict:
 def _grain_rows(stmt_rows, n_values: int) -> dict:
     """Group a row-level subquery with columns aid, m, ab, g and values v0.. by (activity, month, age band, gender)."""
     keys = [stmt_rows.c.aid, stmt_rows.c.m, stmt_rows.c.ab, stmt_rows.c.g]
-    stmt = select(*keys, *[func.sum(stmt_rows.c[f"v{i}"]) for i in range(n_values)]).group_by(*keys)
+    # band and gender as the stored strings: no enum made and unmade for each of thousands of rows
+    stmt = (select(stmt_rows.c.aid, stmt_rows.c.m, type_coerce(stmt_rows.c.ab, String), type_coerce(stmt_rows.c.g, String),
+                   # integer sums: PostgreSQL sums a bigint as numeric, which arrives as Decimal
+                   *[cast(func.sum(stmt_rows.c[f"v{i}"]), Integer) for i in range(n_values)])
+            .group_by(*keys))
     out = {}
-    names: dict = {}  # a few distinct months, bands and genders over thousands of rows
-
-    def name(d, v):
-        k = (d, v)
-        if k not in names:
-            names[k] = _normalise_value(d, v)
-        return names[k]
-
-    for row in db.session.connection().execute(stmt):
+    months: dict = {}  # a few distinct months over thousands of rows
+    for row in db.session.connection().execute(stmt).all():
         aid, m, ab, g = row[:4]
-        out[(aid, name("month", m), name("age_band", ab), name("gender", g))] = [int(x or 0) for x in row[4:]]
+        month = months.get(m)
+        if month is None:
+            month = months[m] = _normalise_value("month", m)
+        out[(aid, month, ab, g)] = [x or 0 for x in row[4:]]
     return out
 
 
@@ -392,7 +450,7 @@ def query_sessions(f: StatsFilter) -> dict:
     """Per activity and month: held sessions and the places they offered."""
     rows = (
         select(
-            Session.activity_id.label("aid"), _month_index(f, Session.starts_at).label("m"),
+            Session.activity_id.label("aid"), Session.local_month.label("m"),
             literal_column("NULL").label("ab"), literal_column("NULL").label("g"),
             literal_column("1").label("v0"), Activity.capacity.label("v1"),
         )
@@ -412,7 +470,7 @@ def query_dropins(f: StatsFilter) -> dict:
         conds.append(HeadCount.gender == Gender(f.gender))
     rows = (
         select(
-            Session.activity_id.label("aid"), _month_index(f, Session.starts_at).label("m"),
+            Session.activity_id.label("aid"), Session.local_month.label("m"),
             HeadCount.age_band.label("ab"), HeadCount.gender.label("g"), HeadCount.count.label("v0"),
         )
         .select_from(HeadCount.__table__.join(Session, Session.id == HeadCount.session_id)
@@ -429,7 +487,7 @@ def query_signup_sessions(f: StatsFilter) -> dict:
     Only the pairs: which of them were attended is counted with the visits (``query_people``).
     """
     sessions = (
-        select(Session.activity_id.label("aid"), _month_index(f, Session.starts_at).label("m"))
+        select(Session.activity_id.label("aid"), Session.local_month.label("m"))
         .join(Activity, Activity.id == Session.activity_id)
         .where(Activity.requires_signup.is_(True), *_held_in_period(f), *_activity_conditions(f))
         .subquery("sessions")
@@ -455,7 +513,7 @@ def query_signup_sessions(f: StatsFilter) -> dict:
 
 def query_waitlist(f: StatsFilter, dims) -> dict:
     """Per group (no months): young people on a waitlist at the end of the period."""
-    end_month = literal(f.end.year * 12 + f.end.month - 1)
+    end_month = literal(month_index(f.end))
     age_band = _age_band(end_month)
     exprs = _session_dim_exprs(f, [d for d in dims if d != "month"])
     if "age_band" in dims:

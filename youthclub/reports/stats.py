@@ -427,27 +427,51 @@ def query_people(f: StatsFilter, tables) -> dict:
     return out
 
 
-def _grain_rows(stmt_rows, n_values: int) -> dict:
-    """Group a row-level subquery with columns aid, m, ab, g and values v0.. by (activity, month, age band, gender)."""
-    keys = [stmt_rows.c.aid, stmt_rows.c.m, stmt_rows.c.ab, stmt_rows.c.g]
-    # band and gender as the stored strings: no enum made and unmade for each of thousands of rows
-    stmt = (select(stmt_rows.c.aid, stmt_rows.c.m, type_coerce(stmt_rows.c.ab, String), type_coerce(stmt_rows.c.g, String),
+_GRAIN = ("aid", "m", "ab", "g")
+_GRAIN_TYPES = (Integer, Integer, String, String)
+
+
+def _grain_rows(stmt_rows, n_values: int, shapes) -> dict:
+    """Sum a row-level subquery (columns aid, m, ab, g and values v0..) into each of ``shapes``.
+
+    A shape says which of (activity, month, age band, gender) its groups keep (``_shape``).
+    The rows are summed once by all four, then by each shape, in one statement, so only the
+    groups a table shows come back. Answers ``{shape: {(activity, month, band, gender):
+    [values]}}`` with None for what a shape drops, months as "YYYY-MM".
+    """
+    shapes = sorted(set(shapes))
+    # band and gender as the stored strings: no enum made and unmade for each row
+    grain = (
+        select(stmt_rows.c.aid, stmt_rows.c.m, type_coerce(stmt_rows.c.ab, String).label("ab"),
+               type_coerce(stmt_rows.c.g, String).label("g"),
+               *[func.sum(stmt_rows.c[f"v{i}"]).label(f"v{i}") for i in range(n_values)])
+        .group_by(stmt_rows.c.aid, stmt_rows.c.m, stmt_rows.c.ab, stmt_rows.c.g)
+        .cte("grain").prefix_with("MATERIALIZED")
+    )
+    parts = []
+    for i, shape in enumerate(shapes):
+        kept = [grain.c[name] for name, keep in zip(_GRAIN, shape) if keep]
+        parts.append(
+            select(literal_column(str(i)),
+                   *[grain.c[name] if keep else cast(null(), type_) for name, keep, type_ in zip(_GRAIN, shape, _GRAIN_TYPES)],
                    # integer sums: PostgreSQL sums a bigint as numeric, which arrives as Decimal
-                   *[cast(func.sum(stmt_rows.c[f"v{i}"]), Integer) for i in range(n_values)])
-            .group_by(*keys))
-    out = {}
-    months: dict = {}  # a few distinct months over thousands of rows
-    for row in db.session.connection().execute(stmt).all():
-        aid, m, ab, g = row[:4]
-        month = months.get(m)
-        if month is None:
-            month = months[m] = _normalise_value("month", m)
-        out[(aid, month, ab, g)] = [x or 0 for x in row[4:]]
+                   *[cast(func.sum(grain.c[f"v{j}"]), Integer) for j in range(n_values)])
+            .group_by(*kept)
+        )
+    out: dict = {shape: {} for shape in shapes}
+    if not parts:
+        return out
+    for row in db.session.connection().execute(union_all(*parts) if len(parts) > 1 else parts[0]).all():
+        values = row[5:]
+        if all(v is None for v in values):  # a shape without groups sums nothing into one empty row
+            continue
+        aid, m, ab, g = row[1:5]
+        out[shapes[row[0]]][(aid, None if m is None else _normalise_value("month", m), ab, g)] = [v or 0 for v in values]
     return out
 
 
-def query_sessions(f: StatsFilter) -> dict:
-    """Per activity and month: held sessions and the places they offered."""
+def query_sessions(f: StatsFilter, shapes) -> dict:
+    """Held sessions and the places they offered, per activity and month, summed into ``shapes``."""
     rows = (
         select(
             Session.activity_id.label("aid"), Session.local_month.label("m"),
@@ -458,11 +482,11 @@ def query_sessions(f: StatsFilter) -> dict:
         .where(*_held_in_period(f), *_activity_conditions(f))
         .subquery("rows")
     )
-    return _grain_rows(rows, 2)
+    return _grain_rows(rows, 2, shapes)
 
 
-def query_dropins(f: StatsFilter) -> dict:
-    """Per activity, month, age band and gender (the head count's own): anonymous drop-ins."""
+def query_dropins(f: StatsFilter, shapes) -> dict:
+    """Anonymous drop-ins per activity, month, age band and gender (the head count's own), summed into ``shapes``."""
     conds = []
     if f.age_band:
         conds.append(HeadCount.age_band == AgeBand(f.age_band))
@@ -478,11 +502,11 @@ def query_dropins(f: StatsFilter) -> dict:
         .where(*_held_in_period(f), *_activity_conditions(f), *conds)
         .subquery("rows")
     )
-    return _grain_rows(rows, 1)
+    return _grain_rows(rows, 1, shapes)
 
 
-def query_signup_sessions(f: StatsFilter) -> dict:
-    """Per activity, month and the young person's age band and gender: (confirmed sign-up × held session) pairs.
+def query_signup_sessions(f: StatsFilter, shapes) -> dict:
+    """(Confirmed sign-up × held session) pairs per activity, month and the young person's age band and gender, summed into ``shapes``.
 
     Only the pairs: which of them were attended is counted with the visits (``query_people``).
     """
@@ -508,7 +532,7 @@ def query_signup_sessions(f: StatsFilter) -> dict:
         .where(Signup.status == SignupStatus.CONFIRMED, Activity.requires_signup.is_(True), *_person_conditions(f, age_band))
         .subquery("rows")
     )
-    return _grain_rows(rows, 1)
+    return _grain_rows(rows, 1, shapes)
 
 
 def query_waitlist(f: StatsFilter, dims) -> dict:
@@ -587,32 +611,12 @@ def _shape(dims) -> tuple:
     return (any(d in ACTIVITY_DIMENSIONS for d in dims), "month" in dims, "age_band" in dims, "gender" in dims)
 
 
-def _project(rows: dict, shape) -> dict:
-    a, m, b, g = shape
-    out: dict = {}
-    for (aid, month, band, gender), values in rows.items():
-        k = (aid if a else None, month if m else None, band if b else None, gender if g else None)
-        acc = out.get(k)
-        if acc is None:
-            out[k] = list(values)
-        else:
-            for i, v in enumerate(values):
-                acc[i] += v
-    return out
+def _rollups(projected: dict, tables, activities: _Activities) -> dict:
+    """Spread rows summed per shape (``_grain_rows``) over the groups of each of ``tables``.
 
-
-def _rollups(grain: dict, tables, activities: _Activities) -> dict:
-    """Sum rows keyed (activity, month, age band, gender) into the groups of each of ``tables``.
-
-    The rows are first summed over what a table does not use, each shape from the smallest
-    finer one already summed (so ten tables do not each walk every row); then spread over
-    the groups, an activity with two tags adding to both.
+    An activity stands for its district, institution, category and tags; one with two tags
+    adds to both groups.
     """
-    projected = {(True, True, True, True): grain}
-    for shape in sorted({_shape(dims) for dims in tables}, key=lambda sh: -sum(sh)):
-        if shape not in projected:
-            finer = [p for p in projected if all(x or not y for x, y in zip(p, shape))]
-            projected[shape] = _project(projected[min(finer, key=lambda p: len(projected[p]))], shape)
     out = {}
     for dims in tables:
         table: dict = {}
@@ -642,21 +646,24 @@ def compute_tables(f: StatsFilter, tables) -> dict:
     """Every figure for every group of each of ``tables`` (tuples of dimensions) under ``f``, unsuppressed.
 
     The visits are read once for all tables (``query_people``); sessions, head counts and
-    sign-up pairs once per activity and month, then summed into each table in Python.
+    sign-up pairs once each, summed in SQL to what the tables keep of activity, month, age
+    band and gender, and spread over the tables' groups in Python.
     """
     tables = [tuple(t) for t in dict.fromkeys(tuple(t) for t in tables)]
     for dims in tables:
         for d in dims:
             if d not in DIMENSIONS:
                 raise ValueError(d)
+    session_dims = {tuple(d for d in dims if d not in PERSON_DIMENSIONS) for dims in tables}
+    shapes = [_shape(dims) for dims in tables]
     with _fast_aggregates():
         people_raw = query_people(f, tables)
-        session_grain, dropin_grain, pair_grain = query_sessions(f), query_dropins(f), query_signup_sessions(f)
+        session_rows = query_sessions(f, [_shape(dims) for dims in session_dims])
+        dropin_rows, pair_rows = query_dropins(f, shapes), query_signup_sessions(f, shapes)
         waitlists = {dims: query_waitlist(f, dims) for dims in tables if "month" not in dims}
     activities = _Activities()
-    session_tables = _rollups(session_grain, {tuple(d for d in dims if d not in PERSON_DIMENSIONS) for dims in tables},
-                              activities)
-    dropin_tables, pair_tables = _rollups(dropin_grain, tables, activities), _rollups(pair_grain, tables, activities)
+    session_tables = _rollups(session_rows, session_dims, activities)
+    dropin_tables, pair_tables = _rollups(dropin_rows, tables, activities), _rollups(pair_rows, tables, activities)
     out = {}
     for dims in tables:
         people = {_normalise_key(dims, k): v for k, v in people_raw[dims].items()}

@@ -310,9 +310,9 @@ def _fast_aggregates():
 def query_people(f: StatsFilter, tables) -> dict:
     """The people figures of every table in ``tables`` (tuples of dimensions), from one pass over the visits.
 
-    One statement: the period's visits are read once and counted per young person, activity
-    and month (``fine``); tables without months read the same counts per young person,
-    activity and age band (``coarse``, a few rows per young person). Each table then groups
+    One statement: the period's visit counts are read once, per young person, activity and
+    month (``fine``, when a table has months); tables without months read them summed per
+    young person, activity and age band (``coarse``, a few rows per young person). Each table then groups
     those per group and young person, and per group. Keys are integers until the last step
     (age bands as positions in ``AGE_BANDS``), which is what makes the grouping fast.
     Answers ``{dims: {key: figures}}`` with the figures in the order of ``PEOPLE_FIGURES``
@@ -339,34 +339,59 @@ def query_people(f: StatsFilter, tables) -> dict:
         .group_by(Signup.youth_id, Signup.activity_id)
         .subquery("confirmed")
     )
-    band = _age_band(base.c.m, index=True)
-    fine = (
-        select(
-            base.c.youth_id, base.c.aid, base.c.m, band.label("ab"),
-            case((YouthProfile.home_district_id == Activity.district_id, 1), else_=0).label("loc"),
-            base.c.n,
-            case((Activity.capacity.is_not(None), base.c.n), else_=0).label("ncap"),
+
+    def offer_figures(rows, home):
+        """loc, n, ncap and att of ``rows`` (youth_id, aid, n), from their activity and the young person's sign-up."""
+        columns = [
+            case((home == Activity.district_id, 1), else_=0).label("loc"),
+            rows.c.n,
+            case((Activity.capacity.is_not(None), rows.c.n), else_=0).label("ncap"),
             # visits of a confirmed sign-up at a sign-up offer: the attended (sign-up × session) pairs
-            case((Activity.requires_signup.is_(True), base.c.n * cast(func.coalesce(confirmed.c.k, 0), Integer)), else_=0).label("att"),
+            case((Activity.requires_signup.is_(True), rows.c.n * cast(func.coalesce(confirmed.c.k, 0), Integer)),
+                 else_=0).label("att"),
+        ]
+        joins = (lambda frm: frm.join(Activity, Activity.id == rows.c.aid)
+                 .outerjoin(confirmed, and_(confirmed.c.youth_id == rows.c.youth_id, confirmed.c.activity_id == rows.c.aid)))
+        return columns, joins
+
+    band = _age_band(base.c.m, index=True)
+    person = _person_conditions(f, band, index=True)
+    fine = coarse = None
+    if any("month" in t for t in tables):
+        # per young person, activity and month, for the tables with months (and, read again, the rest)
+        columns, joins = offer_figures(base, YouthProfile.home_district_id)
+        fine = (
+            select(base.c.youth_id, base.c.aid, base.c.m, band.label("ab"), *columns)
+            .select_from(joins(base.join(YouthProfile, YouthProfile.id == base.c.youth_id)))
+            .where(*person)
+            .cte("fine")
         )
-        .select_from(
-            base.join(YouthProfile, YouthProfile.id == base.c.youth_id)
-            .join(Activity, Activity.id == base.c.aid)
-            .outerjoin(confirmed, and_(confirmed.c.youth_id == base.c.youth_id, confirmed.c.activity_id == base.c.aid))
-        )
-        .where(*_person_conditions(f, band, index=True))
-        .cte("fine")
-    )
-    coarse = None
     if any("month" not in t for t in tables):
-        coarse = (
-            select(
-                fine.c.youth_id, fine.c.aid, fine.c.ab, func.max(fine.c.loc).label("loc"),
-                *[cast(func.sum(fine.c[c]), Integer).label(c) for c in ("n", "ncap", "att")],
+        if fine is not None:
+            coarse = (
+                select(
+                    fine.c.youth_id, fine.c.aid, fine.c.ab, func.max(fine.c.loc).label("loc"),
+                    *[cast(func.sum(fine.c[c]), Integer).label(c) for c in ("n", "ncap", "att")],
+                )
+                .group_by(fine.c.youth_id, fine.c.aid, fine.c.ab)
+                .cte("coarse")
             )
-            .group_by(fine.c.youth_id, fine.c.aid, fine.c.ab)
-            .cte("coarse")
-        )
+        else:
+            # no month table: the counts summed per young person, activity and age band first, and
+            # only those (a few per young person) joined to their activity and sign-up
+            banded = (
+                select(base.c.youth_id, base.c.aid, band.label("ab"), YouthProfile.home_district_id.label("home"), base.c.n)
+                .select_from(base.join(YouthProfile, YouthProfile.id == base.c.youth_id))
+                .where(*person)
+                .subquery("banded")
+            )
+            counted = (
+                select(banded.c.youth_id, banded.c.aid, banded.c.ab, banded.c.home, cast(func.sum(banded.c.n), Integer).label("n"))
+                .group_by(banded.c.youth_id, banded.c.aid, banded.c.ab, banded.c.home)
+                .subquery("counted")
+            )
+            columns, joins = offer_figures(counted, counted.c.home)
+            coarse = select(counted.c.youth_id, counted.c.aid, counted.c.ab, *columns).select_from(joins(counted)).cte("coarse")
     newcomers = _newcomers(f, select((coarse if coarse is not None else fine).c.youth_id).distinct())
     parts = []
     for i, dims in enumerate(tables):

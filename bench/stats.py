@@ -60,15 +60,21 @@ PLAIN_DIMS = {
 }
 
 
-def plain_people_sql(dims) -> str:
-    """The people aggregate of ``dims`` over the visits themselves."""
-    cols = ", ".join(f"{PLAIN_DIMS[d]} AS g_{d}" for d in dims)
+def _grouping(dims, exprs) -> tuple[str, str, str]:
+    """The select list, group list and tag joins of a plain statement grouped by ``dims``."""
+    cols = ", ".join(f"{exprs[d]} AS g_{d}" for d in dims)
     group = ", ".join(f"g_{d}" for d in dims)
     joins = ""
     if "initiative" in dims:
         joins += " LEFT JOIN activity_initiative ai ON ai.activity_id = act.id"
     if "focus_area" in dims:
         joins += " LEFT JOIN activity_focus_area afa ON afa.activity_id = act.id"
+    return cols, group, joins
+
+
+def plain_people_sql(dims) -> str:
+    """The people aggregate of ``dims`` over the visits themselves."""
+    cols, group, joins = _grouping(dims, PLAIN_DIMS)
     return f"""
     WITH v AS (
       SELECT {cols + ',' if cols else ''} a.youth_id, count(*) AS n,
@@ -96,13 +102,7 @@ SUMMARY_DIMS = dict(PLAIN_DIMS, month="to_char(make_date(vm.month / 12, vm.month
 
 def summary_people_sql(dims) -> str:
     """The people aggregate of ``dims`` over the visit counts, for a period of whole months :m0..:m1."""
-    cols = ", ".join(f"{SUMMARY_DIMS[d]} AS g_{d}" for d in dims)
-    group = ", ".join(f"g_{d}" for d in dims)
-    joins = ""
-    if "initiative" in dims:
-        joins += " LEFT JOIN activity_initiative ai ON ai.activity_id = act.id"
-    if "focus_area" in dims:
-        joins += " LEFT JOIN activity_focus_area afa ON afa.activity_id = act.id"
+    cols, group, joins = _grouping(dims, SUMMARY_DIMS)
     return f"""
     WITH v AS (
       SELECT {cols + ',' if cols else ''} vm.youth_id, sum(vm.visits) AS n,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager, nullcontext
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -74,19 +75,26 @@ def test_migrations_match_models_on_sqlite(tmp_path):
     assert _diff_after_upgrade(f"sqlite:///{tmp_path / 'migrate.db'}") == []
 
 
-def test_migrations_match_models_on_postgresql():
+@contextmanager
+def _throwaway_postgres(prefix: str):
+    """The URL of a new, empty PostgreSQL database, dropped afterwards (the test is skipped without a server)."""
     admin, base = _postgres_admin()
     if admin is None:
         pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    name = f"yc_migcheck_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
-        assert _diff_after_upgrade(base.set(database=name).render_as_string(hide_password=False)) == []
+        yield base.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def test_migrations_match_models_on_postgresql():
+    with _throwaway_postgres("yc_migcheck") as url:
+        assert _diff_after_upgrade(url) == []
 
 
 def _recount_after_upgrade(url):
@@ -126,26 +134,10 @@ def _recount_after_upgrade(url):
     return before, after, differences
 
 
-def test_the_visit_counts_migration_counts_existing_visits_on_sqlite(tmp_path):
-    before, after, differences = _recount_after_upgrade(f"sqlite:///{tmp_path / 'recount.db'}")
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_visit_counts_migration_counts_existing_visits(database, tmp_path):
+    with _throwaway_postgres("yc_recount") if database == "postgresql" else nullcontext(f"sqlite:///{tmp_path / 'recount.db'}") as url:
+        before, after, differences = _recount_after_upgrade(url)
     assert sorted(v for *_, v in before) == [1, 2]
     assert after == before
     assert differences == (0, [])
-
-
-def test_the_visit_counts_migration_counts_existing_visits_on_postgresql():
-    admin, base = _postgres_admin()
-    if admin is None:
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    name = f"yc_recount_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        before, after, differences = _recount_after_upgrade(base.set(database=name).render_as_string(hide_password=False))
-        assert sorted(v for *_, v in before) == [1, 2]
-        assert after == before
-        assert differences == (0, [])
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()

@@ -303,10 +303,29 @@ def audit_trail(world):
     return base
 
 
+def test_every_audited_action_has_words_in_the_log():
+    """Each code the app records (record_event / audited_page with a literal) has a label, in both languages."""
+    import re
+    from pathlib import Path
+
+    from youthclub.audit.labels import ACTION_LABELS
+
+    package = Path(__file__).parents[2] / "youthclub"
+    codes = set()
+    for path in package.rglob("*.py"):
+        for call in re.finditer(r'(?:record_event|audited_page)\(\s*((?:"[a-z_.]+"(?:\s+if\s+[^"]+\s+else\s+)?)+)', path.read_text()):
+            codes.update(re.findall(r'"([a-z_]+\.[a-z_.]+)"', call.group(1)))
+    assert len(codes) > 40
+    assert codes - set(ACTION_LABELS) == set()
+
+
 def test_audit_log_filters(client, world, audit_trail):
     client.login_as(world.coordinator)
     page = client.get("/audit").get_data(as_text=True)
     assert page.count("roster.view</code>") == 2 and "stats.export</code>" in page
+    # in words, and the filters offer the words
+    assert page.count("Deltagerliste set<br>") == 2 and "Statistik eksporteret<br>" in page
+    assert '<option value="roster.view">Deltagerliste set</option>' in page and '<option value="session">gang</option>' in page
     page = client.get("/audit?action=roster.view").get_data(as_text=True)
     assert page.count("roster.view</code>") == 2 and "stats.export</code>" not in page
     page = client.get(f"/audit?user={world.staff_a.id}").get_data(as_text=True)

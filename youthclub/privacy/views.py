@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..accounts.access import is_coordinator, is_youth, require
 from ..accounts.auth import fresh_session
 from ..accounts.models import User
+from ..audit.labels import action_label, object_label
 from ..audit.models import AuditEvent
 from ..audit.services import record_event
 from ..extensions import db
@@ -70,9 +71,10 @@ def close_account():
     return render_template("privacy/close.html", form=form)
 
 
-def _audit_choices(column) -> list[tuple[str, str]]:
-    values = db.session.scalars(select(column).where(column.is_not(None)).distinct().order_by(column)).all()
-    return [("", _("Alle"))] + [(v, v) for v in values]
+def _audit_choices(column, label) -> list[tuple[str, str]]:
+    """The values in the log, in words (alphabetically), for a filter's choices."""
+    values = db.session.scalars(select(column).where(column.is_not(None)).distinct()).all()
+    return [("", _("Alle"))] + sorted(((v, label(v)) for v in values), key=lambda choice: choice[1].casefold())
 
 
 @bp.route("/audit")
@@ -80,8 +82,8 @@ def _audit_choices(column) -> list[tuple[str, str]]:
 def audit_log():
     """Who did what, and when: for coordinators and admins, with filters."""
     form = AuditFilterForm(request.args)
-    form.action.choices = _audit_choices(AuditEvent.action)
-    form.object_type.choices = _audit_choices(AuditEvent.object_type)
+    form.action.choices = _audit_choices(AuditEvent.action, action_label)
+    form.object_type.choices = _audit_choices(AuditEvent.object_type, object_label)
     stmt = select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
     if form.validate():
         if form.action.data:
@@ -102,7 +104,8 @@ def audit_log():
             stmt = stmt.where(AuditEvent.created_at < end)
     page = request.args.get("page", 1, type=int)
     pagination = db.paginate(stmt, page=max(page, 1), per_page=50, error_out=False)
-    return render_template("privacy/audit.html", form=form, pagination=pagination)
+    return render_template("privacy/audit.html", form=form, pagination=pagination,
+                           action_label=action_label, object_label=object_label)
 
 
 @bp.app_template_filter("audit_details")

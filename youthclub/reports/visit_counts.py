@@ -6,7 +6,7 @@ for a bulk load, a hand-made repair), and for the tests that prove the triggers 
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, except_, func, insert, select, union
+from sqlalchemy import delete, except_, func, insert, select, text, union
 
 from ..activities.models import Session
 from ..attendance.models import Attendance
@@ -52,7 +52,13 @@ def find_differences(limit: int = 20) -> tuple[int, list[tuple]]:
 
 
 def rebuild_visit_counts() -> int:
-    """Replace every count with what the visits say (in the caller's transaction); answers the rows written."""
+    """Replace every count with what the visits say (in the caller's transaction); answers the rows written.
+
+    On PostgreSQL, visits and sessions are locked against writers until the caller commits, so
+    no check-in falls between the count and the commit (SQLite has one writer at a time anyway).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE attendance, session IN SHARE MODE"))
     db.session.execute(delete(VisitMonth))
     db.session.execute(insert(VisitMonth).from_select(["youth_id", "month", "activity_id", "visits"], counted()))
     return db.session.scalar(select(func.count()).select_from(VisitMonth)) or 0

@@ -308,12 +308,12 @@ def _fast_aggregates():
 
 
 def query_people(f: StatsFilter, tables) -> dict:
-    """The people figures of every table in ``tables`` (tuples of dimensions), from one pass over the visits.
+    """The people figures of every table in ``tables`` (tuples of dimensions), from one pass over the visit counts.
 
     One statement: the period's visit counts are read once, per young person, activity and
     month (``fine``, when a table has months); tables without months read them summed per
-    young person, activity and age band (``coarse``, a few rows per young person). Each table then groups
-    those per group and young person, and per group. Keys are integers until the last step
+    young person, activity and age band (``coarse``, a few rows per young person). Each
+    table then groups those per group and young person, and per group. Keys are integers until the last step
     (age bands as positions in ``AGE_BANDS``), which is what makes the grouping fast.
     Answers ``{dims: {key: figures}}`` with the figures in the order of ``PEOPLE_FIGURES``
     and raw (not normalised) keys.

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..ratelimits import rate_limited
-from ..formutil import options
+from ..formutil import options, saved_or_refused
 from ..nav import nav_item, start_page
 from ..programme.models import Institution
 from . import services
@@ -101,14 +101,9 @@ def account():
     """The user's own account: name, e-mail and password."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(form, default=form.new_password, fields={"wrong_password": form.current_password}) as saved:
             services.change_password(current_user, form.current_password.data, form.new_password.data)
-        except services.AccountError as err:
-            db.session.rollback()
-            field = form.current_password if err.code == "wrong_password" else form.new_password
-            field.errors.append(err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             login_user(current_user._get_current_object())  # keep this session, end the others
             flash(_("Din adgangskode er ændret."), "success")
             return redirect(url_for("accounts.account"))
@@ -144,19 +139,12 @@ def user_new():
     if form.validate_on_submit():
         role = Role(form.role.data)
         institution_id = form.institution_id.data or None
-        try:
+        with saved_or_refused(form, default=form.password,
+                              fields={"email_taken": form.email, "institution_required": form.institution_id}) as saved:
             user = services.create_user(
                 form.email.data, form.name.data, form.password.data, role=role, institution_id=institution_id
             )
-        except services.AccountError as err:
-            db.session.rollback()
-            target = {
-                "email_taken": form.email,
-                "institution_required": form.institution_id,
-            }.get(err.code, form.password)
-            target.errors.append(err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Brugeren %(name)s er oprettet.", name=user.name), "success")
             return redirect(url_for("accounts.user_edit", user_id=user.id))
     return render_template("accounts/user_new.html", form=form)
@@ -173,13 +161,9 @@ def user_edit(user_id: int):
     form.role.choices = _role_choices()
     form.institution_id.choices = _institution_choices()
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(form, default=form.institution_id) as saved:
             services.grant_role(user, Role(form.role.data), form.institution_id.data or None)
-        except services.AccountError as err:
-            db.session.rollback()
-            form.institution_id.errors.append(err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Rollen er tilføjet."), "success")
             return redirect(url_for("accounts.user_edit", user_id=user.id))
     return render_template(
@@ -226,7 +210,7 @@ def institution_staff(institution_id: int):
     form = StaffCreateForm()
     form.role.choices = _role_choices(INSTITUTION_ROLES)
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(form, default=form.password, fields={"email_taken": form.email}) as saved:
             user = services.find_user_by_email(form.email.data)
             if user is None:
                 user = services.create_user(
@@ -237,11 +221,7 @@ def institution_staff(institution_id: int):
                 raise services.AccountError(_("E-mailen tilhører en ung og kan ikke bruges til personale."), "email_taken")
             else:
                 services.grant_role(user, Role(form.role.data), institution.id)
-        except services.AccountError as err:
-            db.session.rollback()
-            (form.email if err.code == "email_taken" else form.password).errors.append(err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("%(name)s er tilføjet.", name=user.name), "success")
             return redirect(url_for("accounts.institution_staff", institution_id=institution.id))
     members = db.session.scalars(

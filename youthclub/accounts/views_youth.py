@@ -11,7 +11,7 @@ from sqlalchemy import select
 from .auth import fresh_session
 from ..audit.services import audited_page
 from ..extensions import db
-from ..formutil import options
+from ..formutil import options, saved_or_refused
 from ..i18n import local_today
 from ..nav import institution_link
 from ..programme.models import District
@@ -102,15 +102,11 @@ def register_login():
         return redirect(url_for("accounts.register"))
     form = LoginDetailsForm()
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(form, default=form.password, fields={"email_taken": form.email}) as saved:
             youth = youth_services.register_youth(
                 **profile, email=form.email.data, password=form.password.data, locale=session.get("lang", "da"),
             )
-        except AccountError as err:
-            db.session.rollback()
-            (form.email if err.code == "email_taken" else form.password).errors.append(err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             _fresh_login(youth.user, remember=True)
             flash(_("Velkommen, %(name)s! Din konto er klar.", name=youth.first_name), "success")
             return redirect(url_for("main.home"))
@@ -125,17 +121,12 @@ def claim():
         return redirect(url_for("main.home"))
     form = ClaimForm()
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(form, default=form.password,
+                              fields={"invalid_code": form.code, "token_used": form.code, "email_taken": form.email}) as saved:
             youth = youth_services.claim_profile(
                 form.code.data, form.email.data, form.password.data, locale=session.get("lang", "da")
             )
-        except AccountError as err:
-            db.session.rollback()
-            {"invalid_code": form.code, "token_used": form.code, "email_taken": form.email}.get(
-                err.code, form.password
-            ).errors.append(err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             _fresh_login(youth.user, remember=True)
             flash(_("Velkommen, %(name)s! Nu kan du logge ind selv.", name=youth.first_name), "success")
             return redirect(url_for("main.home"))
@@ -163,13 +154,9 @@ def password_reset(token: str):
         return render_template("accounts/token_invalid.html"), 404
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(form, default=form.password) as saved:
             youth_services.reset_password(token, form.password.data)
-        except AccountError as err:
-            db.session.rollback()
-            form.password.errors.append(err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Din adgangskode er skiftet. Log ind med den nye."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/password_reset.html", form=form)

@@ -23,16 +23,6 @@ start_page("activities.catalogue", lambda u: not u.is_authenticated, priority=5)
 DEFAULT_PER_PAGE = 20
 
 
-def form_error(form, err: services.ActivityError) -> None:
-    """Show a service's refusal next to the field it is about (or above the form)."""
-    field = getattr(form, err.field, None) if err.field else None
-    if field is None:
-        form.form_errors.append(err.message)
-    else:
-        field.errors = [*field.errors, err.message]
-    form._errors = None  # WTForms caches form.errors
-
-
 def catalogue_filters(form: CatalogueForm) -> services.CatalogueFilters:
     """The filters a (possibly partly invalid) catalogue form asks for; bad values are ignored."""
     def number(value, low, high):

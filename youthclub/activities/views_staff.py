@@ -18,14 +18,14 @@ from ..accounts.access import (
     require,
 )
 from ..extensions import db
-from ..formutil import options
+from ..formutil import options, saved_or_refused
 from ..i18n import LOCAL_TZ, to_local, to_utc
 from ..nav import institution_link
 from ..programme.services import list_districts
 from . import services
 from .forms import CATEGORY_LABELS, WEEKDAY_LABELS, ActivityForm, PatternForm, ReasonForm, SessionMoveForm, TagForm
 from .models import ActivityStatus, SessionPattern
-from .views import bp, form_error
+from .views import bp
 
 institution_link("activities.institution_activities", _l("Tilbud"), order=20)
 
@@ -48,13 +48,10 @@ def _submit(form, action, message: str, target):
     """
     if not form.validate_on_submit():
         return None
-    try:
+    with saved_or_refused(form) as saved:
         result = action()
-    except services.ActivityError as err:
-        db.session.rollback()
-        form_error(form, err)
+    if not saved.ok:
         return None
-    db.session.commit()
     flash(message, "success")
     return redirect(target(result))
 

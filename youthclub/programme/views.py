@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..accounts.access import get_institution_or_403, is_coordinator, require
 from ..extensions import db
-from ..formutil import options
+from ..formutil import options, saved_or_refused
 from ..nav import nav_item, start_page
 from . import services
 from .forms import KIND_LABELS, InstitutionForm
@@ -60,16 +60,12 @@ def institution_new():
     """Add an institution."""
     form = _form()
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(form, default=form.district_id) as saved:
             institution = services.save_institution(
                 None, name=form.name.data, kind=form.kind.data,
                 district_id=form.district_id.data, address=form.address.data,
             )
-        except services.ProgrammeError as err:
-            db.session.rollback()
-            form.district_id.errors.append(err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Institutionen er oprettet."), "success")
             return redirect(url_for("programme.institution", institution_id=institution.id))
     return render_template("programme/institution_form.html", form=form, institution=None)
@@ -96,16 +92,12 @@ def institution_edit(institution_id: int):
     institution = get_institution_or_403(institution_id)
     form = _form(institution)
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(form, default=form.district_id) as saved:
             services.save_institution(
                 institution, name=form.name.data, kind=form.kind.data,
                 district_id=form.district_id.data, address=form.address.data,
             )
-        except services.ProgrammeError as err:
-            db.session.rollback()
-            form.district_id.errors.append(err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Institutionen er gemt."), "success")
             return redirect(url_for("programme.institution", institution_id=institution.id))
     return render_template("programme/institution_form.html", form=form, institution=institution)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..accounts.access import is_coordinator, require
 from ..extensions import db
-from ..formutil import options
+from ..formutil import options, saved_or_refused
 from ..nav import nav_item
 from . import plans, services
 from .models import ActionPlan, FocusArea, Initiative
@@ -54,13 +54,9 @@ def plan_new():
     """Start a district's action plan for a year."""
     form = _plan_form()
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(form, default=form.year) as saved:
             plan = plans.save_plan(None, district_id=form.district_id.data, year=form.year.data, title=form.title.data)
-        except services.ProgrammeError as err:
-            db.session.rollback()
-            form.year.errors.append(err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Handlingsplanen er oprettet."), "success")
             return redirect(url_for("programme.plan", plan_id=plan.id))
     return render_template("programme/plan_form.html", form=form, plan=None)
@@ -73,13 +69,9 @@ def plan(plan_id: int):
     plan = _plan_or_404(plan_id)
     form = _plan_form(plan)
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(form, default=form.year) as saved:
             plans.save_plan(plan, district_id=form.district_id.data, year=form.year.data, title=form.title.data)
-        except services.ProgrammeError as err:
-            db.session.rollback()
-            form.year.errors.append(err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Handlingsplanen er gemt."), "success")
             return redirect(url_for("programme.plan", plan_id=plan.id))
     initiatives = sorted(plan.initiatives, key=lambda i: (i.focus_area.number != 2, i.focus_area.number, i.title))
@@ -93,13 +85,9 @@ def initiative_new(plan_id: int):
     plan = _plan_or_404(plan_id)
     form = _initiative_form()
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(form, default=form.title) as saved:
             plans.save_initiative(None, plan, **_initiative_values(form))
-        except services.ProgrammeError as err:
-            db.session.rollback()
-            form.title.errors.append(err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Initiativet er oprettet."), "success")
             return redirect(url_for("programme.plan", plan_id=plan.id))
     return render_template("programme/plan_initiative_form.html", form=form, plan=plan, initiative=None)
@@ -121,13 +109,9 @@ def initiative_edit(initiative_id: int):
         abort(404)
     form = _initiative_form(initiative)
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(form, default=form.title) as saved:
             plans.save_initiative(initiative, initiative.action_plan, **_initiative_values(form))
-        except services.ProgrammeError as err:
-            db.session.rollback()
-            form.title.errors.append(err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             flash(_("Initiativet er gemt."), "success")
             return redirect(url_for("programme.plan", plan_id=initiative.action_plan_id))
     return render_template("programme/plan_initiative_form.html", form=form, plan=initiative.action_plan, initiative=initiative)

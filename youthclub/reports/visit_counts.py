@@ -6,7 +6,7 @@ for a bulk load, a hand-made repair), and for the tests that prove the triggers 
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, except_, func, insert, select, text, union
+from sqlalchemy import and_, delete, func, insert, select, text
 
 from ..activities.models import Session
 from ..attendance.models import Attendance
@@ -33,22 +33,17 @@ def find_differences(limit: int = 20) -> tuple[int, list[tuple]]:
 
     Each as (youth_id, month, activity_id, stored visits or None, counted visits or None).
     """
-    sides = [except_(stored(), counted()).subquery("extra"), except_(counted(), stored()).subquery("missing")]
-    keys = union(*[select(s.c.youth_id, s.c.month, s.c.activity_id) for s in sides]).subquery("keys")
-    total = db.session.scalar(select(func.count()).select_from(keys))
-    if not total:
-        return 0, []
-    truth = counted().subquery("truth")
-    sample = db.session.execute(
-        select(keys.c.youth_id, keys.c.month, keys.c.activity_id, VisitMonth.visits, truth.c.visits)
-        .outerjoin(VisitMonth, (VisitMonth.youth_id == keys.c.youth_id) & (VisitMonth.month == keys.c.month)
-                   & (VisitMonth.activity_id == keys.c.activity_id))
-        .outerjoin(truth, (truth.c.youth_id == keys.c.youth_id) & (truth.c.month == keys.c.month)
-                   & (truth.c.activity_id == keys.c.activity_id))
-        .order_by(keys.c.youth_id, keys.c.month, keys.c.activity_id)
+    kept, truth = stored().subquery("kept"), counted().subquery("truth")
+    same = and_(*[kept.c[k] == truth.c[k] for k in ("youth_id", "month", "activity_id")])
+    keys = [func.coalesce(kept.c[k], truth.c[k]) for k in ("youth_id", "month", "activity_id")]
+    rows = db.session.execute(
+        select(*keys, kept.c.visits, truth.c.visits, func.count().over())
+        .select_from(kept.outerjoin(truth, same, full=True))
+        .where(kept.c.visits.is_distinct_from(truth.c.visits))
+        .order_by(*keys)
         .limit(limit)
     ).all()
-    return total, [tuple(r) for r in sample]
+    return (rows[0][-1] if rows else 0), [tuple(r[:-1]) for r in rows]
 
 
 def rebuild_visit_counts() -> int:

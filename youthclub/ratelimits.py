@@ -21,6 +21,8 @@ DEFAULT_RATELIMITS = {
     "signup": {"ip": "30 per minute", "account": "20 per minute"},
     "checkin": {"ip": "600 per minute", "account": "600 per minute"},
     "export": {"ip": "20 per minute", "account": "30 per hour"},
+    #: the statistics page and the action-plan report: enough to click through filters, not to harvest
+    "dashboard": {"ip": "30 per minute", "account": "20 per minute;300 per day"},
 }
 
 

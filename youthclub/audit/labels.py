@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "signup.create": _l("Tilmelding"),
     "signup.promote": _l("Rykket op fra venteliste"),
     "stats.export": _l("Statistik eksporteret"),
+    "stats.view": _l("Statistik vist"),
     "user.activate": _l("Bruger aktiveret"),
     "user.create": _l("Bruger oprettet"),
     "user.deactivate": _l("Bruger deaktiveret"),

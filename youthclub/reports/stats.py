@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
 from sqlalchemy import Integer, String, and_, case, cast, func, literal, literal_column, null, or_, select, text, type_coerce, union_all
@@ -218,6 +218,11 @@ _DIMENSION_TYPES = {"district": Integer, "institution": Integer, "focus_area": I
                     "category": String, "month": Integer, "age_band": Integer, "gender": String}
 #: the people figures of one group, in the order query_people answers them
 PEOPLE_FIGURES = ("unique", "visits", "returning", "local", "new", "visits_cap", "attended")
+#: what query_people answers after them, for the release (disclosure.py): the young people
+#: behind the two rates' numerators, and each figure's cell key (its contributors' record keys
+#: added up, for a count of visits each weighted by their visits; modulo later)
+DISCLOSURE_PARTS = ("attendees", "cap_people", "unique_key", "visits_key", "returning_key", "local_key", "new_key",
+                    "visits_cap_key", "attended_key")
 
 
 def _visits(f: StatsFilter):
@@ -361,7 +366,7 @@ def query_people(f: StatsFilter, tables) -> dict:
         # per young person, activity and month, for the tables with months (and, read again, the rest)
         columns, joins = offer_figures(base, YouthProfile.home_district_id)
         fine = (
-            select(base.c.youth_id, base.c.aid, base.c.m, band.label("ab"), *columns)
+            select(base.c.youth_id, base.c.aid, base.c.m, band.label("ab"), YouthProfile.record_key.label("rk"), *columns)
             .select_from(joins(base.join(YouthProfile, YouthProfile.id == base.c.youth_id)))
             .where(*person)
             .cte("fine")
@@ -370,7 +375,7 @@ def query_people(f: StatsFilter, tables) -> dict:
         if fine is not None:
             coarse = (
                 select(
-                    fine.c.youth_id, fine.c.aid, fine.c.ab, func.max(fine.c.loc).label("loc"),
+                    fine.c.youth_id, fine.c.aid, fine.c.ab, func.max(fine.c.rk).label("rk"), func.max(fine.c.loc).label("loc"),
                     *[cast(func.sum(fine.c[c]), Integer).label(c) for c in ("n", "ncap", "att")],
                 )
                 .group_by(fine.c.youth_id, fine.c.aid, fine.c.ab)
@@ -380,18 +385,21 @@ def query_people(f: StatsFilter, tables) -> dict:
             # no month table: the counts summed per young person, activity and age band first, and
             # only those (a few per young person) joined to their activity and sign-up
             banded = (
-                select(base.c.youth_id, base.c.aid, band.label("ab"), YouthProfile.home_district_id.label("home"), base.c.n)
+                select(base.c.youth_id, base.c.aid, band.label("ab"), YouthProfile.home_district_id.label("home"),
+                       YouthProfile.record_key.label("rk"), base.c.n)
                 .select_from(base.join(YouthProfile, YouthProfile.id == base.c.youth_id))
                 .where(*person)
                 .subquery("banded")
             )
             counted = (
-                select(banded.c.youth_id, banded.c.aid, banded.c.ab, banded.c.home, cast(func.sum(banded.c.n), Integer).label("n"))
-                .group_by(banded.c.youth_id, banded.c.aid, banded.c.ab, banded.c.home)
+                select(banded.c.youth_id, banded.c.aid, banded.c.ab, banded.c.home, banded.c.rk,
+                       cast(func.sum(banded.c.n), Integer).label("n"))
+                .group_by(banded.c.youth_id, banded.c.aid, banded.c.ab, banded.c.home, banded.c.rk)
                 .subquery("counted")
             )
             columns, joins = offer_figures(counted, counted.c.home)
-            coarse = select(counted.c.youth_id, counted.c.aid, counted.c.ab, *columns).select_from(joins(counted)).cte("coarse")
+            coarse = (select(counted.c.youth_id, counted.c.aid, counted.c.ab, counted.c.rk, *columns)
+                      .select_from(joins(counted)).cte("coarse"))
     newcomers = _newcomers(f, select((coarse if coarse is not None else fine).c.youth_id).distinct())
     parts = []
     for i, dims in enumerate(tables):
@@ -415,7 +423,7 @@ def query_people(f: StatsFilter, tables) -> dict:
         per_youth = (
             select(
                 *[cols[d].label(f"g_{d}") for d in dims], src.c.youth_id,
-                func.max(src.c.loc).label("loc"),
+                func.max(src.c.rk).label("rk"), func.max(src.c.loc).label("loc"),
                 *[cast(func.sum(src.c[c]), Integer).label(c) for c in ("n", "ncap", "att")],
             )
             .select_from(frm)
@@ -425,6 +433,7 @@ def query_people(f: StatsFilter, tables) -> dict:
         keys = [per_youth.c[f"g_{d}"] for d in dims]
         # new: no held visit before the period, looked up once per young person
         new = case((newcomers.c.youth_id.is_not(None), 1), else_=0)
+        rk = per_youth.c.rk
         parts.append(
             select(
                 literal_column(str(i)).label("t"),
@@ -432,6 +441,11 @@ def query_people(f: StatsFilter, tables) -> dict:
                 func.count(), func.sum(per_youth.c.n),
                 func.sum(case((per_youth.c.n >= RETURNING_VISITS, 1), else_=0)),
                 func.sum(per_youth.c.loc), func.sum(new), func.sum(per_youth.c.ncap), func.sum(per_youth.c.att),
+                # for the release (DISCLOSURE_PARTS)
+                func.sum(case((per_youth.c.att > 0, 1), else_=0)), func.sum(case((per_youth.c.ncap > 0, 1), else_=0)),
+                func.sum(rk), func.sum(rk * per_youth.c.n),
+                func.sum(case((per_youth.c.n >= RETURNING_VISITS, rk), else_=0)), func.sum(rk * per_youth.c.loc),
+                func.sum(rk * new), func.sum(rk * per_youth.c.ncap), func.sum(rk * per_youth.c.att),
             )
             .select_from(per_youth.outerjoin(newcomers, newcomers.c.youth_id == per_youth.c.youth_id))
             .group_by(*keys)
@@ -521,13 +535,15 @@ def query_dropins(f: StatsFilter, shapes) -> dict:
         select(
             Session.activity_id.label("aid"), Session.local_month.label("m"),
             HeadCount.age_band.label("ab"), HeadCount.gender.label("g"), HeadCount.count.label("v0"),
+            # the drop-ins' cell key (each head count's record key weighted by its count; modulo later)
+            (HeadCount.count * HeadCount.record_key).label("v1"),
         )
         .select_from(HeadCount.__table__.join(Session, Session.id == HeadCount.session_id)
                      .join(Activity, Activity.id == Session.activity_id))
         .where(*_held_in_period(f), *_activity_conditions(f), *conds)
         .subquery("rows")
     )
-    return _grain_rows(rows, 1, shapes)
+    return _grain_rows(rows, 2, shapes)
 
 
 def query_signup_sessions(f: StatsFilter, shapes) -> dict:
@@ -580,13 +596,16 @@ def query_waitlist(f: StatsFilter, dims) -> dict:
         dims,
     )
     rows = (
-        select(*[exprs[d].label(f"g_{d}") for d in dims], Signup.youth_id.label("youth_id"))
+        select(*[exprs[d].label(f"g_{d}") for d in dims], Signup.youth_id.label("youth_id"),
+               YouthProfile.record_key.label("rk"))
         .select_from(frm)
         .where(*waiting, *_activity_conditions(f), *_person_conditions(f, age_band))
+        .distinct()
         .subquery("rows")
     )
-    stmt = _grouped(rows, dims, func.count(rows.c.youth_id.distinct()))
-    return _keyed(db.session.execute(stmt), dims, 1)
+    # (count, cell key): each young person once per group, their record keys added up
+    stmt = _grouped(rows, dims, func.count(rows.c.youth_id), func.sum(rows.c.rk))
+    return _keyed(db.session.execute(stmt), dims, 2)
 
 
 # -- tables ---------------------------------------------------------------------------------
@@ -704,20 +723,24 @@ def compute_tables(f: StatsFilter, tables) -> dict:
         rows = []
         for key in keys:
             skey = tuple(v for d, v in zip(dims, key) if d not in PERSON_DIMENSIONS)
-            unique, visits, returning, local, new, visits_cap, attended = people.get(key, (0,) * 7)
+            figures = people.get(key) or (0,) * (len(PEOPLE_FIGURES) + len(DISCLOSURE_PARTS))
+            unique, visits, returning, local, new, visits_cap, attended = figures[:len(PEOPLE_FIGURES)]
+            disclosure = dict(zip(DISCLOSURE_PARTS, figures[len(PEOPLE_FIGURES):]))
             n_sessions, places = sessions.get(skey, (0, 0))
-            drop = (dropins.get(key) or (0,))[0]
+            drop, drop_key = dropins.get(key) or (0, 0)
+            wait, wait_key = waitlist.get(key) or (0, 0)
             expected = (expected_pairs.get(key) or (0,))[0]
             values = {
                 "sessions": n_sessions, "visits": visits, "dropins": drop, "unique": unique, "new": new,
                 "returning": returning, "local": local,
-                "waitlist": None if "month" in dims else int((waitlist.get(key) or (0,))[0] or 0),
+                "waitlist": None if "month" in dims else int(wait or 0),
                 "avg_per_session": _ratio(visits, n_sessions),
                 "avg_with_dropins": _ratio(visits + drop, n_sessions),
                 "attendance_rate": _ratio(attended, expected),
                 "capacity_use": _ratio(visits_cap, places),
             }
-            parts = {"attended": attended, "expected": expected, "visits_cap": visits_cap, "places": places}
+            parts = {"attended": attended, "expected": expected, "visits_cap": visits_cap, "places": places,
+                     **disclosure, "dropins_key": drop_key, "waitlist_key": int(wait_key or 0)}
             rows.append(Row(dict(zip(dims, key)), values, set(), parts))
         rows.sort(key=lambda r: [(v is None, v if v is not None else 0) for v in r.key.values()])
         out[dims] = rows
@@ -727,122 +750,3 @@ def compute_tables(f: StatsFilter, tables) -> dict:
 def compute_table(f: StatsFilter, dims=()) -> list[Row]:
     """Every figure for every group of ``dims`` under ``f``, unsuppressed."""
     return compute_tables(f, [tuple(dims)])[tuple(dims)]
-
-
-# -- small-cell suppression -----------------------------------------------------------------
-
-def _small(value, threshold) -> bool:
-    return value is not None and 0 < value < threshold
-
-
-def primary_suppress(row: Row, threshold: int) -> None:
-    """Hide counts from 1 to threshold-1, and every rate built on a hidden count."""
-    for figure in COUNT_FIGURES:
-        if _small(row.values.get(figure), threshold):
-            row.hidden.add(figure)
-            row.small.add(figure)
-    derive_rate_hiding(row, threshold)
-
-
-def derive_rate_hiding(row: Row, threshold: int) -> None:
-    if "visits" in row.hidden:
-        row.hidden |= {"avg_per_session", "avg_with_dropins", "capacity_use"}
-    if "dropins" in row.hidden:
-        row.hidden.add("avg_with_dropins")
-    if _small(row.parts.get("attended"), threshold):
-        row.hidden.add("attendance_rate")
-    if _small(row.parts.get("visits_cap"), threshold):
-        row.hidden.add("capacity_use")
-
-
-def secondary_suppress(lines, threshold: int) -> None:
-    """``lines``: (total_row, [part rows]) whose parts add up to (or, for people, overlap into) the total.
-
-    A line with exactly one hidden cell (a part or the total) gives that cell away by
-    subtraction, so a second one is hidden: the smallest visible non-zero part, or the
-    total when no part is left. Repeated until no line changes, since every cell also
-    sits in other lines (a row and a column, a table and its margins).
-    """
-    changed = True
-    while changed:
-        changed = False
-        for figure in COUNT_FIGURES:
-            for total, parts in lines:
-                cells = parts + ([total] if total is not None else [])
-                if sum(1 for c in cells if figure in c.hidden) != 1:
-                    continue
-                candidates = [p for p in parts if figure not in p.hidden and p.values.get(figure)]
-                if candidates:
-                    victim = min(candidates, key=lambda p: p.values[figure])
-                elif total is not None and figure not in total.hidden and total.values.get(figure):
-                    victim = total
-                else:
-                    continue
-                victim.hidden.add(figure)
-                changed = True
-    for total, parts in lines:
-        for p in parts + ([total] if total is not None else []):
-            derive_rate_hiding(p, threshold)
-
-
-class Statistics:
-    """Tables for one filter; suppressed when ``threshold`` is given.
-
-    Suppression is decided jointly for every table one answer publishes and all their
-    margins (each table with one dimension fewer, down to the headline), so a hidden
-    cell cannot be worked out from any total shown beside it. Call ``prepare`` with
-    every breakdown an answer will show before reading tables.
-    """
-
-    def __init__(self, f: StatsFilter, threshold: int | None):
-        self.filter = f
-        self.threshold = threshold
-        self._raw: dict = {}
-        self._done: dict = {}
-
-    def raw(self, dims) -> list[Row]:
-        dims = tuple(dims)
-        if dims not in self._raw:
-            self._raw.update(compute_tables(self.filter, [dims]))
-        return self._raw[dims]
-
-    def prepare(self, breakdowns) -> None:
-        """Compute and suppress ``breakdowns`` and every margin of them, together."""
-        family = set(self._done)
-        for dims in breakdowns:
-            dims = tuple(dims)
-            for r in range(len(dims) + 1):
-                family.update(itertools.combinations(dims, r))
-        # every table not computed yet, from one pass over the visits
-        missing = sorted(d for d in family if d not in self._raw)
-        if missing:
-            self._raw.update(compute_tables(self.filter, missing))
-        for dims in family:
-            if dims not in self._done:
-                rows = [replace(r, hidden=set(r.hidden), small=set(r.small), values=dict(r.values)) for r in self.raw(dims)]
-                if self.threshold is not None:
-                    for row in rows:
-                        primary_suppress(row, self.threshold)
-                self._done[dims] = rows
-        if self.threshold is None:
-            return
-        lines = []
-        for dims in family:
-            for i in range(len(dims)):
-                rest = dims[:i] + dims[i + 1:]
-                margin = {tuple(m.key[x] for x in rest): m for m in self._done[rest]}
-                groups: dict = {}
-                for row in self._done[dims]:
-                    groups.setdefault(tuple(row.key[x] for x in rest), []).append(row)
-                lines.extend((margin.get(k), parts) for k, parts in groups.items())
-        secondary_suppress(lines, self.threshold)
-
-    def table(self, dims=()) -> list[Row]:
-        """The rows of ``dims`` (prepared on first use if ``prepare`` did not name them)."""
-        dims = tuple(dims)
-        if dims not in self._done:
-            self.prepare([dims])
-        return self._done[dims]
-
-    def headline(self) -> Row:
-        return self.table(())[0]

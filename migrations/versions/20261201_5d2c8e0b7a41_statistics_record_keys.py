@@ -1,7 +1,7 @@
 """statistics: a permanent random record key on each young person and each head count (the cell key method)
 
 Revision ID: 5d2c8e0b7a41
-Revises: c3d1a7e5f9b2
+Revises: e4b7c2d9a1f6
 Create Date: 2026-12-01 10:30:00
 
 Existing rows get a random key from 0 to 255 in the database itself (every row its own draw);
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '5d2c8e0b7a41'
-down_revision = 'c3d1a7e5f9b2'
+down_revision = 'e4b7c2d9a1f6'
 branch_labels = None
 depends_on = None
 

@@ -121,18 +121,18 @@ def release_row(row: Row, threshold: int) -> Row:
     count("dropins", v["dropins"], parts["dropins_key"])
     count("waitlist", v["waitlist"], parts["waitlist_key"])
 
-    def numerator(c, key, people, den):
-        """A rate's numerator as released, or None (hidden) when too few young people stand behind it.
+    def numerator(c, key, den):
+        """A rate's numerator as released, or None (hidden) when too few young people stand behind the row or it is small.
 
         A denominator below the threshold hides it too: 0 % of 3 sign-up sessions says 3 were missed.
         """
-        if too_few or 0 < people < threshold or 0 < den < threshold:
+        if too_few or 0 < den < threshold:
             return None
         return released_count(c, key, threshold)
 
     sessions = v["sessions"]
-    attended = numerator(parts["attended"], parts["attended_key"], parts["attendees"], parts["expected"])
-    at_capacity = numerator(parts["visits_cap"], parts["visits_cap_key"], parts["cap_people"], parts["places"])
+    attended = numerator(parts["attended"], parts["attended_key"], parts["expected"])
+    at_capacity = numerator(parts["visits_cap"], parts["visits_cap_key"], parts["places"])
     visits, dropins = out["visits"], out["dropins"]
     rates = {
         "avg_per_session": (visits, sessions, AVERAGE_DECIMALS),

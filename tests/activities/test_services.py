@@ -64,6 +64,22 @@ def test_bad_activity_input_is_refused_with_the_field(world, bad, field, code):
     assert (err.value.field, err.value.code) == (field, code)
 
 
+def test_every_bad_activity_field_is_refused_at_once(world):
+    with pytest.raises(services.ActivityError) as err:
+        services.create_activity(world.inst_a, **_fields(title="", min_age=16, max_age=12, capacity=0))
+    assert [(p.field, p.code) for p in err.value.problems] == [
+        ("title", "title_missing"), ("max_age", "age_range_reversed"), ("capacity", "capacity_not_positive")]
+    assert (err.value.field, err.value.code) == ("title", "title_missing")
+
+
+def test_every_bad_pattern_field_is_refused_at_once(world):
+    problems = services.pattern_problems(world.activity_a, weekdays=[], start_time=time(16), end_time=None,
+                                         starts_on=date(2010, 1, 4), ends_on=date(2010, 1, 1))
+    assert [(p.field, p.code) for p in problems] == [
+        ("weekdays", "no_weekday"), ("end_time", "time_missing"), ("ends_on", "end_before_start"),
+        ("starts_on", "outside_programme")]
+
+
 def test_drop_in_activity_has_no_capacity(world):
     activity = services.create_activity(world.inst_a, **_fields(requires_signup=False, capacity=0))
     assert activity.capacity is None and not activity.requires_signup

@@ -92,6 +92,47 @@ def test_bad_patterns_show_a_danish_message_next_to_the_field(client, world, cha
     assert db.session.scalar(select(func.count(Session.id))) == 2
 
 
+def test_one_submit_of_the_offer_form_shows_every_error_next_to_its_field(client, world):
+    client.login_as(world.staff_a)
+    response = client.post_form(f"/institutions/{world.inst_a.id}/activities/new", {
+        **ACTIVITY_FORM, "district_id": str(world.district_a.id), "title": "", "min_age": "16", "max_age": "12",
+        "capacity": "0", "signup_opens_at": "2026-12-02T10:00", "signup_closes_at": "2026-12-01T10:00",
+    })
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert field_error(html, "title") == "Skriv en titel."
+    assert field_error(html, "max_age") == "Maksimumalderen skal være mindst lige så høj som minimumsalderen."
+    assert field_error(html, "capacity").startswith("Antal pladser skal være mindst 1")
+    assert field_error(html, "signup_closes_at") == "Tilmeldingen skal lukke efter den åbner."
+
+
+def test_a_field_the_form_cannot_read_and_the_rules_are_reported_together(client, world):
+    client.login_as(world.staff_a)
+    response = client.post_form(f"/activities/{world.activity_a.id}/edit", {
+        **ACTIVITY_FORM, "district_id": str(world.district_a.id), "min_age": "tolv", "capacity": "-2",
+    })
+    html = response.get_data(as_text=True)
+    assert field_error(html, "min_age") == "Skriv et helt tal."  # the form's own message, once
+    assert field_error(html, "capacity").startswith("Antal pladser skal være mindst 1")
+    db.session.expire_all()
+    assert world.activity_a.capacity == 20
+
+
+def test_one_submit_of_the_pattern_form_shows_every_error_next_to_its_field(client, world):
+    client.login_as(world.staff_a)
+    first = next_weekday(0)
+    response = client.post_form(f"/activities/{world.activity_a.id}/patterns/new", {
+        "weekdays": [], "start_time": "16:00", "end_time": "", "starts_on": first.isoformat(),
+        "ends_on": (first - timedelta(days=3)).isoformat(), "skip_dates": "31.02.2027",
+    })
+    html = response.get_data(as_text=True)
+    assert field_error(html, "weekdays") == "Vælg mindst én ugedag."
+    assert field_error(html, "end_time") == "Skriv et gyldigt tidspunkt (tt:mm)."
+    assert field_error(html, "ends_on") == "Slutdatoen skal være samme dag som eller efter startdatoen."
+    assert field_error(html, "skip_dates").startswith("Ukendt dato: 31.02.2027.")
+    assert db.session.scalar(select(func.count(SessionPattern.id))) == 0
+
+
 def test_staff_of_another_institution_change_nothing(client, world):
     client.login_as(world.staff_b)
     a = world.activity_a

@@ -18,7 +18,7 @@ from ..accounts.access import (
     require,
 )
 from ..extensions import db
-from ..formutil import options, saved_or_refused
+from ..formutil import options, saved_or_refused, show_refusal
 from ..i18n import LOCAL_TZ, to_local, to_utc
 from ..nav import institution_link
 from ..programme.services import list_districts
@@ -41,12 +41,17 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=LOCAL_TZ) if value is not None else None
 
 
-def _submit(form, action, message: str, target):
+def _submit(form, action, message: str, target, problems=None):
     """Validate ``form`` and run ``action``; commit, flash and redirect to ``target(result)``.
 
-    A refusal goes next to its field and the form is shown again (None is returned).
+    A refusal goes next to its field and the form is shown again (None is returned). When the
+    form itself refuses, ``problems()`` (the service's own check) adds what else is wrong, so
+    one submit shows every error.
     """
     if not form.validate_on_submit():
+        if form.is_submitted() and problems is not None:
+            for problem in problems():
+                show_refusal(form, problem, unless_shown=True)
         return None
     with saved_or_refused(form) as saved:
         result = action()
@@ -105,7 +110,8 @@ def activity_new(institution_id: int):
     form = _activity_form(institution)
     done = _submit(form, lambda: services.create_activity(institution, created_by=current_user, **_activity_fields(form)),
                    _("Tilbuddet er oprettet. Tilføj nu mødegange."),
-                   lambda activity: url_for("activities.pattern_new", activity_id=activity.id))
+                   lambda activity: url_for("activities.pattern_new", activity_id=activity.id),
+                   problems=lambda: services.activity_problems(_activity_fields(form)))
     return done or render_template("activities/activity_form.html", form=form, institution=institution, activity=None)
 
 
@@ -130,7 +136,7 @@ def activity_edit(activity_id: int):
     activity = get_activity_or_403(activity_id)
     form = _activity_form(activity.institution, activity)
     done = _submit(form, lambda: services.update_activity(activity, **_activity_fields(form)), _("Tilbuddet er gemt."),
-                   _to_manage(activity.id))
+                   _to_manage(activity.id), problems=lambda: services.activity_problems(_activity_fields(form)))
     return done or render_template("activities/activity_form.html", form=form, institution=activity.institution,
                                    activity=activity)
 
@@ -205,11 +211,14 @@ def _pattern_view(activity, pattern: SessionPattern | None):
     form = PatternForm(obj=pattern)
     if pattern is not None and not form.is_submitted():
         form.skip_dates.data = " ".join(f"{d[8:10]}.{d[5:7]}.{d[0:4]}" for d in pattern.skip_dates or [])
-    done = _submit(form, lambda: services.save_pattern(
-        activity, pattern=pattern, weekdays=form.weekdays.data, start_time=form.start_time.data,
-        end_time=form.end_time.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-        skip_dates=getattr(form, "parsed_skip_dates", []),
-    ), _("Mødegangene er gemt."), _to_manage(activity.id))
+    def fields():
+        return dict(weekdays=form.weekdays.data, start_time=form.start_time.data, end_time=form.end_time.data,
+                    starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                    skip_dates=getattr(form, "parsed_skip_dates", []))
+
+    done = _submit(form, lambda: services.save_pattern(activity, pattern=pattern, **fields()),
+                   _("Mødegangene er gemt."), _to_manage(activity.id),
+                   problems=lambda: services.pattern_problems(activity, **fields()))
     return done or render_template("activities/pattern_form.html", form=form, activity=activity, pattern=pattern)
 
 

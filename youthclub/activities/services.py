@@ -110,7 +110,8 @@ def _clean(fields: dict) -> dict:
         problems.add(_("Tilmeldingen skal lukke efter den åbner."), "signup_window_reversed", "signup_closes_at")
     for key in ("address", "room"):
         data[key] = (data.get(key) or "").strip() or None
-    if data.get("district_id") is not None and db.session.get(District, data["district_id"]) is None:
+    district_id = data.get("district_id")
+    if district_id is not None and (not 0 < district_id < 2**31 or db.session.get(District, district_id) is None):
         problems.add(_("Vælg et distrikt."), "unknown_district", "district_id")
     problems.raise_any()
     return data

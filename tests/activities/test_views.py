@@ -75,7 +75,7 @@ def test_bad_activity_input_shows_a_danish_message_next_to_the_field(client, wor
 
 @pytest.mark.parametrize("change,field,message", [
     ({"weekdays": []}, "weekdays", "Vælg mindst én ugedag."),
-    ({"end_time": "15:00"}, "end_time", "Sluttidspunktet skal være efter starttidspunktet."),
+    ({"end_time": "15:00"}, "end_time", "Sluttidspunktet skal være efter starttidspunktet (slutter en mødegang efter midnat"),
     ({"starts_on": "2010-01-04", "ends_on": "2010-03-01"}, "starts_on", "Datoen skal ligge i programmets periode"),
     ({"ends_on": "2001-01-01"}, "ends_on", "Slutdatoen skal være samme dag som eller efter startdatoen."),
     ({"skip_dates": "31.02.2027"}, "skip_dates", "Ukendt dato: 31.02.2027."),
@@ -131,6 +131,24 @@ def test_one_submit_of_the_pattern_form_shows_every_error_next_to_its_field(clie
     assert field_error(html, "ends_on") == "Slutdatoen skal være samme dag som eller efter startdatoen."
     assert field_error(html, "skip_dates").startswith("Ukendt dato: 31.02.2027.")
     assert db.session.scalar(select(func.count(SessionPattern.id))) == 0
+
+
+def test_an_evening_club_puts_sessions_past_midnight_online(client, world):
+    client.login_as(world.staff_a)
+    first = next_weekday(4)
+    response = client.post_form(f"/activities/{world.activity_a.id}/patterns/new", {
+        "weekdays": ["4"], "start_time": "22:00", "end_time": "01:00", "starts_on": first.isoformat(),
+        "ends_on": (first + timedelta(days=7)).isoformat(),
+    })
+    assert response.status_code == 302
+    page = client.get(f"/activities/{world.activity_a.id}/manage").get_data(as_text=True)
+    assert page.count("<td>22:00–01:00</td>") == 2
+    late = db.session.scalars(select(Session).where(Session.pattern_id.is_not(None))).first()
+    response = client.post_form(f"/sessions/{late.id}/move", {"day": first.isoformat(), "start_time": "23:00",
+                                                              "end_time": "02:00"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert late.ends_at - late.starts_at == timedelta(hours=3)
 
 
 def test_staff_of_another_institution_change_nothing(client, world):

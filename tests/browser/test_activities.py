@@ -72,6 +72,22 @@ def test_staff_create_a_weekly_activity_and_see_its_sessions(laptop, world):
     assert page.get_by_text("Tilbuddet er offentliggjort.").is_visible()
 
 
+def test_staff_on_a_phone_add_a_late_evening_that_ends_after_midnight(phone, world):
+    page = phone
+    login(page, "staff.a@example.org")
+    page.goto(f"/activities/{world.activity_a.id}/patterns/new")
+    friday = _next(4)
+    page.get_by_label("fredag").check()
+    page.get_by_label("Starter kl.").fill("22:00")
+    page.get_by_label("Slutter kl.").fill("01:00")
+    page.get_by_label("Første dato").fill(friday.isoformat())
+    page.get_by_label("Sidste dato").fill((friday + timedelta(days=14)).isoformat())
+    page.get_by_role("button", name="Gem mødegange").click()
+    assert page.get_by_text("Mødegangene er gemt.").is_visible()
+    assert page.locator("table.sessions-table tbody tr", has_text="22:00–01:00").count() == 3
+    assert_accessible(page)
+
+
 @pytest.fixture
 def catalogue_offers(world):
     tuesday, friday = _next(1), _next(4)

@@ -19,6 +19,8 @@ from .models import Activity, ActivityStatus, Category, Session, SessionPattern
 
 #: a pattern may not generate more sessions than this (two years of three sessions a week)
 MAX_PATTERN_SESSIONS = 320
+#: a session lasts at most this long (so 16:00–15:00 is a typo, while 22:00–01:00 is a late evening)
+MAX_SESSION_LENGTH = timedelta(hours=12)
 MAX_AGE = 99
 
 
@@ -240,6 +242,21 @@ def _check_in_programme(activity: Activity, day: date, field: str, problems: _Pr
         )
 
 
+def session_times(day: date, start_time: time, end_time: time) -> tuple[datetime, datetime]:
+    """(starts_at, ends_at) in UTC of a session on ``day`` from ``start_time`` to ``end_time``, Copenhagen time.
+
+    An end at or before the start is on the next day: an evening club runs 22:00–01:00.
+    """
+    end_day = day + timedelta(days=1) if end_time <= start_time else day
+    return to_utc(day, start_time), to_utc(end_day, end_time)
+
+
+def _length_problem(starts_at: datetime, ends_at: datetime, problems: _Problems) -> None:
+    if not timedelta(0) < ends_at - starts_at <= MAX_SESSION_LENGTH:
+        problems.add(_("Sluttidspunktet skal være efter starttidspunktet (slutter en mødegang efter midnat, "
+                       "er det næste dag, og den varer højst 12 timer)."), "end_before_start", "end_time")
+
+
 def pattern_dates(weekdays, starts_on: date, ends_on: date, skip_dates=()) -> list[date]:
     """Every date from ``starts_on`` to ``ends_on`` on one of ``weekdays`` (Monday = 0), less the skipped."""
     wanted, skipped = set(weekdays), {date.fromisoformat(d) if isinstance(d, str) else d for d in skip_dates}
@@ -288,8 +305,10 @@ def _pattern_days(activity: Activity, weekdays, start_time, end_time, starts_on,
         problems.add(_("Ukendt ugedag."), "bad_weekday", "weekdays")
     if start_time is None or end_time is None:
         problems.add(_("Vælg et tidspunkt."), "time_missing", "start_time" if start_time is None else "end_time")
-    elif end_time <= start_time:
+    elif end_time == start_time:
         problems.add(_("Sluttidspunktet skal være efter starttidspunktet."), "end_before_start", "end_time")
+    elif starts_on is not None:
+        _length_problem(*session_times(starts_on, start_time, end_time), problems)
     if starts_on is not None and ends_on is not None:
         if ends_on < starts_on:
             problems.add(_("Slutdatoen skal være samme dag som eller efter startdatoen."), "end_before_start", "ends_on")
@@ -361,7 +380,7 @@ def save_pattern(
         removed += 1
     for day in days:
         session = by_day.get(day)
-        starts_at, ends_at = to_utc(day, start_time), to_utc(day, end_time)
+        starts_at, ends_at = session_times(day, start_time, end_time)
         if session is None:
             db.session.add(Session(activity=activity, pattern_id=pattern.id, starts_at=starts_at, ends_at=ends_at))
         elif session.moved_from is None and not session.is_cancelled and session.id not in kept_ids:
@@ -375,9 +394,8 @@ def save_pattern(
 def _check_session_times(activity: Activity, starts_at: datetime, ends_at: datetime) -> None:
     if starts_at is None or ends_at is None:
         raise ActivityError(_("Vælg dato og tidspunkt."), "time_missing", field="day")
-    if ends_at <= starts_at:
-        raise ActivityError(_("Sluttidspunktet skal være efter starttidspunktet."), "end_before_start", field="end_time")
     problems = _Problems()
+    _length_problem(starts_at, ends_at, problems)
     _check_in_programme(activity, to_local(starts_at).date(), "day", problems)
     problems.raise_any()
 
@@ -475,14 +493,17 @@ def institution_activities(institution) -> list[Activity]:
 
 
 def today_sessions(institution, days: int = 7) -> list[tuple[date, list[Session]]]:
-    """Today's and the coming week's sessions of an institution's offers, grouped by local day."""
+    """Today's and the coming week's sessions of an institution's offers, grouped by local day.
+
+    A session that began yesterday evening and runs past midnight is still on the list (under yesterday).
+    """
     today = local_today()
     start, end = to_utc(today, time(0, 0)), to_utc(today + timedelta(days=days + 1), time(0, 0))
     sessions = db.session.scalars(
         select(Session).join(Activity, Activity.id == Session.activity_id)
         .options(contains_eager(Session.activity))
         .where(Activity.institution_id == institution.id, Activity.status != ActivityStatus.CANCELLED,
-               Session.starts_at >= start, Session.starts_at < end)
+               Session.ends_at > start, Session.starts_at < end)
         .order_by(Session.starts_at)
     ).all()
     grouped: dict[date, list[Session]] = {}

@@ -19,7 +19,7 @@ from ..accounts.access import (
 )
 from ..extensions import db
 from ..formutil import options, saved_or_refused, show_refusal
-from ..i18n import LOCAL_TZ, to_local, to_utc
+from ..i18n import LOCAL_TZ, to_local
 from ..nav import institution_link
 from ..programme.services import list_districts
 from . import services
@@ -251,9 +251,9 @@ def session_move(session_id: int):
         form.day.data, form.start_time.data = local.date(), local.time().replace(tzinfo=None)
         form.end_time.data = to_local(session.ends_at).time().replace(tzinfo=None)
         form.reason.data = session.cancel_reason
-    done = _submit(form, lambda: services.move_session(session, to_utc(form.day.data, form.start_time.data),
-                                                         to_utc(form.day.data, form.end_time.data),
-                                                         reason=form.reason.data or ""),
+    done = _submit(form, lambda: services.move_session(
+                       session, *services.session_times(form.day.data, form.start_time.data, form.end_time.data),
+                       reason=form.reason.data or ""),
                    _("Mødegangen er flyttet."), _to_manage(session.activity_id))
     return done or render_template("activities/session_move.html", form=form, session=session, activity=session.activity)
 

@@ -112,6 +112,7 @@ def make_activity(institution, **kw) -> Activity:
         max_age=24,
         capacity=20,
         requires_signup=True,
+        allows_drop_in=True,
         status=ActivityStatus.PUBLISHED,
         district_id=institution.district_id,
     )

@@ -80,6 +80,11 @@ def test_every_bad_pattern_field_is_refused_at_once(world):
         ("starts_on", "outside_programme")]
 
 
+def test_a_sign_up_offer_takes_no_drop_ins_unless_asked(world):
+    assert services.create_activity(world.inst_a, **_fields()).allows_drop_in is False
+    assert services.create_activity(world.inst_a, **_fields(allows_drop_in=True)).allows_drop_in is True
+
+
 def test_drop_in_activity_has_no_capacity(world):
     activity = services.create_activity(world.inst_a, **_fields(requires_signup=False, capacity=0))
     assert activity.capacity is None and not activity.requires_signup

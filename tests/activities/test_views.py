@@ -151,6 +151,17 @@ def test_an_evening_club_puts_sessions_past_midnight_online(client, world):
     assert late.ends_at - late.starts_at == timedelta(hours=3)
 
 
+def test_a_new_offer_with_sign_up_does_not_let_everyone_in_unless_staff_choose_it(client, world):
+    client.login_as(world.staff_a)
+    form = client.get(f"/institutions/{world.inst_a.id}/activities/new").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="allows_drop_in"[^>]*>', form) and " checked" not in re.search(
+        r'<input[^>]*id="allows_drop_in"[^>]*>', form).group(0)
+    data = {key: value for key, value in ACTIVITY_FORM.items() if key != "allows_drop_in"}
+    client.post_form(f"/institutions/{world.inst_a.id}/activities/new", {**data, "district_id": str(world.district_a.id)})
+    activity = db.session.scalar(select(Activity).where(Activity.title == "Street dance"))
+    assert activity.capacity == 15 and activity.allows_drop_in is False
+
+
 def test_staff_of_another_institution_change_nothing(client, world):
     client.login_as(world.staff_b)
     a = world.activity_a

@@ -34,6 +34,7 @@ def test_staff_create_a_weekly_activity_and_see_its_sessions(laptop, world):
     page.get_by_label("Fra alder").fill("12")
     page.get_by_label("Til alder").fill("17")
     page.get_by_label("Antal pladser").fill("0")
+    assert not page.get_by_label("Unge uden tilmelding må også komme (drop-in)").is_checked()
     assert_accessible(page)
     # a first try with the ages swapped and no places: both refused at once, each next to its field
     page.get_by_label("Fra alder").fill("17")

@@ -12,6 +12,7 @@ RULES = {
     "accounts.role_delete": admin_only(),
     "accounts.user_toggle_active": admin_only(),
     "accounts.institution_staff": institution_a_admin(),
+    "accounts.institution_staff_remove": institution_a_admin(),
     "programme.institutions": coordinator_only(),
     "programme.institution_new": coordinator_only(),
     "programme.institution": institution_a(),

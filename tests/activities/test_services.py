@@ -10,6 +10,7 @@ pytestmark = pytest.mark.usefixtures("request_ctx")
 from tests.factories import attend, make_activity, make_youth, sign_up
 from youthclub.activities import services
 from youthclub.activities.models import ActivityStatus, Session
+from youthclub.attendance.services import is_happening
 from youthclub.extensions import db
 from youthclub.i18n import local_today, to_local, to_utc
 from youthclub.signals import activity_cancelled, capacity_changed, session_changed
@@ -316,3 +317,10 @@ def test_the_calendar_ends_a_late_session_on_the_next_day(world):
     session.starts_at, session.ends_at = services.session_times(date(2026, 12, 11), time(22), time(1))
     feed = services.ical_feed(world.activity_a, host="example.org", url="https://example.org/a")
     assert "DTSTART:20261211T210000Z" in feed and "DTEND:20261212T000000Z" in feed
+
+
+def test_the_door_scans_into_a_late_session_after_midnight(world):
+    session = world.session_a
+    session.starts_at, session.ends_at = services.session_times(date(2026, 12, 11), time(22), time(1))
+    assert is_happening(session, to_utc(date(2026, 12, 12), time(0, 30)))
+    assert not is_happening(session, to_utc(date(2026, 12, 12), time(3)))

@@ -2,6 +2,7 @@ from . import OK, admin_only, coordinator_only, institution_a, institution_a_adm
 
 RULES = {
     "main.home": public(),
+    "main.accessibility_statement": public(),
     "accounts.login": public(),
     "accounts.logout": public(),
     "accounts.set_language": public(),

@@ -313,3 +313,28 @@ def test_anonymous_visitors_start_in_the_catalogue_and_english_is_one_click_away
     client.post_form("/language", {"lang": "en", "next": "/activities"})
     html = client.get("/activities").get_data(as_text=True)
     assert "Find an offer" in html and "All days" in html
+
+
+def test_an_offer_tagged_to_another_districts_initiative_is_saved_with_a_warning(client, world):
+    client.login_as(world.coordinator)
+    response = client.post_form(f"/activities/{world.activity_b.id}/tags",
+                                {"focus_areas": [], "initiatives": [str(world.initiative.id)]}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Tilbuddets indsatsområder er gemt." in html
+    assert 'class="flash flash-warning">Bemærk: Flere unge i klubberne (Indre Nørrebro' in html
+    assert "end tilbuddets (Ydre Nørrebro)" in html
+    db.session.expire_all()
+    assert world.activity_b.initiatives == [world.initiative]  # a warning, not a refusal
+    client.login_as(world.staff_b)
+    assert "Bemærk: Flere unge i klubberne" in client.get(f"/activities/{world.activity_b.id}/manage").get_data(as_text=True)
+
+
+def test_staff_moving_a_tagged_offer_to_another_district_are_warned(client, world):
+    client.login_as(world.coordinator)
+    client.post_form(f"/activities/{world.activity_a.id}/tags", {"initiatives": [str(world.initiative.id)]})
+    page = client.get(f"/activities/{world.activity_a.id}/manage").get_data(as_text=True)
+    assert "Bemærk:" not in page  # the initiative is the offer's own district's
+    client.login_as(world.staff_a)
+    response = client.post_form(f"/activities/{world.activity_a.id}/edit",
+                                {**ACTIVITY_FORM, "district_id": str(world.district_b.id)}, follow_redirects=True)
+    assert "flash-warning\">Bemærk: Flere unge i klubberne" in response.get_data(as_text=True)

@@ -265,6 +265,26 @@ def tag_activity(activity: Activity, *, focus_area_ids, initiative_ids) -> Activ
     return activity
 
 
+def initiatives_elsewhere(activity: Activity) -> list:
+    """The initiatives an activity is tagged with that belong to another district's action plan.
+
+    Allowed (an offer may serve young people across the border), but usually a slip: the
+    figures then count the offer for a plan of a district it is not in.
+    """
+    return [i for i in activity.initiatives if i.action_plan.district_id != activity.district_id]
+
+
+def tag_warning(activity: Activity) -> str | None:
+    """The warning staff and coordinators see when an activity serves another district's action plan."""
+    elsewhere = initiatives_elsewhere(activity)
+    if not elsewhere:
+        return None
+    return _("Bemærk: %(initiatives)s hører til handlingsplanen for et andet distrikt end tilbuddets (%(district)s). "
+             "Tjek distriktet eller initiativet.",
+             initiatives=", ".join(f"{i.title} ({i.action_plan.district.name} {i.action_plan.year})" for i in elsewhere),
+             district=activity.district.name)
+
+
 # --- patterns and sessions --------------------------------------------------------------------
 
 def _programme_bounds(activity: Activity):

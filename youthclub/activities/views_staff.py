@@ -25,7 +25,7 @@ from ..programme.services import list_districts
 from ..signups.places import confirmed_counts, free_places
 from . import services
 from .forms import CATEGORY_LABELS, WEEKDAY_LABELS, ActivityForm, PatternForm, ReasonForm, SessionMoveForm, TagForm
-from .models import ActivityStatus, SessionPattern
+from .models import Activity, ActivityStatus, SessionPattern
 from .views import bp
 
 institution_link("activities.institution_activities", _l("Tilbud"), order=20)
@@ -59,6 +59,9 @@ def _submit(form, action, message: str, target, problems=None):
     if not saved.ok:
         return None
     flash(message, "success")
+    warning = services.tag_warning(result) if isinstance(result, Activity) else None
+    if warning:
+        flash(warning, "warning")
     return redirect(target(result))
 
 
@@ -125,7 +128,7 @@ def manage(activity_id: int):
         "activities/manage.html", activity=activity, sessions=services.activity_sessions(activity),
         confirmed=confirmed_counts([activity.id])[activity.id], free=free_places(activity), status_labels=STATUS_LABELS,
         category_labels=CATEGORY_LABELS, weekday_labels=WEEKDAY_LABELS, ActivityStatus=ActivityStatus,
-        can_tag=is_coordinator(current_user),
+        can_tag=is_coordinator(current_user), tag_warning=services.tag_warning(activity),
     )
 
 

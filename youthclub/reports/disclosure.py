@@ -17,7 +17,7 @@ import random
 from functools import cache
 
 from ..accounts.models import RECORD_KEYS
-from .stats import Row, StatsFilter, compute_tables
+from .stats import COUNT_FIGURES, Row, StatsFilter, compute_tables
 
 #: the largest amount the ptable adds to or takes from a count
 MAX_PERTURBATION = 3
@@ -205,3 +205,62 @@ class Statistics:
 
     def headline(self) -> Row:
         return self.table(())[0]
+
+
+# -- a fixed release grid --------------------------------------------------------------------
+# Where the questions cannot vary (the gaps report: one moment, fixed groups), suppressing the
+# whole grid together is enough, and exact numbers stay exact: small cells hidden, and a second
+# cell in every line that would give one away.
+
+def _small(value, threshold) -> bool:
+    return value is not None and 0 < value < threshold
+
+
+def primary_suppress(row: Row, threshold: int) -> None:
+    """Hide counts from 1 to threshold-1, and every rate built on a hidden count."""
+    for figure in COUNT_FIGURES:
+        if _small(row.values.get(figure), threshold):
+            row.hidden.add(figure)
+            row.small.add(figure)
+    derive_rate_hiding(row, threshold)
+
+
+def derive_rate_hiding(row: Row, threshold: int) -> None:
+    if "visits" in row.hidden:
+        row.hidden |= {"avg_per_session", "avg_with_dropins", "capacity_use"}
+    if "dropins" in row.hidden:
+        row.hidden.add("avg_with_dropins")
+    if _small(row.parts.get("attended"), threshold):
+        row.hidden.add("attendance_rate")
+    if _small(row.parts.get("visits_cap"), threshold):
+        row.hidden.add("capacity_use")
+
+
+def secondary_suppress(lines, threshold: int) -> None:
+    """``lines``: (total_row, [part rows]) whose parts add up to (or, for people, overlap into) the total.
+
+    A line with exactly one hidden cell (a part or the total) gives that cell away by
+    subtraction, so a second one is hidden: the smallest visible non-zero part, or the
+    total when no part is left. Repeated until no line changes, since every cell also
+    sits in other lines (a row and a column, a table and its margins).
+    """
+    changed = True
+    while changed:
+        changed = False
+        for figure in COUNT_FIGURES:
+            for total, parts in lines:
+                cells = parts + ([total] if total is not None else [])
+                if sum(1 for c in cells if figure in c.hidden) != 1:
+                    continue
+                candidates = [p for p in parts if figure not in p.hidden and p.values.get(figure)]
+                if candidates:
+                    victim = min(candidates, key=lambda p: p.values[figure])
+                elif total is not None and figure not in total.hidden and total.values.get(figure):
+                    victim = total
+                else:
+                    continue
+                victim.hidden.add(figure)
+                changed = True
+    for total, parts in lines:
+        for p in parts + ([total] if total is not None else []):
+            derive_rate_hiding(p, threshold)

@@ -133,9 +133,14 @@ def enroll():
     if services.confirmed_factor(user) is not None:
         flash(_("To-trins-login er allerede slået til."), "info")
         return redirect(url_for("accounts.account" if logged_in else "mfa.challenge"))
-    factor = services.begin_enrollment(user)
-    db.session.commit()  # the same key on every reload until it is confirmed
     form = CodeForm()
+    if request.method == "POST":
+        factor = services.factor_of(user)
+        if factor is None:  # the key was never shown (or was reset meanwhile): show one first
+            return redirect(url_for("mfa.enroll"))
+    else:
+        factor = services.begin_enrollment(user)
+        db.session.commit()  # the same key on every reload until it is confirmed
     if form.validate_on_submit():
         try:
             codes = services.confirm_enrollment(user, form.code.data)

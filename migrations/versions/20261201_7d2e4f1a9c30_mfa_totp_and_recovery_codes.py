@@ -1,7 +1,7 @@
 """two-step log-in: TOTP factors and recovery codes
 
 Revision ID: 7d2e4f1a9c30
-Revises: c3d1a7e5f9b2
+Revises: e4b7c2d9a1f6
 Create Date: 2026-12-01 10:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '7d2e4f1a9c30'
-down_revision = 'c3d1a7e5f9b2'
+down_revision = 'e4b7c2d9a1f6'
 branch_labels = None
 depends_on = None
 

@@ -64,6 +64,13 @@ def test_a_password_alone_opens_nothing_before_the_app_is_set_up(app, client, wo
     _assert_nothing_opens(app, client, world, second_factor.ENROLL)
 
 
+def test_a_logged_in_session_without_the_app_its_role_needs_opens_nothing(app, client, world):
+    user = make_user(Role.ADMIN)
+    client.login_as(user, second_factor_done=False)  # e.g. a session from before the role needed it
+    _assert_nothing_opens(app, client, world, second_factor.ENROLL)
+    assert client.get(second_factor.ENROLL).status_code == 200
+
+
 def test_a_logged_in_session_that_skipped_the_code_is_sent_back(app, client, world):
     client.login_as(world.admin, second_factor_done=False)
     response = client.get("/admin/users")

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pyotp
 
+from youthclub.activities.services import session_times
 from youthclub.extensions import db
 from youthclub.i18n import local_now, to_utc
 from youthclub.mfa.models import TotpFactor
@@ -122,6 +123,7 @@ def make_activity(institution, **kw) -> Activity:
         max_age=24,
         capacity=20,
         requires_signup=True,
+        allows_drop_in=True,
         status=ActivityStatus.PUBLISHED,
         district_id=institution.district_id,
     )
@@ -135,7 +137,8 @@ def make_activity(institution, **kw) -> Activity:
 
 def make_session(activity, day: date | None = None, start=time(16, 0), end=time(18, 0)) -> Session:
     day = day or date.today()
-    session = Session(activity=activity, starts_at=to_utc(day, start), ends_at=to_utc(day, end))
+    starts_at, ends_at = session_times(day, start, end)  # an end before the start is on the next day
+    session = Session(activity=activity, starts_at=starts_at, ends_at=ends_at)
     db.session.add(session)
     db.session.flush()
     return session

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from .models import Gender
 
@@ -20,6 +20,11 @@ GENDER_LABELS = {
 }
 
 
+def _district_id(value) -> int | None:
+    """A district id from the form; None for the empty "Vælg"."""
+    return None if value in ("", None) else int(value)
+
+
 class AboutYouForm(FlaskForm):
     """Step 1 of registration, and the profile staff fill in."""
 
@@ -28,11 +33,14 @@ class AboutYouForm(FlaskForm):
     birth_month = SelectField(_l("Fødselsmåned"), coerce=int, choices=[])
     birth_year = SelectField(_l("Fødselsår"), coerce=int, choices=[])
     gender = SelectField(_l("Køn (frivilligt)"), choices=[])
-    home_district_id = SelectField(_l("Hvor bor du?"), coerce=int, choices=[])
+    #: starts at "Vælg" (None); 0 is "somewhere else", so InputRequired, not DataRequired
+    home_district_id = SelectField(_l("Hvor bor du?"), coerce=_district_id, choices=[],
+                                   validators=[InputRequired(_l("Vælg, hvor du bor."))])
 
 
 class StaffYouthForm(AboutYouForm):
-    home_district_id = SelectField(_l("Bor i"), coerce=int, choices=[])
+    home_district_id = SelectField(_l("Bor i"), coerce=_district_id, choices=[],
+                                   validators=[InputRequired(_l("Vælg, hvor den unge bor."))])
     contact = StringField(_l("Telefon eller e-mail (frivilligt)"), validators=[Optional(), Length(max=254)])
 
 

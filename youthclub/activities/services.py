@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, update
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy.orm import contains_eager
 
@@ -126,9 +126,18 @@ def update_activity(activity: Activity, **fields) -> Activity:
     db.session.flush()
     record_event("activity.update", activity)
     if old_capacity != activity.capacity:
+        apply_capacity_to_coming_sessions(activity)
         promote_waitlist(activity)
         capacity_changed.send(activity, old_capacity=old_capacity, new_capacity=activity.capacity)
     return activity
+
+
+def apply_capacity_to_coming_sessions(activity: Activity, now=None) -> None:
+    """The activity's capacity for its sessions that have not started; a held session keeps the places it offered."""
+    db.session.execute(
+        update(Session).where(Session.activity_id == activity.id, Session.starts_at > (now or utcnow()))
+        .values(capacity=activity.capacity)
+    )
 
 
 def publish_activity(activity: Activity) -> Activity:

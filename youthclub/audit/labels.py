@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "signup.cancel": _l("Tilmelding afmeldt"),
     "signup.create": _l("Tilmelding"),
     "signup.promote": _l("Rykket op fra venteliste"),
+    "signup.told": _l("Personalet har givet besked om pladsen"),
     "stats.export": _l("Statistik eksporteret"),
     "user.activate": _l("Bruger aktiveret"),
     "user.create": _l("Bruger oprettet"),

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..accounts.access import can_see_roster, get_roster_activity_or_403, is_admin, is_youth, require
+from ..accounts.access import can_see_roster, get_roster_activity_or_403, is_admin, is_youth, require, works_at
 from ..audit.services import audited_page
 from ..accounts.forms import SimpleForm
 from ..accounts.models import YouthProfile
@@ -208,10 +208,38 @@ def staff_cancel(signup_id: int):
         db.session.commit()
         flash(_("Tilmeldingen er annulleret."), "success")
         if promoted:
-            flash(_("%(n)d fra ventelisten har fået plads.", n=len(promoted)), "info")
+            flash(_("Fra ventelisten har fået plads: %(names)s.",
+                    names=", ".join(s.youth.display_name for s in promoted)), "info")
+            untold = [s.youth.display_name for s in promoted if services.youth_email(s.youth) is None]
+            if untold:
+                flash(_("%(names)s har ingen e-mail: giv besked, og markér det under \"Skal have besked\".",
+                        names=", ".join(untold)), "warning")
     else:
         flash(" ".join(form.reason.errors) or _("Formularen er udløbet. Genindlæs siden, og prøv igen."), "error")
     return redirect(url_for("signups.activity_signups", activity_id=signup.activity_id))
+
+
+@bp.app_template_global()
+def signups_to_tell(activity: Activity) -> list[Signup]:
+    """The to-do on an offer's pages: whom to tell about their new place (only for the institution's own staff)."""
+    if not works_at(current_user, activity.institution_id):
+        return []
+    return services.to_tell(activity.id)
+
+
+@bp.route("/signups/<int:signup_id>/told", methods=["POST"])
+@login_required
+def mark_told(signup_id: int):
+    """Staff mark that they told a young person without e-mail about their place."""
+    signup = db.get_or_404(Signup, signup_id)
+    if not works_at(current_user, signup.activity.institution_id):
+        abort(403)
+    form = SignupForm()
+    if form.validate_on_submit():
+        services.mark_told(signup, by_user=current_user)
+        db.session.commit()
+        flash(_("Markeret: %(name)s har fået besked.", name=signup.youth.display_name), "success")
+    return redirect(safe_next(form.next.data) or url_for("signups.activity_signups", activity_id=signup.activity_id))
 
 
 @bp.route("/admin/outbox")

@@ -109,6 +109,11 @@ def cancel(signup_id: int):
     return redirect(safe_next(form.next.data) or url_for("signups.my_activities"))
 
 
+def webcal(url: str) -> str:
+    """The ``webcal://`` form of a feed address, which phones open in their calendar app to subscribe."""
+    return "webcal://" + url.split("://", 1)[1]
+
+
 @bp.route("/me/activities")
 @require(is_youth)
 def my_activities():
@@ -123,6 +128,7 @@ def my_activities():
         )
     return render_template(
         "signups/my_activities.html", youth=youth, signups=signups, sessions=sessions, feed_url=feed_url,
+        webcal_url=webcal(feed_url) if feed_url else None,
         form=SignupForm(), simple=SimpleForm(),
     )
 

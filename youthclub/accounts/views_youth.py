@@ -288,7 +288,7 @@ def guardian_consent(token: str):
     """A guardian reads what the extra means and confirms through the e-mailed link."""
     record = youth_services.consent_for_token(token)
     if record is None:
-        return render_template("accounts/token_invalid.html"), 404
+        return render_template("accounts/token_invalid.html", purpose="consent"), 404
     youth = db.session.get(YouthProfile, record.youth_id)
     form = SimpleForm()
     if form.validate_on_submit():

@@ -23,7 +23,6 @@ from .models import ConsentKind, ConsentStatus, Gender, YouthProfile
 from .services import AccountError
 from .views import bp, safe_next
 from .youth_forms import (
-    GENDER_LABELS,
     MONTHS,
     AboutYouForm,
     ClaimForm,
@@ -48,7 +47,7 @@ def _fill_choices(form) -> None:
     form.birth_month.choices = options([(0, _("Vælg måned"))] + [(i + 1, str(m)) for i, m in enumerate(MONTHS)])
     years = range(this_year - youth_services.MIN_AGE, this_year - youth_services.MAX_AGE - 1, -1)
     form.birth_year.choices = options([(0, _("Vælg år"))] + [(y, str(y)) for y in years])
-    form.gender.choices = options([("", _("Vælg (frivilligt)"))] + [(g.value, str(GENDER_LABELS[g])) for g in Gender if g != Gender.UOPLYST])
+    form.gender.choices = options([("", _("Vælg (frivilligt)"))] + [(g.value, g.label) for g in Gender if g != Gender.UOPLYST])
     districts = db.session.scalars(select(District).order_by(District.name)).all()
     # no preset: a district chosen for the young person would bias the local reach
     form.home_district_id.choices = options(
@@ -206,7 +205,7 @@ def youth(youth_id: int):
     youth = get_youth_or_404(youth_id)
     signups = signups_seen_by(current_user, youth)
     html = render_template(
-        "accounts/youth.html", youth=youth, signups=signups, simple=SimpleForm(), gender_labels=GENDER_LABELS
+        "accounts/youth.html", youth=youth, signups=signups, simple=SimpleForm()
     )
     return audited_page("youth.view", youth, html)
 

@@ -6,18 +6,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from .models import Gender
 
 MONTHS = [
     _l("januar"), _l("februar"), _l("marts"), _l("april"), _l("maj"), _l("juni"),
     _l("juli"), _l("august"), _l("september"), _l("oktober"), _l("november"), _l("december"),
 ]
-GENDER_LABELS = {
-    Gender.PIGE: _l("Pige"),
-    Gender.DRENG: _l("Dreng"),
-    Gender.ANDET: _l("Andet"),
-    Gender.UOPLYST: _l("Vil ikke oplyse"),
-}
 
 
 def _district_id(value) -> int | None:

@@ -16,6 +16,7 @@ from ..accounts.forms import SimpleForm
 from ..accounts.models import YouthProfile
 from ..accounts.views import safe_next
 from ..accounts.youth_services import new_calendar_token, revoke_calendar_token
+from ..activities.ical import calendar, webcal
 from ..activities.models import Activity, Session
 from ..db_types import utcnow
 from ..extensions import db
@@ -25,7 +26,6 @@ from ..ratelimits import rate_limited
 from . import receivers  # noqa: F401  (connects the signal receivers)
 from . import services
 from .forms import SignupForm, StaffCancelForm
-from .ical import build_calendar
 from .models import Signup, SignupStatus
 from .places import free_places
 
@@ -109,11 +109,6 @@ def cancel(signup_id: int):
     return redirect(safe_next(form.next.data) or url_for("signups.my_activities"))
 
 
-def webcal(url: str) -> str:
-    """The ``webcal://`` form of a feed address, which phones open in their calendar app to subscribe."""
-    return "webcal://" + url.split("://", 1)[1]
-
-
 @bp.route("/me/activities")
 @require(is_youth)
 def my_activities():
@@ -173,7 +168,9 @@ def calendar_feed(token: str):
         .limit(500)
     ).all()
     host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "youthclub"
-    body = build_calendar(entries, name=_("Mine aktiviteter"), host=host)
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    body = calendar(entries, name=_("Mine aktiviteter"), host=host,
+                    url_of=lambda activity: base + url_for("activities.detail", activity_id=activity.id))
     response = Response(body, mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=900"
     response.headers["Content-Disposition"] = 'inline; filename="mine-aktiviteter.ics"'

@@ -61,7 +61,6 @@ RULES = {
     "signups.staff_cancel": names_of_institution_a(),
     # names of people to tell: the institution's own staff only
     "signups.mark_told": roles(DENY, anonymous=LOGIN, staff_a=OK, inst_admin_a=OK),
-    "signups.outbox": admin_only(),
     "accounts.register": _anonymous_flow,
     "accounts.register_login": _anonymous_flow,
     "accounts.claim": _anonymous_flow,

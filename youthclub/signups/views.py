@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..accounts.access import can_see_roster, get_roster_activity_or_403, is_admin, is_youth, require, works_at
+from ..accounts.access import can_see_roster, get_roster_activity_or_403, is_youth, require, works_at
 from ..audit.services import audited_page
 from ..accounts.forms import SimpleForm
 from ..accounts.models import YouthProfile
@@ -20,7 +20,6 @@ from ..activities.ical import calendar, webcal
 from ..activities.models import Activity, Session
 from ..db_types import utcnow
 from ..extensions import db
-from ..mail.models import OutboxMessage
 from ..nav import nav_item, slot, start_page
 from ..ratelimits import rate_limited
 from . import receivers  # noqa: F401  (connects the signal receivers)
@@ -34,7 +33,6 @@ bp = Blueprint("signups", __name__)
 slot("activity_detail", "signups/_signup_box.html", order=10)
 slot("activity_manage", "signups/_manage_link.html")
 nav_item("signups.my_activities", _l("Mine aktiviteter"), is_youth, order=10)
-nav_item("signups.outbox", _l("Udbakke"), is_admin, order=85)
 start_page("signups.my_activities", lambda u: u.is_authenticated and u.is_youth, priority=30)
 
 
@@ -243,15 +241,3 @@ def mark_told(signup_id: int):
         db.session.commit()
         flash(_("Markeret: %(name)s har fået besked.", name=signup.youth.display_name), "success")
     return redirect(safe_next(form.next.data) or url_for("signups.activity_signups", activity_id=signup.activity_id))
-
-
-@bp.route("/admin/outbox")
-@require(is_admin)
-def outbox():
-    """Admins: the latest outgoing mail, sent or waiting (in development nothing is sent)."""
-    page = request.args.get("page", 1, type=int)
-    pagination = db.paginate(
-        select(OutboxMessage).order_by(OutboxMessage.id.desc()), page=page, per_page=50, error_out=False
-    )
-    html = render_template("mail/outbox.html", pagination=pagination, mail_server=current_app.config.get("MAIL_SERVER"))
-    return audited_page("outbox.view", None, html, page=page)

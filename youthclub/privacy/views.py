@@ -18,6 +18,7 @@ from ..audit.labels import action_label, object_label
 from ..audit.models import AuditEvent
 from ..audit.services import audited_page, record_event
 from ..extensions import db
+from ..formutil import saved_or_refused
 from ..i18n import LOCAL_TZ
 from ..nav import nav_item, slot
 from ..ratelimits import rate_limited
@@ -83,13 +84,9 @@ def close_account():
     """A young person closes their own account; their profile is anonymised at once."""
     form = CloseAccountForm()
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(form, default=form.password) as saved:
             services.close_account(current_user._get_current_object(), form.password.data)
-        except services.PrivacyError as err:
-            db.session.rollback()
-            form.password.errors.append(_("Adgangskoden er forkert.") if err.code == "wrong_password" else err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             logout_user()
             fresh_session()
             flash(_("Din konto er lukket, og dine oplysninger er slettet."), "success")

@@ -5,6 +5,7 @@ import enum
 import secrets
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
@@ -114,6 +115,20 @@ class Gender(enum.StrEnum):
     DRENG = "dreng"
     ANDET = "andet"
     UOPLYST = "uoplyst"
+
+    @property
+    def label(self) -> str:
+        """The one Danish (or English) word for this gender, on every page and in every figure."""
+        return str(GENDER_LABELS[self])
+
+
+#: the labels of ``Gender`` (read them through ``Gender.label``)
+GENDER_LABELS = {
+    Gender.PIGE: _l("Pige"),
+    Gender.DRENG: _l("Dreng"),
+    Gender.ANDET: _l("Andet"),
+    Gender.UOPLYST: _l("Uoplyst"),
+}
 
 
 def new_pass_token() -> str:

@@ -146,6 +146,13 @@ def issue_claim_code(youth: YouthProfile) -> str:
     return code
 
 
+def open_claim_code(youth: YouthProfile, code: str | None) -> str | None:
+    """``code`` (normalised) when it is an open claim code of ``youth``, else None: only a real code is printed."""
+    code = normalise_claim_code(code or "")
+    token = find_token(TokenPurpose.CLAIM, code) if code else None
+    return code if token is not None and token.youth_id == youth.id and youth.user_id is None else None
+
+
 def register_youth_by_staff(
     institution, *, first_name, last_name, birth_year, birth_month, gender, home_district_id, contact=None, by_user=None
 ) -> tuple[YouthProfile, str]:

@@ -53,6 +53,7 @@ ACTION_LABELS = {
     "staff.remove": _l("Medarbejder fjernet fra institution"),
     "signup.create": _l("Tilmelding"),
     "signup.promote": _l("Rykket op fra venteliste"),
+    "signup.told": _l("Personalet har givet besked om pladsen"),
     "stats.export": _l("Statistik eksporteret"),
     "stats.view": _l("Statistik vist"),
     "user.activate": _l("Bruger aktiveret"),

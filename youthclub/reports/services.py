@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..accounts.models import Gender
+from ..accounts.models import GENDER_LABELS as ACCOUNT_GENDER_LABELS
 from ..activities.models import Category
 from ..attendance.models import AgeBand
 from ..audit.services import record_event
@@ -77,12 +77,8 @@ AGE_BAND_LABELS = {
     AgeBand.AGE_18_24.value: _l("18–24 år"),
 }
 
-GENDER_LABELS = {
-    Gender.PIGE.value: _l("Pige"),
-    Gender.DRENG.value: _l("Dreng"),
-    Gender.ANDET.value: _l("Andet"),
-    Gender.UOPLYST.value: _l("Uoplyst"),
-}
+#: the figures' gender words are the enum's own labels (by value)
+GENDER_LABELS = {gender.value: label for gender, label in ACCOUNT_GENDER_LABELS.items()}
 
 CATEGORY_LABELS = {
     Category.SPORT.value: _l("Sport"),

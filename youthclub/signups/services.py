@@ -219,6 +219,7 @@ def promote_waitlist(activity: Activity) -> list[Signup]:
     promoted = waitlist(activity.id, limit=free)
     for signup in promoted:
         _confirm(signup)
+        signup.promoted_at = signup.confirmed_at
     if not promoted:
         return promoted
     db.session.flush()
@@ -233,6 +234,25 @@ def promote_waitlist(activity: Activity) -> list[Signup]:
         )
         signup_promoted.send(signup)
     return promoted
+
+
+def to_tell(activity_id: int) -> list[Signup]:
+    """Staff's to-do: young people without e-mail who moved up to a place and were not yet told (oldest first)."""
+    promoted = db.session.scalars(
+        select(Signup).where(Signup.activity_id == activity_id, Signup.status == SignupStatus.CONFIRMED,
+                             Signup.promoted_at.is_not(None), Signup.told_at.is_(None))
+        .order_by(Signup.promoted_at, Signup.id)
+    ).all()
+    return [signup for signup in promoted if youth_email(signup.youth) is None]
+
+
+def mark_told(signup: Signup, *, by_user) -> None:
+    """Staff told the young person about their place: the to-do is done (again: no change)."""
+    if signup.told_at is not None:
+        return
+    signup.told_at = utcnow()
+    db.session.flush()
+    record_event("signup.told", signup, user=by_user)
 
 
 def upcoming_sessions(activity_id: int, *, limit: int | None = None, include_cancelled: bool = True) -> list[Session]:

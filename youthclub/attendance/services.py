@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Gender, RevokedPass, YouthProfile, new_pass_token
@@ -227,6 +227,32 @@ def _check_in_youth(session, youth, *, nonce, when, by_user, offline, manual, ov
         return CheckinResult(existing, created=False)
     youth.last_active_at = utcnow()
     return CheckinResult(attendance, created=True)
+
+
+def move_attendances(from_youth: YouthProfile, to_youth: YouthProfile) -> int:
+    """Give ``to_youth`` the attendances and scan conflicts of ``from_youth`` (the same person twice).
+
+    Where both were at the same session, ``to_youth``'s attendance remains (one young person,
+    one visit; the unique constraint holds). The moves are plain UPDATEs and DELETEs of
+    ``attendance``, so the visit-count triggers keep ``visit_month`` exact. The caller holds
+    both young people's row locks: a check-in of either waits for the merge (its insert
+    needs the young person's row). Returns how many duplicate attendances were removed.
+    """
+    both = select(Attendance.session_id).where(Attendance.youth_id == to_youth.id)
+    removed = db.session.execute(
+        delete(Attendance).where(Attendance.youth_id == from_youth.id, Attendance.session_id.in_(both))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.execute(
+        update(Attendance).where(Attendance.youth_id == from_youth.id).values(youth_id=to_youth.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(ScanConflict).where(ScanConflict.youth_id == from_youth.id).values(youth_id=to_youth.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    return removed
 
 
 def resolve_conflict(conflict: ScanConflict, by_user) -> None:

@@ -179,7 +179,7 @@ def check_in(session: Session, token: str | None, *, nonce: str | None, scanned_
                                manual=token is None, override_age=override_age)
     except CheckinError as err:
         if offline and nonce and err.code in REFUSAL_CODES:
-            youth_id = youth.id if youth is not None else err.details.get("youth_id")
+            youth_id = err.details["youth_id"] if "youth_id" in err.details else getattr(youth, "id", None)
             db.session.add(ScanConflict(session_id=session.id, nonce=nonce, youth_id=youth_id, code=err.code,
                                         scanned_at=when, recorded_by_id=getattr(by_user, "id", None)))
             db.session.flush()
@@ -209,6 +209,7 @@ def _check_in_youth(session, youth, *, nonce, when, by_user, offline, manual, ov
         raise CheckinError(refusal_message("outside_age"), "outside_age",
                            min_age=activity.min_age, max_age=activity.max_age, **details)
     method = CheckinMethod.OFFLINE if offline else (CheckinMethod.MANUAL if manual else CheckinMethod.QR)
+    youth_id, pass_token = youth.id, youth.pass_token
     attendance = Attendance(youth_id=youth.id, session_id=session.id, method=method, scanned_at=when,
                             recorded_by_id=getattr(by_user, "id", None), nonce=nonce or None,
                             drop_in=drop_in, age_override=outside)
@@ -222,6 +223,11 @@ def _check_in_youth(session, youth, *, nonce, when, by_user, offline, manual, ov
         )
         if existing is None and nonce:
             existing = db.session.scalar(select(Attendance).where(Attendance.nonce == nonce))
+        if existing is None and db.session.scalar(select(YouthProfile.id).where(YouthProfile.id == youth_id)) is None:
+            # the profile was merged into another while this scan waited for its row: its pass is revoked now
+            revoked = db.session.scalar(select(RevokedPass).where(RevokedPass.token_hash == hash_pass_token(pass_token)))
+            raise CheckinError(refusal_message("revoked_token"), "revoked_token",
+                               youth_id=revoked.youth_id if revoked is not None else None) from None
         if existing is None:
             raise
         return CheckinResult(existing, created=False)

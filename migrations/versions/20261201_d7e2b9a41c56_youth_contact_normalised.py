@@ -1,7 +1,7 @@
 """young people: contact kept normalised and indexed, so a second registration is noticed
 
 Revision ID: d7e2b9a41c56
-Revises: c3d1a7e5f9b2
+Revises: e4b7c2d9a1f6
 Create Date: 2026-12-01 10:30:00
 
 Phone numbers become digits without the Danish country code, e-mails lower case (the
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'd7e2b9a41c56'
-down_revision = 'c3d1a7e5f9b2'
+down_revision = 'e4b7c2d9a1f6'
 branch_labels = None
 depends_on = None
 

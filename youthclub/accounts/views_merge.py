@@ -7,12 +7,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..activities.models import Activity, Session
+from ..audit.services import audited_page
 from ..attendance.models import Attendance
 from ..extensions import db
 from ..nav import slot
 from ..signups.models import Signup
 from ..signups.services import ACTIVE
-from .access import can_merge_youths, get_youth_or_403
+from .access import can_merge_youths, get_youth_or_404, youth_part_for
 from .forms import SimpleForm
 from .merge import MergeError, merge_candidates, merge_youths
 from .views import bp
@@ -33,8 +34,8 @@ def _facts(youth) -> dict:
         .join(Activity, Activity.id == Session.activity_id).where(Attendance.youth_id == youth.id)
     places = select(func.count(Signup.id)).join(Activity, Activity.id == Signup.activity_id) \
         .where(Signup.youth_id == youth.id, Signup.status.in_(ACTIVE))
-    if not current_user.is_admin:
-        ids = current_user.institution_ids()
+    ids = youth_part_for(current_user)
+    if ids is not None:
         visits, places = visits.where(Activity.institution_id.in_(ids)), places.where(Activity.institution_id.in_(ids))
     return {"youth": youth, "visits": db.session.scalar(visits) or 0, "signups": db.session.scalar(places) or 0}
 
@@ -43,7 +44,7 @@ def _facts(youth) -> dict:
 @login_required
 def youth_merge(youth_id: int, other_id: int):
     """Confirm, side by side, that two profiles are one young person; keep the first, remove the second."""
-    keep, remove = get_youth_or_403(youth_id), get_youth_or_403(other_id)
+    keep, remove = get_youth_or_404(youth_id), get_youth_or_404(other_id)
     if not can_merge_youths(current_user, keep, remove):
         abort(403)
     form = SimpleForm()
@@ -57,5 +58,6 @@ def youth_merge(youth_id: int, other_id: int):
         db.session.commit()
         flash(_("Profilerne er slået sammen. Brug adgangskortet fra denne profil."), "success")
         return redirect(url_for("accounts.youth", youth_id=youth_id))
-    return render_template("accounts/youth_merge.html", keep=_facts(keep), remove=_facts(remove), form=form,
+    html = render_template("accounts/youth_merge.html", keep=_facts(keep), remove=_facts(remove), form=form,
                            gender_labels=GENDER_LABELS)
+    return audited_page("youth.view", keep, html, page="merge", other_youth_id=remove.id)

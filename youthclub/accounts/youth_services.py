@@ -22,7 +22,7 @@ from ..i18n import local_today
 from ..mail.services import send_template
 from ..programme.models import Institution
 from . import services
-from .access import staff_can_see_youth
+from .access import can_see_youth
 from .models import (
     ConsentKind,
     ConsentRecord,
@@ -181,7 +181,7 @@ def possible_duplicates(user, *, first_name, birth_year, birth_month, contact) -
     """Who ``user`` should be asked about before registering a young person.
 
     A first name and birth month/year match counts among the profiles the user may see
-    (``staff_can_see_youth``: registered at or taking part in their institution); elsewhere it is too weak a sign to be worth naming anyone.
+    (``access.can_see_youth``: registered at or taking part in their institution); elsewhere it is too weak a sign to be worth naming anyone.
     A contact match counts everywhere, but a profile the user may not see is only said to
     exist: no name, no institution.
     """
@@ -204,7 +204,7 @@ def possible_duplicates(user, *, first_name, birth_year, birth_month, contact) -
         ))
     found = PossibleDuplicates()
     for youth in dict.fromkeys(by_name + by_contact):
-        if staff_can_see_youth(user, youth):
+        if can_see_youth(user, youth):
             found.youths.append(youth)
         elif youth in by_contact:
             found.contact_elsewhere = True
@@ -228,7 +228,7 @@ class YouthDetails:
 def youth_details(youth: YouthProfile, viewer, day: date | None = None) -> YouthDetails:
     """First name and last-name initial, age, home area and who registered the profile.
 
-    Another institution is named only to programme-wide viewers: a staff member learns that
+    Another institution is named only to admins: a staff member learns that
     a young person was registered elsewhere, never where (that would be a piece of that
     institution's roster).
     """
@@ -236,7 +236,7 @@ def youth_details(youth: YouthProfile, viewer, day: date | None = None) -> Youth
     area = youth.home_district.name if youth.home_district is not None else _("Bor uden for hotspottet")
     if youth.registered_by_institution_id is None:
         registered_by = _("Har registreret sig selv")
-    elif viewer.is_programme_wide or youth.registered_by_institution_id in viewer.institution_ids():
+    elif viewer.is_admin or youth.registered_by_institution_id in viewer.institution_ids():
         institution = db.session.get(Institution, youth.registered_by_institution_id)
         registered_by = _("Registreret af %(name)s", name=institution.name)
     else:

@@ -2,6 +2,8 @@
 search results tell two people with the same first name apart."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from tests import factories as fx
@@ -111,3 +113,23 @@ def test_search_does_not_name_another_institution(client, world):
     client.login_as(world.staff_a)
     (result,) = client.get(f"/sessions/{world.session_a.id}/youth-search?q=zara").get_json()["results"]
     assert world.inst_b.name not in result["details"] and "anden institution" in result["details"]
+
+
+def test_registering_yourself_with_the_e_mail_a_club_gave_as_contact_is_refused_as_taken(client, world):
+    """The same answer as for a login's e-mail: the profile exists, its claim code attaches the login."""
+    youth, _code = youth_services.register_youth_by_staff(
+        world.inst_a, first_name="Zara", last_name=None, birth_year=2014, birth_month=2, gender=None,
+        home_district_id=None, contact="Zara@Example.org",
+    )
+    db.session.commit()
+    answers = []
+    for email in ("zara@example.org", "ung@example.org"):
+        client.post_form("/register", {"first_name": "Zara", "birth_month": "2", "birth_year": "2014", "gender": "",
+                                       "home_district_id": "0"})
+        response = client.post_form("/register/login", {"email": email, "password": "mit hemmelige ord",
+                                                        "read_notice": "y"})
+        answers.append(response.get_data(as_text=True).replace(email, "EMAIL"))
+    assert "Der findes allerede en bruger med den e-mail." in answers[0]
+    assert _count("Zara") == 1
+    strip = lambda page: re.sub(r'name="csrf_token"[^>]*value="[^"]+"', "", page)  # noqa: E731
+    assert strip(answers[0]) == strip(answers[1])

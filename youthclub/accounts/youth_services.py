@@ -114,7 +114,17 @@ def _profile(first_name, last_name, birth_year, birth_month, gender, home_distri
 def register_youth(
     *, first_name, last_name, birth_year, birth_month, gender, home_district_id, email, password, locale="da"
 ) -> YouthProfile:
-    """A young person registers themselves: a login and a profile (public task; no consent gate)."""
+    """A young person registers themselves: a login and a profile (public task; no consent gate).
+
+    An e-mail that a club already gave as the contact of a profile without a login is taken,
+    like a login's e-mail (and with the same answer, so it tells no more): that profile is
+    this young person's, and the claim code from the club attaches the login to it.
+    """
+    if db.session.scalar(select(YouthProfile.id).where(
+        YouthProfile.contact == normalise_contact(email), YouthProfile.user_id.is_(None),
+        YouthProfile.anonymised_at.is_(None),
+    ).limit(1)) is not None:
+        raise services.email_taken()
     user = services.create_user(email, first_name, password, locale=locale)
     youth = _profile(first_name, last_name, birth_year, birth_month, gender, home_district_id, user=user)
     db.session.flush()

@@ -352,13 +352,12 @@ def move_signups(from_youth: YouthProfile, to_youth: YouthProfile, *, by_user) -
     """Give ``to_youth`` every sign-up of ``from_youth`` (the same person twice). Returns the cancelled duplicates.
 
     Where both hold one for the same activity, one remains: a confirmed place over a
-    waitlist place, else the earlier. The waitlist is renumbered 1..n, and a place freed by
-    a cancelled duplicate goes to the next in line. The caller holds the activities' locks
-    first (``signup_activity_ids``), then the young people's, so a concurrent sign-up that
-    waits for a young person's row cannot hold an activity the merge still needs.
+    waitlist place, else the earlier. The waitlist is renumbered 1..n, and a place freed by a
+    cancelled duplicate goes to the next in line (``promote_waitlist``). The caller holds the
+    activities' locks first (``signup_activity_ids``), then the young people's, so a concurrent
+    sign-up that waits for a young person's row cannot hold an activity the merge still needs.
     """
     cancelled: list[Signup] = []
-    freed: set[int] = set()
     touched: set[int] = set()
     for signup in db.session.scalars(
         select(Signup).where(Signup.youth_id == from_youth.id, Signup.status.in_(ACTIVE)).order_by(Signup.id)
@@ -368,9 +367,7 @@ def move_signups(from_youth: YouthProfile, to_youth: YouthProfile, *, by_user) -
         other = active_signup(to_youth.id, signup.activity_id)
         if other is None:
             continue
-        keep, drop = _stronger(other, signup)
-        if drop.status == SignupStatus.CONFIRMED:
-            freed.add(drop.activity_id)
+        _kept, drop = _stronger(other, signup)
         drop.status = SignupStatus.CANCELLED
         drop.position = None
         drop.cancelled_at = utcnow()
@@ -386,7 +383,7 @@ def move_signups(from_youth: YouthProfile, to_youth: YouthProfile, *, by_user) -
     for activity_id in sorted(touched):
         _renumber(activity_id)
     db.session.flush()
-    for activity_id in sorted(freed):
-        # the one function that fills free places from the waitlist (re-wire here if it is renamed)
+    for activity_id in sorted(touched):
+        # the one rule that fills free places from the waitlist (a no-op where none came free)
         promote_waitlist(db.session.get(Activity, activity_id))
     return cancelled

@@ -15,7 +15,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db_types import Choice, UTCDateTime, utcnow
 from ..extensions import db
@@ -131,6 +131,27 @@ GENDER_LABELS = {
 }
 
 
+def normalise_contact(value: str | None) -> str | None:
+    """A phone number or e-mail in one form, so the same contact written two ways compares equal.
+
+    E-mail: trimmed and lower-case. Phone: digits only, without a Danish country code
+    (``+45 12 34 56 78``, ``0045 12345678`` and ``12-34-56-78`` are all ``12345678``).
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    if "@" in value:
+        return value.lower()[:254]
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if not digits:
+        return value.casefold()[:254]
+    if digits.startswith("00"):
+        digits = digits[2:]
+    if len(digits) == 10 and digits.startswith("45"):
+        digits = digits[2:]
+    return digits
+
+
 def new_pass_token() -> str:
     """An opaque pass token: 160 random bits, URL-safe, carrying nothing about the person."""
     return secrets.token_urlsafe(20)
@@ -162,8 +183,9 @@ class YouthProfile(db.Model):
     gender: Mapped[Gender] = mapped_column(Choice(Gender), default=Gender.UOPLYST)
     #: the hotspot district the young person lives in; None means outside the hotspot
     home_district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"), index=True)
-    #: optional phone number or e-mail for a young person without a login
-    contact: Mapped[str | None] = mapped_column(String(254))
+    #: optional phone number or e-mail for a young person without a login, kept normalised
+    #: (``normalise_contact``) so that a second registration with the same contact is noticed
+    contact: Mapped[str | None] = mapped_column(String(254), index=True)
     #: the opaque token in the QR pass
     pass_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_pass_token)
     pass_issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -181,6 +203,10 @@ class YouthProfile(db.Model):
 
     user: Mapped[User | None] = relationship(back_populates="youth_profile")
     home_district: Mapped["District | None"] = relationship("District")  # noqa: F821
+
+    @validates("contact")
+    def _normalise_contact(self, _key, value):
+        return normalise_contact(value)
 
     def age_on(self, day: date) -> int:
         """Age in whole years on ``day`` (born on the 1st of the birth month, as the day is not kept)."""

@@ -185,21 +185,36 @@ def youth_new(institution_id: int):
     form = StaffYouthForm()
     _fill_choices(form)
     form.home_district_id.label.text = _("Bor i")
+    matches = None
     if form.validate_on_submit() and _check_birth(form):
-        youth, code = youth_services.register_youth_by_staff(
-            institution, **_profile_values(form), contact=form.contact.data, by_user=current_user
-        )
-        db.session.commit()
-        flash(_("%(name)s er registreret.", name=youth.display_name), "success")
-        return render_template("accounts/youth_created.html", youth=youth, code=code, institution=institution)
+        values = _profile_values(form)
+        if not form.create_anyway.data:
+            matches = youth_services.possible_duplicates(
+                current_user, first_name=values["first_name"], birth_year=values["birth_year"],
+                birth_month=values["birth_month"], contact=form.contact.data,
+            )
+        if not matches:
+            youth, code = youth_services.register_youth_by_staff(
+                institution, **values, contact=form.contact.data, by_user=current_user
+            )
+            db.session.commit()
+            flash(_("%(name)s er registreret.", name=youth.display_name), "success")
+            return render_template("accounts/youth_created.html", youth=youth, code=code, institution=institution)
     registered = db.session.scalars(
         select(YouthProfile)
         .where(YouthProfile.registered_by_institution_id == institution.id, YouthProfile.anonymised_at.is_(None))
         .order_by(YouthProfile.created_at.desc())
         .limit(100)
     ).all()
-    html = render_template("accounts/youth_new.html", form=form, institution=institution, registered=registered)
+    html = render_template("accounts/youth_new.html", form=form, institution=institution, registered=registered,
+                           matches=matches)
     return audited_page("roster.view", institution, html, page="registered")
+
+
+@bp.app_template_global("youth_details")
+def youth_details_global(youth, day=None):
+    """Templates: what tells this young person from another of the same name, as the viewer may see it."""
+    return youth_services.youth_details(youth, current_user, day)
 
 
 @bp.route("/youths/<int:youth_id>")

@@ -35,6 +35,8 @@ class StaffYouthForm(AboutYouForm):
     home_district_id = SelectField(_l("Bor i"), coerce=_district_id, choices=[],
                                    validators=[InputRequired(_l("Vælg, hvor den unge bor."))])
     contact = StringField(_l("Telefon eller e-mail (frivilligt)"), validators=[Optional(), Length(max=254)])
+    #: asked only when the young person may be registered already
+    create_anyway = BooleanField(_l("Nej, det er en anden person. Opret en ny profil."))
 
 
 class LoginDetailsForm(FlaskForm):

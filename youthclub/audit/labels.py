@@ -68,6 +68,7 @@ ACTION_LABELS = {
     "youth.calendar_token": _l("Kalenderlink lavet"),
     "youth.claim": _l("Profil overtaget med kode"),
     "youth.claim_code": _l("Kode til profil lavet"),
+    "youth.merge": _l("To profiler af samme unge slået sammen"),
     "youth.register": _l("Ung oprettet (selv)"),
     "youth.register_by_staff": _l("Ung oprettet af personale"),
     "youth.view": _l("Ungs side set"),

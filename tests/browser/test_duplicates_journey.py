@@ -8,11 +8,12 @@ def _fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
-def _register_zara(phone, institution_id: int) -> None:
+def _register_zara(phone, institution_id: int, district_id: int) -> None:
     phone.goto(f"/institutions/{institution_id}/youths/new")
     phone.fill("input[name=first_name]", "Zara")
     phone.select_option("select[name=birth_month]", "2")
     phone.select_option("select[name=birth_year]", "2014")
+    phone.select_option("select[name=home_district_id]", str(district_id))  # starts at "Vælg"
     phone.get_by_role("button", name="Registrér").click()
     phone.wait_for_load_state()
 
@@ -20,10 +21,10 @@ def _register_zara(phone, institution_id: int) -> None:
 def test_a_second_zara_is_asked_about_and_merged_away(phone, world):
     institution_id = world.inst_a.id
     login(phone, "staff.a@example.org")
-    _register_zara(phone, institution_id)
+    _register_zara(phone, institution_id, world.district_a.id)
     assert phone.get_by_text("Zara er registreret.").is_visible()
 
-    _register_zara(phone, institution_id)
+    _register_zara(phone, institution_id, world.district_a.id)
     assert phone.get_by_role("heading", name="Er det en af disse?").is_visible()
     assert _fits(phone)
     assert_accessible(phone)

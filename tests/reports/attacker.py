@@ -29,6 +29,8 @@ COUNT_FIGURES = ("visits", "dropins", "unique", "new", "returning", "local", "wa
 PERIOD_FIGURES = ("visits", "dropins", "new")
 #: counts an attacker may try to get at without them being published as such
 DERIVED = ("not_new", "not_returning", "not_local", "noshows", "attended")
+#: counts of young people: a row's are at most its margin's
+PEOPLE = ("unique", "new", "returning", "local")
 FILTERS = ("district", "institution", "category", "age_band", "gender")
 
 
@@ -94,6 +96,8 @@ class Attacker:
     #: lists of (coefficient, cell) whose sum is 0 in truth
     relations: list = field(default_factory=list)
     answers: int = 0
+    #: (population, its margins' populations, figures) of rows an answer did not show
+    absent: list = field(default_factory=list)
 
     def _narrow(self, cell, lo, hi) -> bool:
         old = self.known.get(cell, (0, INF))
@@ -104,10 +108,11 @@ class Attacker:
             return True
         return False
 
-    def _released(self, r, small: bool, hidden: bool, d: int):
+    def _released(self, r, small: bool, hidden: bool, d: int, figure: str = ""):
         if r is None:
             if small:
-                return 1, self.threshold - 1
+                # "<5" of young people also stands for 0 (an empty group is not told from a small one)
+                return (0 if figure in PEOPLE else 1), self.threshold - 1
             return 0, INF if hidden else INF
         if r == 0:
             return 0, 0
@@ -124,15 +129,16 @@ class Attacker:
                 continue
             self._truth(pop, values, parts)
             row = released.get(key)
-            if row is None:  # the app shows no row: nothing to count there
-                for figure in COUNT_FIGURES:
-                    if values.get(figure) is not None:
-                        self._narrow((pop, figure), 0, 0)
+            if row is None:  # the app shows no row: nothing there, or too few in a margin above it to tell
+                margins = [population(params, dims[:i] + dims[i + 1:], {d: key[j] for j, d in enumerate(dims) if j != i})
+                           for i in range(len(dims))]
+                self.absent.append((pop, [m for m in margins if m is not None],
+                                    [f for f in COUNT_FIGURES if values.get(f) is not None]))
                 continue
             for figure in COUNT_FIGURES:
                 if values.get(figure) is None:
                     continue
-                lo, hi = self._released(row[figure], figure in row["small"], figure in row["suppressed"], d)
+                lo, hi = self._released(row[figure], figure in row["small"], figure in row["suppressed"], d, figure)
                 self._narrow((pop, figure), lo, hi)
             self._rates(pop, row, parts, d)
 
@@ -172,6 +178,18 @@ class Attacker:
     def _relation(self, terms) -> None:
         if all(cell in self.truth for _, cell in terms) and sum(c * self.truth[cell] for c, cell in terms) == 0:
             self.relations.append(terms)
+
+    def settle_absent(self) -> None:
+        """An absent row is 0 when every margin above it is known to hold enough young people; else at most threshold − 1.
+
+        (The app leaves out the rows under a margin of too few: their being there would say "at least one".)
+        """
+        for pop, margins, figures in self.absent:
+            enough = all(self.known.get((m, "unique"), (0, INF))[0] >= self.threshold for m in margins)
+            for figure in figures:
+                # people in a row are people of its margin; visits, drop-ins and the waitlist are not bounded by it
+                bound = self.threshold - 1 if figure in PEOPLE else INF
+                self._narrow((pop, figure), 0, 0 if enough else bound)
 
     def build_relations(self) -> None:
         pops = {cell[0] for cell in self.truth}

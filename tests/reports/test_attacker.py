@@ -92,6 +92,7 @@ class Campaign:
             for dims, body in answers:
                 rows = {tuple(r.key[d] for d in dims): (r.values, r.parts) for r in truth[dims]}
                 self.attacker.read(params, dims, body, rows)
+        self.attacker.settle_absent()
         self.attacker.build_relations()
         self.attacker.propagate()
         return self.attacker.recovered()

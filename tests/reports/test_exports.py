@@ -104,7 +104,12 @@ def test_api_answers_rows_with_nulls_and_flags(app, client, figures):
     body = response.get_json()
     assert body["group_by"] == ["district", "month"] and body["small_cell_threshold"] == 5
     by_district = {r["district_name"]: r for r in body["rows"]}
-    indre, ydre = by_district["Indre Nørrebro"], by_district["Ydre Nørrebro"]
+    # too few young people behind Indre: its months are left out (each month shown would say "at least one")
+    assert "Indre Nørrebro" not in by_district
+    ydre = by_district["Ydre Nørrebro"]
+    body = client.get("/api/v1/stats", query_string={**year_args(figures.year), "group_by": "district"}).get_json()
+    by_district = {r["district_name"]: r for r in body["rows"]}
+    indre = by_district["Indre Nørrebro"]
     assert indre["unique"] is None and "unique" in indre["small"] and indre["avg_per_session"] is None
     # too few young people behind Indre: their visits are hidden too, though not small themselves
     assert indre["visits"] is None and "visits" in indre["suppressed"] and "visits" not in indre["small"]

@@ -92,7 +92,7 @@ def rounded_rate(num, den, decimals: int) -> float | None:
 def release_row(row: Row, threshold: int) -> Row:
     """The row as it may leave the system; the exact figures and the counts behind them stay behind.
 
-    Minimum contributors: a row with 1 to threshold − 1 young people behind it shows none of
+    Minimum contributors: a row with 0 to threshold − 1 young people behind it shows none of
     their figures (visits and rates included); its "unique" is shown as "<5" and the rest as
     hidden. Drop-ins are anonymous and stand on their own count, as does the waitlist.
     """
@@ -109,7 +109,9 @@ def release_row(row: Row, threshold: int) -> Row:
             hidden.add(figure)
             small.add(figure)
 
-    too_few = 0 < v["unique"] < threshold
+    # 0 young people is "too few" as well: a "0" beside "<5" would tell an empty group from a small
+    # one, and four groups "<5" under a total of at most 4 would pin them all
+    too_few = v["unique"] < threshold
     for figure in PEOPLE_COUNTS:
         if too_few:
             out[figure] = None
@@ -168,6 +170,26 @@ def margins(breakdowns) -> list[tuple]:
     return sorted(family, key=lambda d: (len(d), d))
 
 
+def small_margins(raw: dict, threshold: int) -> dict:
+    """For each table, the keys of its rows with 1 to threshold − 1 young people behind them."""
+    return {dims: {tuple(r.key[d] for d in dims) for r in rows if 0 < r.values["unique"] < threshold}
+            for dims, rows in raw.items()}
+
+
+def withheld(row: Row, dims: tuple, small: dict) -> bool:
+    """A row is not shown at all when a margin it belongs to has too few young people behind it.
+
+    Under a margin shown as "<5", each row that exists says "at least one" by being there: four
+    rows under a total of at most 4 would pin the total to 4 and every row to 1. So the rows of
+    such a margin are left out, and an absent row means "0, or too few above it to tell".
+    """
+    for i in range(len(dims)):
+        margin_dims = dims[:i] + dims[i + 1:]
+        if tuple(row.key[d] for d in margin_dims) in small.get(margin_dims, ()):
+            return True
+    return False
+
+
 class Statistics:
     """The tables of one answer: released (the cell key method) when ``threshold`` is given, exact when None.
 
@@ -194,7 +216,9 @@ class Statistics:
         if self.threshold is None:
             self._tables = {dims: [exact_row(r) for r in rows] for dims, rows in raw.items()}
         else:
-            self._tables = {dims: [release_row(r, self.threshold) for r in rows] for dims, rows in raw.items()}
+            small = small_margins(raw, self.threshold)
+            self._tables = {dims: [release_row(r, self.threshold) for r in rows if not withheld(r, dims, small)]
+                            for dims, rows in raw.items()}
 
     def table(self, dims=()) -> list[Row]:
         """The rows of ``dims``; it must be one of the prepared tables or their margins."""

@@ -21,6 +21,8 @@ DEFAULT_RATELIMITS = {
     "signup": {"ip": "30 per minute", "account": "20 per minute"},
     "checkin": {"ip": "600 per minute", "account": "600 per minute"},
     "export": {"ip": "20 per minute", "account": "30 per hour"},
+    #: wherever the current password is asked again (password change, closing an account, a new API token)
+    "current_password": {"ip": "20 per minute", "account": "5 per minute;20 per hour"},
 }
 
 

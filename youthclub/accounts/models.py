@@ -198,6 +198,15 @@ class OneTimeToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class TokenScope(enum.StrEnum):
+    """What an API token may do."""
+
+    #: everything its user may do in the API
+    FULL = "full"
+    #: check young people in (one scan or an offline batch) and nothing else: a door scanner's token
+    CHECKIN = "checkin"
+
+
 class ApiToken(db.Model):
     """A personal API token (``Authorization: Bearer …``), stored hashed."""
 
@@ -211,6 +220,9 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: what the token may do (TokenScope)
+    scope: Mapped[TokenScope] = mapped_column(Choice(TokenScope), default=TokenScope.FULL,
+                                              server_default=TokenScope.FULL.value)
 
     user: Mapped[User] = relationship()
 

@@ -8,6 +8,7 @@ from ..audit.services import record_event
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..tokens.services import revoke_all_tokens
 from .models import INSTITUTION_ROLES, Membership, Role, User
 from .passwords import hash_password, needs_rehash, verify_password
 
@@ -107,10 +108,10 @@ def revoke_role(user: User, membership: Membership) -> None:
 
 
 def set_password(user: User, password: str) -> None:
-    """Change a password; every other session of the user ends."""
+    """Change a password; every other session and every API token of the user ends."""
     check_password_policy(password)
     user.password_hash = hash_password(password)
-    end_sessions(user)
+    end_sessions(user, tokens=True)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -123,10 +124,13 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 def set_active(user: User, active: bool) -> None:
     user.active = active
     if not active:
-        end_sessions(user)
+        end_sessions(user, tokens=True)
     record_event("user.activate" if active else "user.deactivate", user)
 
 
-def end_sessions(user: User) -> None:
-    """Every cookie issued to ``user`` so far stops working."""
+def end_sessions(user: User, *, tokens: bool = False) -> None:
+    """Every cookie issued to ``user`` so far stops working; with ``tokens``, every API token too
+    (password change, deactivation, "log out everywhere")."""
     user.session_version = (user.session_version or 1) + 1
+    if tokens:
+        revoke_all_tokens(user)

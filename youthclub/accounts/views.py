@@ -82,9 +82,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Log out; the session is ended on the server too."""
+    """Log out; the session is ended on the server too. ``everywhere`` also revokes every API token."""
     if current_user.is_authenticated:
-        services.end_sessions(current_user)
+        services.end_sessions(current_user, tokens=bool(request.form.get("everywhere")))
         db.session.commit()
     logout_user()
     fresh_session()

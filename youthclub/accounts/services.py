@@ -31,7 +31,10 @@ def find_user_by_email(email: str) -> User | None:
 def authenticate(email: str, password: str) -> User:
     """The active user with this e-mail and password, or AccountError("invalid_credentials")."""
     user = find_user_by_email(email)
-    if user is None or not verify_password(user.password_hash, password) or not user.active:
+    # the password is always verified (against a dummy hash when no user matches), so the time
+    # an answer takes does not tell which e-mails have an account
+    matches = verify_password(user.password_hash if user is not None else None, password)
+    if user is None or not matches or not user.active:
         raise AccountError(_("Forkert e-mail eller adgangskode."), "invalid_credentials", status=401)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

@@ -18,7 +18,7 @@ from ..audit.services import record_event
 from ..db_types import utcnow
 from ..extensions import db
 from ..i18n import local_today
-from ..mail.services import send_template
+from ..mail.services import recipient_locale, render_message, send_mail, send_template
 from . import services
 from .models import (
     ConsentKind,
@@ -175,17 +175,26 @@ def claim_profile(code: str, email: str, password: str, *, locale="da") -> Youth
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a reset link if the e-mail belongs to an active user. Says nothing either way."""
+    """Mail a reset link if the e-mail belongs to an active user. Says nothing either way.
+
+    The same work is done either way (a secret made and hashed, the mail written), and the mail
+    is sent after the answer, so neither the answer nor its timing tells whether the e-mail has
+    an account.
+    """
     user = services.find_user_by_email(email)
-    if user is None or not user.active:
-        return
+    known = user is not None and user.active
     secret = secrets.token_urlsafe(32)
-    _issue_token(TokenPurpose.PASSWORD_RESET, secret, RESET_TTL, user_id=user.id)
-    send_template(
-        user.email, "password_reset", user=user,
-        name=user.name, link=public_url("accounts.password_reset", token=secret),
+    token_hash = hash_secret(secret)
+    subject, body = render_message(
+        "password_reset", recipient_locale(user=user if known else None),
+        name=user.name if known else email, link=public_url("accounts.password_reset", token=secret),
         minutes=int(RESET_TTL.total_seconds() // 60),
     )
+    if not known:
+        return
+    db.session.add(OneTimeToken(purpose=TokenPurpose.PASSWORD_RESET, token_hash=token_hash,
+                                expires_at=utcnow() + RESET_TTL, user_id=user.id))
+    send_mail(user.email, subject, body, user=user, after_response=True)
     record_event("user.password_reset_requested", user, user=user)
 
 

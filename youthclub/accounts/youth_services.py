@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ..audit.services import record_event
 from ..db_types import utcnow
@@ -38,6 +38,13 @@ MIN_AGE, MAX_AGE = 8, 30
 RESET_TTL = timedelta(hours=1)
 CLAIM_TTL = timedelta(days=180)
 GUARDIAN_TTL = timedelta(days=14)
+#: guardians a child may be waiting for at once (a new address beyond this is refused)
+MAX_PENDING_GUARDIANS = 2
+#: consent mails one young person may send in GUARDIAN_MAIL_WINDOW
+GUARDIAN_MAILS_PER_CHILD = 5
+#: consent mails one address may receive in GUARDIAN_MAIL_WINDOW, from all children together
+GUARDIAN_MAILS_PER_ADDRESS = 3
+GUARDIAN_MAIL_WINDOW = timedelta(hours=24)
 #: no 0/O, 1/I/L: a claim code is read off paper and typed on a phone
 CLAIM_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
@@ -261,6 +268,7 @@ def request_guardian_consent(youth: YouthProfile, kind: ConsentKind, guardian_em
         raise AccountError(_("Skriv en gyldig e-mail."), "invalid_email")
     if youth.user is not None and guardian_email == youth.user.email:
         raise AccountError(_("Skriv din forælders e-mail, ikke din egen."), "own_email")
+    _check_guardian_mail_allowed(youth, guardian_email)
     record = ConsentRecord(
         youth_id=youth.id, kind=ConsentKind(kind), status=ConsentStatus.PENDING, guardian_email=guardian_email,
         notice_version=CONSENT_NOTICE_VERSION,
@@ -276,6 +284,27 @@ def request_guardian_consent(youth: YouthProfile, kind: ConsentKind, guardian_em
     )
     record_event("consent.request", record, kind=str(kind))
     return record
+
+
+def _check_guardian_mail_allowed(youth: YouthProfile, guardian_email: str) -> None:
+    """At most MAX_PENDING_GUARDIANS addresses waiting per child, and a limit per child and per address,
+    counted in the database (so the limit holds on every instance, with or without Redis)."""
+    since = utcnow() - GUARDIAN_MAIL_WINDOW
+    waiting = set(db.session.scalars(
+        select(ConsentRecord.guardian_email).where(ConsentRecord.youth_id == youth.id,
+                                                   ConsentRecord.status == ConsentStatus.PENDING,
+                                                   ConsentRecord.requested_at > utcnow() - GUARDIAN_TTL)
+    ))
+    if guardian_email not in waiting and len(waiting) >= MAX_PENDING_GUARDIANS:
+        raise AccountError(_("Du kan højst vente på svar fra %(n)d forældre ad gangen.", n=MAX_PENDING_GUARDIANS),
+                           "too_many_guardians", status=409)
+    by_child = db.session.scalar(select(func.count(ConsentRecord.id)).where(
+        ConsentRecord.youth_id == youth.id, ConsentRecord.guardian_email.is_not(None),
+        ConsentRecord.requested_at > since))
+    to_address = db.session.scalar(select(func.count(ConsentRecord.id)).where(
+        ConsentRecord.guardian_email == guardian_email, ConsentRecord.requested_at > since))
+    if by_child >= GUARDIAN_MAILS_PER_CHILD or to_address >= GUARDIAN_MAILS_PER_ADDRESS:
+        raise AccountError(_("Der er sendt mange mails om samtykke. Prøv igen i morgen."), "rate_limited", status=429)
 
 
 def consent_for_token(secret: str) -> ConsentRecord | None:

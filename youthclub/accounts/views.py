@@ -106,6 +106,7 @@ def set_language():
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
+@rate_limited("current_password")
 def account():
     """The user's own account: name, e-mail and password."""
     form = PasswordChangeForm()

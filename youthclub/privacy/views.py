@@ -16,6 +16,7 @@ from ..accounts.models import User
 from ..audit.labels import action_label, object_label
 from ..audit.models import AuditEvent
 from ..audit.services import audited_page, record_event
+from ..database import parse_db_id
 from ..extensions import db
 from ..i18n import LOCAL_TZ
 from ..nav import nav_item, slot
@@ -53,6 +54,7 @@ def my_data():
 
 @bp.route("/account/close", methods=["GET", "POST"])
 @require(is_youth)
+@rate_limited("current_password")
 def close_account():
     """A young person closes their own account; their profile is anonymised at once."""
     form = CloseAccountForm()
@@ -92,8 +94,8 @@ def audit_log():
             stmt = stmt.where(AuditEvent.object_type == form.object_type.data)
         who = (form.user.data or "").strip()
         if who:
-            if who.isdigit() and len(who) < 12:
-                stmt = stmt.where(AuditEvent.user_id == int(who))
+            if who.isdigit():
+                stmt = stmt.where(AuditEvent.user_id == (parse_db_id(who) or -1))
             else:
                 user = db.session.scalar(select(User).where(User.email == who.lower()))
                 stmt = stmt.where(AuditEvent.user_id == (user.id if user else -1))

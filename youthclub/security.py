@@ -27,6 +27,8 @@ from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user, user_logged_in
 
+from .ratelimits import RedisWithMemoryFallback
+
 CSP = (
     "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'; img-src 'self' data: blob:; "
@@ -121,9 +123,11 @@ def init_app(app: Flask) -> None:
             app.config["TRUSTED_HOSTS"] = [h.strip() for h in (hosts or "").split(",") if h.strip()] or None
     if app.config.get("TRUSTED_HOSTS"):
         app.wsgi_app = TrustedHosts(app.wsgi_app, app.config["TRUSTED_HOSTS"])
-    # if Redis is unreachable, count per address in this worker's memory instead of failing with a 500
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK", "120 per minute")
+    # if Redis is unreachable, every named limit keeps counting in this worker's memory
+    # (ratelimits.RedisWithMemoryFallback), instead of a 500 or one coarse limit
+    uri = app.config.get("RATELIMIT_STORAGE_URI") or ""
+    if uri.startswith(tuple(scheme.removeprefix("fallback+") + "://" for scheme in RedisWithMemoryFallback.STORAGE_SCHEME)):
+        app.config["RATELIMIT_STORAGE_URI"] = "fallback+" + uri
     # behind a reverse proxy the ops blueprint installs ProxyFix (TRUSTED_PROXIES) outside this
     # middleware, so rate limits and the host check see the client's address and host
 

@@ -15,7 +15,7 @@ from ..accounts.auth import fresh_session
 from ..accounts.models import User
 from ..audit.labels import action_label, object_label
 from ..audit.models import AuditEvent
-from ..audit.services import audited_page, record_event
+from ..audit.services import FREE_TEXT_DETAILS, audited_page, record_event
 from ..database import parse_db_id
 from ..extensions import db
 from ..i18n import LOCAL_TZ
@@ -112,10 +112,6 @@ def audit_log():
         # admins read staff's free-text reasons, which may name a young person
         return audited_page("audit.view", None, html, page=page)
     return html
-
-
-#: details staff type in their own words; they can name a young person, so only admins read them
-FREE_TEXT_DETAILS = frozenset({"reason", "title"})
 
 
 @bp.app_template_filter("audit_details")

@@ -18,6 +18,7 @@ from ..audit.services import record_event
 from ..db_types import utcnow
 from ..extensions import db
 from ..i18n import local_today
+from ..nav import public_url  # noqa: F401  (used here, and by callers as youth_services.public_url)
 from ..mail.services import recipient_locale, render_message, send_mail, send_template
 from . import services
 from .models import (
@@ -51,12 +52,6 @@ CLAIM_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def public_url(endpoint: str, **values) -> str:
-    """An absolute link for mail, built on PUBLIC_BASE_URL and never on the request's Host header."""
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
 def _issue_token(purpose: TokenPurpose, secret: str, ttl: timedelta, **links) -> OneTimeToken:

@@ -228,11 +228,13 @@ def institution_staff(institution_id: int):
                     role=Role(form.role.data), institution_id=institution.id,
                 )
             elif user.is_youth:
-                raise services.AccountError(_("E-mailen tilhører en ung og kan ikke bruges til personale."), "email_taken")
+                # never tell an institution admin that an address belongs to a young person
+                raise services.AccountError(_("Den e-mail kan ikke bruges til personale. Brug en anden."), "email_taken")
             else:
                 services.grant_role(user, Role(form.role.data), institution.id)
         if saved.ok:
-            flash(_("%(name)s er tilføjet.", name=user.name), "success")
+            # the address they typed, not the name an existing account holds
+            flash(_("%(email)s er tilføjet.", email=form.email.data.strip()), "success")
             return redirect(url_for("accounts.institution_staff", institution_id=institution.id))
     members = db.session.scalars(
         select(Membership)

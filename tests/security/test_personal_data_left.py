@@ -67,3 +67,30 @@ def test_search_treats_percent_and_underscore_as_letters(client, world):
     assert client.get(url + "__").json["results"] == []
     assert client.get(url + "%25%25").json["results"] == []
     assert [r["name"] for r in client.get(url + "ai").json["results"]] == ["Aisha"]
+
+
+def _cookie_payload(client) -> str:
+    """What anyone holding the session cookie can read (it is signed, not encrypted)."""
+    import base64
+    import zlib
+
+    cookie = client.get_cookie("session")
+    value = cookie.value if cookie else ""
+    compressed = value.startswith(".")
+    payload = value.lstrip(".").split(".", 1)[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return (zlib.decompress(raw) if compressed else raw).decode("utf-8", "replace")
+
+
+def test_registration_step_one_is_kept_on_the_server_not_in_the_cookie(client, world):
+    from youthclub.i18n import local_today
+
+    client.post_form("/register", {
+        "first_name": "Zyxwaldo", "last_name": "Oddelbrask", "birth_month": "3",
+        "birth_year": str(local_today().year - 13), "gender": "dreng", "home_district_id": str(world.district_a.id),
+    })
+    readable = _cookie_payload(client)
+    assert readable and "Zyxwaldo" not in readable and "Oddelbrask" not in readable and "dreng" not in readable
+    assert "Hej Zyxwaldo!" in client.get("/register/login").get_data(as_text=True)
+    # going back to screen 1 shows what was typed
+    assert 'value="Zyxwaldo"' in client.get("/register").get_data(as_text=True)

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
+    JSON,
     Integer,
     String,
     UniqueConstraint,
@@ -181,6 +182,8 @@ class TokenPurpose(enum.StrEnum):
     PASSWORD_RESET = "password_reset"
     CLAIM = "claim"
     GUARDIAN_CONSENT = "guardian_consent"
+    #: registration screen 1's answers, kept on the server while screen 2 is filled in
+    REGISTRATION_DRAFT = "registration_draft"
 
 
 class OneTimeToken(db.Model):
@@ -196,6 +199,8 @@ class OneTimeToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: what a registration draft holds (never in the readable session cookie); deleted with the token
+    payload: Mapped[dict | None] = mapped_column(JSON)
 
 
 class TokenScope(enum.StrEnum):

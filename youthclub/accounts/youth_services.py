@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from ..audit.services import record_event
 from ..db_types import utcnow
@@ -118,6 +118,35 @@ def register_youth(
     db.session.flush()
     record_event("youth.register", youth, user=user)
     return youth
+
+
+#: how long registration screen 1's answers wait for screen 2
+DRAFT_TTL = timedelta(hours=2)
+
+
+def save_registration_draft(values: dict, secret: str | None) -> str:
+    """Keep registration screen 1's answers on the server; returns the secret the session holds instead."""
+    token = find_token(TokenPurpose.REGISTRATION_DRAFT, secret) if secret else None
+    if token is None:
+        secret = secrets.token_urlsafe(32)
+        token = _issue_token(TokenPurpose.REGISTRATION_DRAFT, secret, DRAFT_TTL)
+    token.payload = dict(values)
+    token.expires_at = utcnow() + DRAFT_TTL
+    db.session.flush()
+    return secret
+
+
+def registration_draft(secret: str | None) -> dict | None:
+    """Screen 1's answers for this secret, or None (none, expired or used)."""
+    token = find_token(TokenPurpose.REGISTRATION_DRAFT, secret) if secret else None
+    return dict(token.payload) if token is not None and token.payload else None
+
+
+def finish_registration_draft(secret: str | None) -> None:
+    """The account is made: the draft is gone (not just used), so nothing of it stays."""
+    if secret:
+        db.session.execute(delete(OneTimeToken).where(OneTimeToken.purpose == TokenPurpose.REGISTRATION_DRAFT,
+                                                      OneTimeToken.token_hash == hash_secret(secret)))
 
 
 def new_claim_code() -> str:

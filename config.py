@@ -88,6 +88,11 @@ class Config:
     #: months of inactivity after which `youthclub purge` anonymises a young person
     RETENTION_MONTHS = int(os.environ.get("RETENTION_MONTHS", "24"))
 
+    #: a pass is checked in to a session from this long before its start until this long after
+    #: its end (by the scan's time); outside it the scan is refused as session_not_now
+    CHECKIN_OPEN_BEFORE = timedelta(minutes=int(os.environ.get("CHECKIN_OPEN_BEFORE_MINUTES", "60")))
+    CHECKIN_CLOSE_AFTER = timedelta(minutes=int(os.environ.get("CHECKIN_CLOSE_AFTER_MINUTES", "60")))
+
     DEMO_EMAIL_DOMAIN = "hotspot.example"
 
 

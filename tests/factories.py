@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from youthclub.extensions import db
-from youthclub.i18n import to_utc
+from youthclub.i18n import local_now, to_utc
 from youthclub.models import (
     ActionPlan,
     Activity,
@@ -130,6 +130,18 @@ def make_session(activity, day: date | None = None, start=time(16, 0), end=time(
     return session
 
 
+def make_session_now(activity, before=timedelta(hours=1), after=timedelta(hours=1)) -> Session:
+    """A session happening now (scans are accepted), kept within today's local date."""
+    now = local_now().replace(second=0, microsecond=0)
+    midnight = now.replace(hour=0, minute=0)
+    start = max(midnight, now - before)
+    end = min(midnight.replace(hour=23, minute=59), now + after)
+    session = Session(activity=activity, starts_at=start.astimezone(UTC), ends_at=end.astimezone(UTC))
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
 def sign_up(youth, activity, status=SignupStatus.CONFIRMED, position=None) -> Signup:
     signup = Signup(youth=youth, activity=activity, status=status, position=position,
                     confirmed_at=datetime.now(UTC) if status == SignupStatus.CONFIRMED else None)
@@ -203,8 +215,9 @@ def build_world() -> World:
     other_youth = make_youth(first_name="Bo", district=district_b)
     activity_a = make_activity(inst_a, title="Fodbold i hallen")
     activity_b = make_activity(inst_b, title="Musikværksted", category=Category.MUSIK)
-    session_a = make_session(activity_a)
-    session_b = make_session(activity_b)
+    # happening now, so a scan at any hour of the test run is inside the check-in window
+    session_a = make_session_now(activity_a)
+    session_b = make_session_now(activity_b)
     signup = sign_up(youth, activity_a)
     sign_up(other_youth, activity_b)
     db.session.commit()

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import make_activity, make_session, make_youth, sign_up
+from tests.factories import make_activity, make_session, make_session_now, make_youth, sign_up
 from youthclub.attendance import services
 from youthclub.attendance.models import Attendance, CheckinMethod, ScanConflict
 from youthclub.extensions import db
@@ -127,7 +127,7 @@ def test_waitlisted_is_refused(world):
 
 def test_outside_age_is_refused_then_overridden_with_one_tap(world):
     teen_club = make_activity(world.inst_a, min_age=13, max_age=15)
-    session = make_session(teen_club)
+    session = make_session_now(teen_club)
     young = make_youth(first_name="Liv", birth_year=date.today().year - 11)
     sign_up(young, teen_club)
     with pytest.raises(services.CheckinError) as err:
@@ -140,13 +140,16 @@ def test_outside_age_is_refused_then_overridden_with_one_tap(world):
 def test_age_is_taken_on_the_sessions_date(world):
     # born in December 13 years before the session's year: 12 in June, 13 in December
     club = make_activity(world.inst_a, min_age=13, max_age=15)
-    year = date.today().year + 1
+    year = date.today().year - 1
     june, december = make_session(club, day=date(year, 6, 10)), make_session(club, day=date(year, 12, 20))
     youth = make_youth(birth_year=year - 13, birth_month=12)
     sign_up(youth, club)
-    with pytest.raises(services.CheckinError):
-        services.check_in(june, youth.pass_token, nonce=nonce(), by_user=world.staff_a)
-    assert services.check_in(december, youth.pass_token, nonce=nonce(), by_user=world.staff_a).created
+    # scans from back then, recorded late (with a reason, as every late correction)
+    late = dict(by_user=world.staff_a, offline=True, reason="synkroniseret sent")
+    with pytest.raises(services.CheckinError) as err:
+        services.check_in(june, youth.pass_token, nonce=nonce(), scanned_at=june.starts_at, **late)
+    assert err.value.code == "outside_age"
+    assert services.check_in(december, youth.pass_token, nonce=nonce(), scanned_at=december.starts_at, **late).created
 
 
 def test_cancelled_session_is_refused(world):
@@ -185,8 +188,17 @@ def test_online_refusal_leaves_no_conflict(world):
     assert db.session.scalar(select(func.count(ScanConflict.id))) == 0
 
 
-def test_device_clock_far_in_the_future_is_not_believed(world):
+def test_device_clock_far_in_the_future_is_refused(world):
     future = datetime.now(UTC) + timedelta(days=2)
-    result = services.check_in(world.session_a, world.youth.pass_token, nonce=nonce(), scanned_at=future,
+    with pytest.raises(services.CheckinError) as err:
+        services.check_in(world.session_a, world.youth.pass_token, nonce=nonce(), scanned_at=future,
+                          by_user=world.staff_a, offline=True)
+    assert err.value.code == "scanned_in_future"
+    assert db.session.scalar(select(func.count(Attendance.id))) == 0
+
+
+def test_device_clock_a_little_ahead_is_taken_as_now(world):
+    ahead = datetime.now(UTC) + timedelta(minutes=2)
+    result = services.check_in(world.session_a, world.youth.pass_token, nonce=nonce(), scanned_at=ahead,
                                by_user=world.staff_a, offline=True)
     assert result.attendance.scanned_at <= datetime.now(UTC)

@@ -67,8 +67,11 @@ def _parse_item(item) -> dict:
     override = item.get("override_age", False)
     if not isinstance(override, bool):
         raise BadInput("override_age skal være true eller false.", "invalid_override")
+    reason = item.get("reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
+        raise BadInput("reason skal være en tekst på højst 500 tegn.", "invalid_reason")
     return {"token": token.strip() if token else None, "youth_id": youth_id, "nonce": nonce,
-            "scanned_at": scanned_at, "override_age": override}
+            "scanned_at": scanned_at, "override_age": override, "reason": reason}
 
 
 def _session_for(session_id):
@@ -88,7 +91,7 @@ def _perform(session: Session, item: dict, *, offline: bool) -> tuple[dict, int]
             raise DomainError("Den unge findes ikke.", "not_found", status=404)
     result = services.check_in(
         session, item["token"], nonce=item["nonce"], scanned_at=item["scanned_at"], by_user=current_user,
-        offline=offline, override_age=item["override_age"], youth=youth,
+        offline=offline, override_age=item["override_age"], youth=youth, reason=item["reason"],
     )
     a = result.attendance
     body = {
@@ -187,6 +190,8 @@ OPENAPI_SCHEMAS = {
             "scanned_at": {"type": "string", "format": "date-time", "description": "When it was scanned (ISO 8601)"},
             "override_age": {"type": "boolean", "default": False,
                              "description": "Staff let someone outside the age range in"},
+            "reason": {"type": "string", "maxLength": 500,
+                       "description": "Why a scan older than the 24-hour correction window is recorded now"},
         },
     },
     "CheckinResult": {
@@ -222,7 +227,9 @@ OPENAPI_PATHS = {
                 "404": {"description": "No such session", "content": _ERROR},
                 "409": {"description": "The nonce was used for another session (nonce_conflict)", "content": _ERROR},
                 "422": {"description": "Refused: unknown_token, revoked_token, not_signed_up, waitlisted, "
-                                       "outside_age or session_cancelled", "content": _ERROR},
+                                       "outside_age, session_cancelled, session_not_now (outside the session's "
+                                       "check-in window), reason_required (scanned more than 24 hours ago, "
+                                       "no reason) or scanned_in_future", "content": _ERROR},
             },
         }
     },

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +25,7 @@ from ..database import lock_row
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
-from ..i18n import to_local
+from ..i18n import fmt_date, fmt_time, to_local
 from ..signals import pass_revoked
 from ..signups.models import Signup, SignupStatus
 from .models import AgeBand, Attendance, CheckinMethod, HeadCount, ScanConflict
@@ -42,6 +43,8 @@ REFUSAL_CODES = (
     "waitlisted",
     "outside_age",
     "session_cancelled",
+    "session_not_now",
+    "reason_required",
 )
 
 
@@ -62,6 +65,9 @@ def refusal_message(code: str) -> str:
         "outside_age": _("Uden for aldersgruppen."),
         "session_cancelled": _("Gangen er aflyst."),
         "nonce_conflict": _("Scanningens id er allerede brugt til en anden gang."),
+        "session_not_now": _("Gangen er ikke i gang: forkert dag eller tid."),
+        "reason_required": _("Scannet for mere end 24 timer siden: ret det på afkrydsningslisten med en begrundelse."),
+        "scanned_in_future": _("Scanningens tid ligger i fremtiden. Tjek telefonens ur."),
     }.get(code, _("Scanningen blev afvist."))
 
 
@@ -129,12 +135,50 @@ def _active_signup(youth: YouthProfile, activity: Activity) -> Signup | None:
 
 
 def _scan_time(scanned_at: datetime | None) -> datetime:
+    """The scan's moment: now, or the device's time; a time ahead of the server's clock is refused."""
     now = utcnow()
     if scanned_at is None:
         return now
     if scanned_at.tzinfo is None:
         scanned_at = scanned_at.replace(tzinfo=UTC)
-    return min(scanned_at, now) if scanned_at > now + CLOCK_SKEW else scanned_at
+    if scanned_at > now + CLOCK_SKEW:
+        raise CheckinError(refusal_message("scanned_in_future"), "scanned_in_future")
+    return min(scanned_at, now)
+
+
+# -- only a session that is happening ----------------------------------------------------
+
+
+def checkin_window(session: Session) -> tuple[datetime, datetime]:
+    """From when until when a scan counts for ``session`` (CHECKIN_OPEN_BEFORE / CHECKIN_CLOSE_AFTER)."""
+    config = current_app.config
+    return session.starts_at - config["CHECKIN_OPEN_BEFORE"], session.ends_at + config["CHECKIN_CLOSE_AFTER"]
+
+
+def is_happening(session: Session, at: datetime | None = None) -> bool:
+    """Whether a scan at ``at`` (default now) is inside the session's check-in window."""
+    opens, closes = checkin_window(session)
+    return opens <= (at or utcnow()) <= closes
+
+
+def scan_state(session: Session, at: datetime | None = None) -> str:
+    """"open", "later" (the window has not opened yet) or "over"; for the pages that lead to the scanner."""
+    opens, closes = checkin_window(session)
+    at = at or utcnow()
+    return "later" if at < opens else ("over" if at > closes else "open")
+
+
+def not_now_message(session: Session) -> str:
+    return _("Forkert gang: %(title)s er %(date)s kl. %(start)s–%(end)s, ikke nu. Der scannes kun ind til en gang, "
+             "der er i gang.", title=session.activity.title, date=fmt_date(to_local(session.starts_at)),
+             start=fmt_time(to_local(session.starts_at)), end=fmt_time(to_local(session.ends_at)))
+
+
+def _require_happening(session: Session, when: datetime, details: dict) -> None:
+    if not is_happening(session, when):
+        opens, closes = checkin_window(session)
+        raise CheckinError(not_now_message(session), "session_not_now", opens=opens.isoformat(),
+                           closes=closes.isoformat(), **details)
 
 
 def _repeat_for_nonce(session: Session, nonce: str | None) -> CheckinResult | None:
@@ -162,9 +206,13 @@ def _youth_details(youth: YouthProfile | None, session: Session) -> dict:
 
 def check_in(session: Session, token: str | None, *, nonce: str | None, scanned_at: datetime | None = None,
              by_user=None, offline: bool = False, override_age: bool = False,
-             youth: YouthProfile | None = None) -> CheckinResult:
+             youth: YouthProfile | None = None, reason: str | None = None,
+             correction: bool = False) -> CheckinResult:
     """Check a pass (``token``), or a young person found by name (``youth``), in to ``session``.
 
+    A scan counts only for a session that is happening at its ``scanned_at``; one older than
+    the correction window needs a ``reason`` and is audited. ``correction`` (the roll-call)
+    may record a session that is over, never one that has not begun.
     Raises CheckinError with a refusal code. For an offline scan, a refusal is also kept
     as a ScanConflict (once per nonce) so staff see it afterwards.
     """
@@ -176,8 +224,9 @@ def check_in(session: Session, token: str | None, *, nonce: str | None, scanned_
     try:
         if youth is None:
             youth = resolve_token(token or "")
-        return _check_in_youth(session, youth, nonce=nonce, when=when, by_user=by_user, offline=offline,
-                               manual=token is None, override_age=override_age)
+        result = _check_in_youth(session, youth, nonce=nonce, when=when, by_user=by_user, offline=offline,
+                                 manual=token is None, override_age=override_age, reason=reason,
+                                 correction=correction)
     except CheckinError as err:
         if offline and nonce and err.code in REFUSAL_CODES:
             youth_id = youth.id if youth is not None else err.details.get("youth_id")
@@ -185,15 +234,25 @@ def check_in(session: Session, token: str | None, *, nonce: str | None, scanned_
                                         scanned_at=when, recorded_by_id=getattr(by_user, "id", None)))
             db.session.flush()
         raise
+    if result.created and not correction and needs_reason(when):
+        record_event("attendance.correct", session, user=by_user, change="add", youth_id=youth.id,
+                     scanned_at=when.isoformat(), reason=(reason or "").strip())
+    return result
 
 
-def _check_in_youth(session, youth, *, nonce, when, by_user, offline, manual, override_age) -> CheckinResult:
+def _check_in_youth(session, youth, *, nonce, when, by_user, offline, manual, override_age, reason,
+                    correction) -> CheckinResult:
     details = _youth_details(youth, session)
     existing = db.session.scalar(
         select(Attendance).where(Attendance.youth_id == youth.id, Attendance.session_id == session.id)
     )
     if existing is not None:
         return CheckinResult(existing, created=False)
+    if correction:
+        if scan_state(session, when) == "later":
+            _require_happening(session, when, details)
+    else:
+        _require_happening(session, when, details)
     if session.is_cancelled:
         raise CheckinError(refusal_message("session_cancelled"), "session_cancelled", **details)
     activity = session.activity
@@ -209,6 +268,9 @@ def _check_in_youth(session, youth, *, nonce, when, by_user, offline, manual, ov
     if outside and not override_age:
         raise CheckinError(refusal_message("outside_age"), "outside_age",
                            min_age=activity.min_age, max_age=activity.max_age, **details)
+    if not correction and needs_reason(when) and not (reason or "").strip():
+        # a scan from before the correction window: the same rule as any late correction
+        raise CheckinError(refusal_message("reason_required"), "reason_required", **details)
     method = CheckinMethod.OFFLINE if offline else (CheckinMethod.MANUAL if manual else CheckinMethod.QR)
     attendance = Attendance(youth_id=youth.id, session_id=session.id, method=method, scanned_at=when,
                             recorded_by_id=getattr(by_user, "id", None), nonce=nonce or None,
@@ -263,7 +325,7 @@ def _require_reason(moment: datetime, reason: str | None) -> str | None:
 def mark_present(session: Session, youth: YouthProfile, by_user, *, reason: str | None = None) -> CheckinResult:
     """Roll-call tick: staff record a young person as present (their tick overrides the age range)."""
     reason = _require_reason(session.ends_at, reason)
-    result = check_in(session, None, nonce=None, by_user=by_user, youth=youth, override_age=True)
+    result = check_in(session, None, nonce=None, by_user=by_user, youth=youth, override_age=True, correction=True)
     if result.created and needs_reason(session.ends_at):
         record_event("attendance.correct", session, user=by_user, change="add", youth_id=youth.id, reason=reason)
     return result

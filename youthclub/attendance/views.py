@@ -139,4 +139,5 @@ def _attendance_helpers():
 @bp.app_context_processor
 def _session_actions_helpers():
     # for the session_actions partial that other domains' pages include
-    return {"open_scan_conflicts": lambda session: len(services.open_conflicts(session))}
+    return {"open_scan_conflicts": lambda session: len(services.open_conflicts(session)),
+            "scan_state": services.scan_state, "checkin_window": services.checkin_window}

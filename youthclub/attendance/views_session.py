@@ -54,7 +54,8 @@ def scanner_texts() -> dict:
         "no_results": _("Ingen fundet."),
         "error": _("Noget gik galt. Prøv igen."),
         "check_in": _("Tjek ind"),
-        "codes": {code: services.refusal_message(code) for code in (*services.REFUSAL_CODES, "nonce_conflict")},
+        "codes": {code: services.refusal_message(code)
+                  for code in (*services.REFUSAL_CODES, "nonce_conflict", "scanned_in_future")},
     }
 
 
@@ -66,6 +67,7 @@ def scanner(session_id: int):
     return render_template(
         "attendance/scanner.html", session=session, count=services.checked_in_count(session),
         conflicts=services.open_conflicts(session), texts=json.dumps(scanner_texts(), ensure_ascii=False),
+        happening=services.is_happening(session), not_now=services.not_now_message(session),
     )
 
 

@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "activity.cancel": _l("Tilbud aflyst"),
     "activity.create": _l("Tilbud oprettet"),
     "activity.publish": _l("Tilbud offentliggjort"),
+    "activity.restore": _l("Aflysning af tilbud fortrudt"),
     "activity.tag": _l("Tilbud tagget med indsatsområde eller indsats"),
     "activity.unpublish": _l("Tilbud taget af"),
     "activity.update": _l("Tilbud ændret"),

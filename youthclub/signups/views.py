@@ -26,6 +26,7 @@ from . import services
 from .forms import SignupForm, StaffCancelForm
 from .ical import build_calendar
 from .models import Signup, SignupStatus
+from .places import free_places
 
 bp = Blueprint("signups", __name__)
 
@@ -51,7 +52,7 @@ def signup_box(activity: Activity) -> dict:
     waiting = len(services.waitlist(activity.id)) if activity.requires_signup else 0
     return {
         "signup": signup,
-        "free": services.free_places(activity),
+        "free": free_places(activity),
         "waiting": waiting,
         "refusal": None if signup else services.refusal(youth, activity),
         "is_youth": youth is not None,
@@ -184,7 +185,7 @@ def activity_signups(activity_id: int):
     ).all()
     html = render_template(
         "signups/activity_signups.html", activity=activity, confirmed=confirmed,
-        waiting=services.waitlist(activity.id), cancelled=cancelled, free=services.free_places(activity),
+        waiting=services.waitlist(activity.id), cancelled=cancelled, free=free_places(activity),
         form=StaffCancelForm(),
     )
     return audited_page("roster.view", activity, html, page="signups")

@@ -1,0 +1,175 @@
+"""Only a session that is happening: a scan outside [start − open before, end + close after]
+is refused (session_not_now), online and in a batch; a backdated batch scan is a correction."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import make_session
+from youthclub.attendance import services
+from youthclub.attendance.models import Attendance, ScanConflict
+from youthclub.audit.models import AuditEvent
+from youthclub.extensions import db
+from youthclub.i18n import local_now
+
+
+def nonce() -> str:
+    return str(uuid.uuid4())
+
+
+def attendances() -> int:
+    return db.session.scalar(select(func.count(Attendance.id)))
+
+
+@pytest.fixture
+def staff(client, world):
+    client.login_as(world.staff_a)
+    return client
+
+
+@pytest.fixture
+def tomorrow(world):
+    session = make_session(world.activity_a, day=date.today() + timedelta(days=1))
+    db.session.commit()
+    return session
+
+
+@pytest.fixture
+def last_week(world):
+    session = make_session(world.activity_a, day=date.today() - timedelta(days=7))
+    db.session.commit()
+    return session
+
+
+def test_the_window_opens_and_closes_by_the_configured_minutes(app, world, in_request):
+    session = world.session_a
+    opens, closes = services.checkin_window(session)
+    assert opens == session.starts_at - timedelta(minutes=60)
+    assert closes == session.ends_at + timedelta(minutes=60)
+    assert services.is_happening(session, opens) and services.is_happening(session, closes)
+    assert not services.is_happening(session, opens - timedelta(seconds=1))
+    assert not services.is_happening(session, closes + timedelta(seconds=1))
+    app.config["CHECKIN_OPEN_BEFORE"] = timedelta(minutes=15)
+    assert services.checkin_window(session)[0] == session.starts_at - timedelta(minutes=15)
+
+
+@pytest.mark.parametrize("which", ["tomorrow", "last_week"])
+def test_service_refuses_a_session_that_is_not_happening(world, in_request, request, which):
+    session = request.getfixturevalue(which)
+    with pytest.raises(services.CheckinError) as err:
+        services.check_in(session, world.youth.pass_token, nonce=nonce(), by_user=world.staff_a)
+    assert err.value.code == "session_not_now"
+    assert session.starts_at.astimezone().strftime("%d.%m.%Y") in err.value.message or \
+        services.session_day(session).strftime("%d.%m.%Y") in err.value.message
+    assert attendances() == 0
+
+
+def test_roll_call_refuses_tomorrow_but_corrects_last_week_with_a_reason(world, in_request, tomorrow, last_week):
+    with pytest.raises(services.CheckinError) as err:
+        services.mark_present(tomorrow, world.youth, world.staff_a)
+    assert err.value.code == "session_not_now"
+    result = services.mark_present(last_week, world.youth, world.staff_a, reason="glemt at scanne")
+    assert result.created
+
+
+@pytest.mark.parametrize("which", ["tomorrow", "last_week"])
+def test_api_refuses_a_session_that_is_not_happening(staff, request, world, which):
+    session = request.getfixturevalue(which)
+    r = staff.api("POST", f"/api/v1/sessions/{session.id}/checkins", json={"token": world.youth.pass_token,
+                                                                         "nonce": nonce()})
+    assert r.status_code == 422, r.json
+    assert r.json["error"]["code"] == "session_not_now"
+    assert services.session_day(session).strftime("%d.%m.%Y") in r.json["error"]["message"]
+    assert attendances() == 0
+
+
+def _batch(staff, *items):
+    r = staff.api("POST", "/api/v1/checkins/batch", json={"items": list(items)})
+    assert r.status_code == 200, r.json
+    return r.json["results"]
+
+
+@pytest.mark.parametrize("which", ["tomorrow", "last_week"])
+def test_batch_refuses_a_session_that_is_not_happening_and_keeps_a_conflict(staff, request, world, which):
+    session = request.getfixturevalue(which)
+    n = nonce()
+    [result] = _batch(staff, {"session_id": session.id, "token": world.youth.pass_token, "nonce": n,
+                              "scanned_at": datetime.now(UTC).isoformat()})
+    assert result["status"] == 422 and result["error"]["code"] == "session_not_now"
+    assert attendances() == 0
+    conflict = db.session.scalar(select(ScanConflict).where(ScanConflict.nonce == n))
+    assert conflict.code == "session_not_now" and conflict.session_id == session.id
+
+
+def test_batch_refuses_a_scan_dated_long_before_the_session(staff, world):
+    [result] = _batch(staff, {"session_id": world.session_a.id, "token": world.youth.pass_token, "nonce": nonce(),
+                              "scanned_at": "2000-01-01T10:00:00+00:00"})
+    assert result["error"]["code"] == "session_not_now"
+    assert attendances() == 0
+
+
+def test_batch_refuses_a_scan_from_the_future(staff, world):
+    later = datetime.now(UTC) + timedelta(minutes=30)
+    [result] = _batch(staff, {"session_id": world.session_a.id, "token": world.youth.pass_token, "nonce": nonce(),
+                              "scanned_at": later.isoformat()})
+    assert result["status"] == 422 and result["error"]["code"] == "scanned_in_future"
+    assert attendances() == 0
+
+
+def _three_days_ago(world):
+    day = date.today() - timedelta(days=3)
+    session = make_session(world.activity_a, day=day)
+    db.session.commit()
+    return session, (session.starts_at + timedelta(minutes=10)).isoformat()
+
+
+def test_backdated_batch_item_without_a_reason_is_refused(staff, world):
+    session, scanned_at = _three_days_ago(world)
+    n = nonce()
+    [result] = _batch(staff, {"session_id": session.id, "token": world.youth.pass_token, "nonce": n,
+                              "scanned_at": scanned_at})
+    assert result["status"] == 422 and result["error"]["code"] == "reason_required"
+    assert attendances() == 0
+    # kept for staff, never dropped: they correct it on the roll-call with a reason
+    assert db.session.scalar(select(ScanConflict.code).where(ScanConflict.nonce == n)) == "reason_required"
+
+
+def test_backdated_batch_item_with_a_reason_is_recorded_and_audited(staff, world):
+    session, scanned_at = _three_days_ago(world)
+    [result] = _batch(staff, {"session_id": session.id, "token": world.youth.pass_token, "nonce": nonce(),
+                              "scanned_at": scanned_at, "reason": "telefonen var offline i tre dage"})
+    assert result["status"] == 201, result
+    assert attendances() == 1
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attendance.correct"))
+    assert event is not None and event.details["reason"] == "telefonen var offline i tre dage"
+    assert event.details["youth_id"] == world.youth.id and event.details["change"] == "add"
+
+
+def test_a_scan_inside_the_window_is_not_a_correction(staff, world):
+    [result] = _batch(staff, {"session_id": world.session_a.id, "token": world.youth.pass_token, "nonce": nonce(),
+                              "scanned_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat()})
+    assert result["status"] == 201
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "attendance.correct")) == 0
+
+
+def test_scanner_page_of_a_session_not_happening_says_so(staff, tomorrow):
+    page = staff.get(f"/sessions/{tomorrow.id}/scan").get_data(as_text=True)
+    assert 'id="scan-not-now" class="flash flash-error" role="alert">' in page  # shown, not hidden
+    assert services.session_day(tomorrow).strftime("%d.%m.%Y") in page
+
+
+def test_today_page_offers_scan_only_for_a_session_that_is_happening(staff, world, tomorrow):
+    now = local_now()
+    later = None
+    if now.hour < 20:  # a session later today (its window opens in more than an hour)
+        later = make_session(world.activity_a, day=now.date(), start=time(now.hour + 3), end=time(23, 59))
+        db.session.commit()
+    page = staff.get(f"/institutions/{world.inst_a.id}/today").get_data(as_text=True)
+    assert f"/sessions/{world.session_a.id}/scan" in page
+    assert f"/sessions/{tomorrow.id}/scan" not in page
+    assert f"/sessions/{tomorrow.id}/rollcall" in page
+    if later is not None:
+        assert f"/sessions/{later.id}/scan" not in page

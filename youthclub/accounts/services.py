@@ -137,3 +137,23 @@ def end_sessions(user: User, *, tokens: bool = False) -> None:
     user.session_version = (user.session_version or 1) + 1
     if tokens:
         revoke_all_tokens(user)
+
+
+def remove_from_institution(user: User, institution, *, by_user: User) -> None:
+    """Someone leaves an institution: their roles there go, and their sessions and API tokens end at once.
+
+    A user with no role left anywhere is deactivated, so the login stops working too.
+    """
+    memberships = [m for m in user.memberships if m.institution_id == institution.id]
+    if not memberships:
+        raise AccountError(_("Personen arbejder ikke på institutionen."), "not_member", status=404)
+    if user.id == by_user.id:
+        raise AccountError(_("Du kan ikke fjerne dig selv. Bed en anden institutionsleder om det."), "remove_self")
+    for membership in memberships:
+        revoke_role(user, membership)
+    end_sessions(user)
+    revoke_all_tokens(user, by_user)
+    if not user.memberships:
+        set_active(user, False)
+    db.session.flush()
+    record_event("staff.remove", user, institution_id=institution.id)

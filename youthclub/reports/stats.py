@@ -226,16 +226,25 @@ def _tag_joins(frm, dims, activity_id=Activity.id, month=None):
         frm = frm.outerjoin(activity_focus_area, activity_focus_area.c.activity_id == activity_id)
     if "initiative" in dims:
         frm = frm.outerjoin(activity_initiative, and_(activity_initiative.c.activity_id == activity_id,
-                                                      activity_initiative.c.initiative_id.in_(_initiatives_of_month(month))))
+                                                      _initiatives_of_month(month)))
     return frm
 
 
 def _initiatives_of_month(month):
-    """The initiatives whose action plan is of the year of ``month`` (a month index expression)."""
-    return (
-        select(Initiative.id).join(ActionPlan, ActionPlan.id == Initiative.action_plan_id)
-        .where(ActionPlan.year * 12 <= month, month < ActionPlan.year * 12 + 12)
-    )
+    """The condition that an initiative tag (``activity_initiative``) holds at ``month`` (a month index expression).
+
+    One term per plan year with that year's initiatives as a list of ids, read once (a
+    handful of years), so the condition costs little per joined row.
+    """
+    by_year: dict = {}
+    for initiative_id, year in db.session.execute(
+        select(Initiative.id, ActionPlan.year).join(ActionPlan, ActionPlan.id == Initiative.action_plan_id)
+    ):
+        by_year.setdefault(year, []).append(initiative_id)
+    if not by_year:
+        return literal(False)
+    return or_(*[and_(activity_initiative.c.initiative_id.in_(sorted(ids)), month.between(year * 12, year * 12 + 11))
+                 for year, ids in sorted(by_year.items())])
 
 
 def _grouped(rows_subquery, dims, *aggregates):

@@ -73,11 +73,9 @@ def revoke_token(token: ApiToken, by_user) -> None:
 
 
 def revoke_all_tokens(user, by_user=None) -> int:
-    """Every token of ``user`` stops working (with their sessions: password change, deactivation,
-    log-out everywhere). Returns how many were revoked."""
-    tokens = db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-    ).all()
+    """Stop every token of ``user`` from working, at once (with their sessions: password change,
+    deactivation, log-out everywhere, leaving an institution); returns how many."""
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
     for token in tokens:
         revoke_token(token, by_user or user)
     return len(tokens)

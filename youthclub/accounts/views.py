@@ -238,10 +238,9 @@ def institution_staff(institution_id: int):
             else:
                 services.grant_role(user, Role(form.role.data), institution.id)
         if saved.ok:
-            # the address they typed, not the name an existing account holds
-            email = form.email.data.strip()
-            flash(_("%(email)s er tilføjet og har fået en mail med et link til at vælge sin adgangskode.", email=email)
-                  if invited else _("%(email)s er tilføjet.", email=email), "success")
+            # a new colleague by the name typed; an existing account by the address typed, never its name
+            flash(_("%(name)s er tilføjet og har fået en mail med et link til at vælge sin adgangskode.", name=user.name)
+                  if invited else _("%(email)s er tilføjet.", email=form.email.data.strip()), "success")
             return redirect(url_for("accounts.institution_staff", institution_id=institution.id))
     members = db.session.scalars(
         select(Membership)

@@ -171,7 +171,7 @@ def main() -> None:
 
     from youthclub import create_app
     from youthclub.extensions import db
-    from youthclub.reports import services, stats
+    from youthclub.reports import disclosure, services, stats
 
     app = create_app()
     gc.freeze()  # as gunicorn.conf.py's post_worker_init does in every worker
@@ -231,7 +231,7 @@ def main() -> None:
             print(lines[-1], flush=True)
 
         def dashboard():
-            s = stats.Statistics(f, 5)
+            s = disclosure.Statistics(f, 5)
             s.prepare(DASHBOARD)
 
         t_dash = best_of(dashboard, args.runs)
@@ -252,7 +252,7 @@ def main() -> None:
                     xlsx_totals[i] += best_of(lambda: db.session.execute(sql, params).all(), 1)
 
         def export():
-            services.build_xlsx(stats.Statistics(f, 5), services.Labels())
+            services.build_xlsx(disclosure.Statistics(f, 5), services.Labels())
 
         t_xlsx = best_of(export, max(1, args.runs - 1))
         lines.append(f"| **XLSX export** ({len(xlsx_dims)} sheets) | {t_xlsx:.3f} | {xlsx_totals[0]:.3f} | "

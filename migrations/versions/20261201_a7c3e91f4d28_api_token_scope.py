@@ -8,7 +8,7 @@ no script stops working at once but none lives for ever. ``scope`` is ``full`` f
 (what they could do until now).
 
 Revision ID: a7c3e91f4d28
-Revises: e4b7c2d9a1f6
+Revises: d7e2b9a41c56
 Create Date: 2026-12-01 11:00:00
 """
 from datetime import UTC, datetime, timedelta
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 
 revision = 'a7c3e91f4d28'
-down_revision = 'e4b7c2d9a1f6'
+down_revision = 'd7e2b9a41c56'
 branch_labels = None
 depends_on = None
 

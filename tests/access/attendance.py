@@ -9,6 +9,7 @@ RULES = {
     # the world's young person is signed up at institution A
     "attendance.pass_card": names_of_institution_a(),
     "attendance.pass_card_revoke": names_of_institution_a(),
+    "attendance.pass_card_with_code": names_of_institution_a(),
     "attendance.scanner": door_of_institution_a(),
     "attendance.youth_search": door_of_institution_a(),
     "attendance.rollcall": names_of_institution_a(),

@@ -59,7 +59,8 @@ RULES = {
     "signups.calendar_feed": {**public(), "params": _calendar_token},
     "signups.activity_signups": names_of_institution_a(),
     "signups.staff_cancel": names_of_institution_a(),
-    "signups.outbox": admin_only(),
+    # names of people to tell: the institution's own staff only
+    "signups.mark_told": roles(DENY, anonymous=LOGIN, staff_a=OK, inst_admin_a=OK),
     "accounts.register": _anonymous_flow,
     "accounts.register_login": _anonymous_flow,
     "accounts.claim": _anonymous_flow,

@@ -204,7 +204,10 @@ def test_under_15_needs_a_guardian_who_confirms_by_link(client, world, smtp_serv
     assert (record.given_by, record.guardian_email, record.notice_version) == (
         "guardian", "mor@example.org", youth_services.CONSENT_NOTICE_VERSION)
     assert record.granted_at is not None
-    assert client.get(path).status_code == 404  # single use
+    used = client.get(path)
+    assert used.status_code == 404  # single use, in words that fit a parent (not a password link)
+    html = used.get_data(as_text=True)
+    assert "Har du allerede svaret, er dit svar gemt" in html and "adgangskode" not in html
     # the young person can switch it off again
     client.login_as(world.youth_user)
     client.post_form("/me/consents/photos/withdraw")

@@ -219,3 +219,18 @@ def get_youth_or_404(youth_id) -> YouthProfile:
     if not can_see_youth(current_user, youth):
         abort(404)
     return youth
+
+
+def can_merge_youths(user, keep, remove) -> bool:
+    """Merging two profiles: an admin, or staff of the institution that registered both.
+
+    Staff may not merge a profile registered elsewhere (or self-registered): the merge
+    would show and move another institution's records of that young person.
+    """
+    if not getattr(user, "is_authenticated", False) or keep.id == remove.id:
+        return False
+    if user.is_admin:
+        return True
+    institution_id = keep.registered_by_institution_id
+    return institution_id is not None and institution_id == remove.registered_by_institution_id \
+        and institution_id in user.institution_ids()

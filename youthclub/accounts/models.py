@@ -5,6 +5,7 @@ import enum
 import secrets
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
@@ -15,7 +16,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db_types import Choice, UTCDateTime, utcnow
 from ..extensions import db
@@ -116,10 +117,54 @@ class Gender(enum.StrEnum):
     ANDET = "andet"
     UOPLYST = "uoplyst"
 
+    @property
+    def label(self) -> str:
+        """The one Danish (or English) word for this gender, on every page and in every figure."""
+        return str(GENDER_LABELS[self])
+
+
+#: the labels of ``Gender`` (read them through ``Gender.label``)
+GENDER_LABELS = {
+    Gender.PIGE: _l("Pige"),
+    Gender.DRENG: _l("Dreng"),
+    Gender.ANDET: _l("Andet"),
+    Gender.UOPLYST: _l("Uoplyst"),
+}
+
+
+def normalise_contact(value: str | None) -> str | None:
+    """A phone number or e-mail in one form, so the same contact written two ways compares equal.
+
+    E-mail: trimmed and lower-case. Phone: digits only, without a Danish country code
+    (``+45 12 34 56 78``, ``0045 12345678`` and ``12-34-56-78`` are all ``12345678``).
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    if "@" in value:
+        return value.lower()[:254]
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if not digits:
+        return value.casefold()[:254]
+    if digits.startswith("00"):
+        digits = digits[2:]
+    if len(digits) == 10 and digits.startswith("45"):
+        digits = digits[2:]
+    return digits
+
 
 def new_pass_token() -> str:
     """An opaque pass token: 160 random bits, URL-safe, carrying nothing about the person."""
     return secrets.token_urlsafe(20)
+
+
+#: record keys run from 0 to RECORD_KEYS - 1 (the cell key method, docs/metrics.md)
+RECORD_KEYS = 256
+
+
+def new_record_key() -> int:
+    """A permanent random record key for the statistics' cell keys; it says nothing about the person."""
+    return secrets.randbelow(RECORD_KEYS)
 
 
 class YouthProfile(db.Model):
@@ -139,8 +184,9 @@ class YouthProfile(db.Model):
     gender: Mapped[Gender] = mapped_column(Choice(Gender), default=Gender.UOPLYST)
     #: the hotspot district the young person lives in; None means outside the hotspot
     home_district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"), index=True)
-    #: optional phone number or e-mail for a young person without a login
-    contact: Mapped[str | None] = mapped_column(String(254))
+    #: optional phone number or e-mail for a young person without a login, kept normalised
+    #: (``normalise_contact``) so that a second registration with the same contact is noticed
+    contact: Mapped[str | None] = mapped_column(String(254), index=True)
     #: the opaque token in the QR pass
     pass_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_pass_token)
     pass_issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -152,9 +198,16 @@ class YouthProfile(db.Model):
     last_active_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: set when the account was closed or retention anonymised the profile
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: random 0..255, never changed (anonymising keeps it): the statistics add up the keys of the
+    #: young people in a cell to decide its small random perturbation (docs/metrics.md)
+    record_key: Mapped[int] = mapped_column(Integer, default=new_record_key, nullable=False)
 
     user: Mapped[User | None] = relationship(back_populates="youth_profile")
     home_district: Mapped["District | None"] = relationship("District")  # noqa: F821
+
+    @validates("contact")
+    def _normalise_contact(self, _key, value):
+        return normalise_contact(value)
 
     def age_on(self, day: date) -> int:
         """Age in whole years on ``day`` (born on the 1st of the birth month, as the day is not kept)."""

@@ -58,6 +58,11 @@ def check_password_policy(password: str) -> None:
         raise AccountError(_("Adgangskoden er for almindelig. Vælg en anden."), "password_common")
 
 
+def email_taken() -> AccountError:
+    """The refusal for an e-mail that already belongs to someone: the same words for every way it can."""
+    return AccountError(_("Der findes allerede en bruger med den e-mail."), "email_taken", status=409)
+
+
 def create_user(
     email: str,
     name: str,
@@ -71,7 +76,7 @@ def create_user(
     """Create a login, optionally with one role. Raises AccountError("email_taken")."""
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
-        raise AccountError(_("Der findes allerede en bruger med den e-mail."), "email_taken", status=409)
+        raise email_taken()
     if password is not None and check_policy:
         check_password_policy(password)
     user = User(

@@ -21,9 +21,8 @@ from .access import can_see_roster, get_institution_or_403, get_youth_or_404, is
 from .forms import SimpleForm
 from .models import ConsentKind, ConsentStatus, Gender, User, YouthProfile
 from .services import AccountError
-from .views import bp
+from .views import bp, safe_next
 from .youth_forms import (
-    GENDER_LABELS,
     MONTHS,
     AboutYouForm,
     ClaimForm,
@@ -39,6 +38,8 @@ institution_link("accounts.youth_new", _l("Registrér en ung"), order=40, shown=
 
 CONSENT_LABELS = {ConsentKind.PHOTOS: _l("Billeder af mig"), ConsentKind.NEWSLETTER: _l("Nyhedsbrev på e-mail")}
 _REGISTRATION = "registration"
+#: where the registration returns to (a local path only: ``safe_next``)
+_REGISTRATION_NEXT = "registration_next"
 
 
 def _fill_choices(form) -> None:
@@ -46,10 +47,11 @@ def _fill_choices(form) -> None:
     form.birth_month.choices = options([(0, _("Vælg måned"))] + [(i + 1, str(m)) for i, m in enumerate(MONTHS)])
     years = range(this_year - youth_services.MIN_AGE, this_year - youth_services.MAX_AGE - 1, -1)
     form.birth_year.choices = options([(0, _("Vælg år"))] + [(y, str(y)) for y in years])
-    form.gender.choices = options([("", _("Vælg (frivilligt)"))] + [(g.value, str(GENDER_LABELS[g])) for g in Gender if g != Gender.UOPLYST])
+    form.gender.choices = options([("", _("Vælg (frivilligt)"))] + [(g.value, g.label) for g in Gender if g != Gender.UOPLYST])
     districts = db.session.scalars(select(District).order_by(District.name)).all()
+    # no preset: a district chosen for the young person would bias the local reach
     form.home_district_id.choices = options(
-        [(d.id, d.name) for d in districts] + [(0, _("Et andet sted i København eller udenfor"))]
+        [("", _("Vælg"))] + [(d.id, d.name) for d in districts] + [(0, _("Et andet sted i København eller udenfor"))]
     )
 
 
@@ -60,7 +62,7 @@ def _profile_values(form) -> dict:
         "birth_year": form.birth_year.data,
         "birth_month": form.birth_month.data,
         "gender": form.gender.data or None,
-        "home_district_id": form.home_district_id.data or None,
+        "home_district_id": form.home_district_id.data,  # 0: somewhere else (kept, so "Tilbage" shows it)
     }
 
 
@@ -83,6 +85,9 @@ def register():
     """Registration, screen 1 of 2: about you."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
+    after = safe_next(request.args.get("next"))
+    if after:
+        session[_REGISTRATION_NEXT] = after
     draft = youth_services.registration_draft(session.get(_REGISTRATION)) if request.method == "GET" else None
     form = AboutYouForm(data=draft)
     _fill_choices(form)
@@ -111,9 +116,10 @@ def register_login():
             )
             youth_services.finish_registration_draft(session.get(_REGISTRATION))
         if saved.ok:
+            after = safe_next(session.pop(_REGISTRATION_NEXT, None))  # before the fresh session forgets it
             _fresh_login(youth.user, remember=True)
             flash(_("Velkommen, %(name)s! Din konto er klar.", name=youth.first_name), "success")
-            return redirect(url_for("main.home"))
+            return redirect(after or url_for("main.home"))
     return render_template("accounts/register_login.html", form=form, step=2, first_name=profile["first_name"])
 
 
@@ -183,21 +189,36 @@ def youth_new(institution_id: int):
     form = StaffYouthForm()
     _fill_choices(form)
     form.home_district_id.label.text = _("Bor i")
+    matches = None
     if form.validate_on_submit() and _check_birth(form):
-        youth, code = youth_services.register_youth_by_staff(
-            institution, **_profile_values(form), contact=form.contact.data, by_user=current_user
-        )
-        db.session.commit()
-        flash(_("%(name)s er registreret.", name=youth.display_name), "success")
-        return render_template("accounts/youth_created.html", youth=youth, code=code, institution=institution)
+        values = _profile_values(form)
+        if not form.create_anyway.data:
+            matches = youth_services.possible_duplicates(
+                current_user, first_name=values["first_name"], birth_year=values["birth_year"],
+                birth_month=values["birth_month"], contact=form.contact.data,
+            )
+        if not matches:
+            youth, code = youth_services.register_youth_by_staff(
+                institution, **values, contact=form.contact.data, by_user=current_user
+            )
+            db.session.commit()
+            flash(_("%(name)s er registreret.", name=youth.display_name), "success")
+            return render_template("accounts/youth_created.html", youth=youth, code=code, institution=institution)
     registered = db.session.scalars(
         select(YouthProfile)
         .where(YouthProfile.registered_by_institution_id == institution.id, YouthProfile.anonymised_at.is_(None))
         .order_by(YouthProfile.created_at.desc())
         .limit(100)
     ).all()
-    html = render_template("accounts/youth_new.html", form=form, institution=institution, registered=registered)
+    html = render_template("accounts/youth_new.html", form=form, institution=institution, registered=registered,
+                           matches=matches)
     return audited_page("roster.view", institution, html, page="registered")
+
+
+@bp.app_template_global("youth_details")
+def youth_details_global(youth, day=None):
+    """Templates: what tells this young person from another of the same name, as the viewer may see it."""
+    return youth_services.youth_details(youth, current_user, day)
 
 
 @bp.route("/youths/<int:youth_id>")
@@ -207,7 +228,7 @@ def youth(youth_id: int):
     youth = get_youth_or_404(youth_id)
     signups = signups_seen_by(current_user, youth)
     html = render_template(
-        "accounts/youth.html", youth=youth, signups=signups, simple=SimpleForm(), gender_labels=GENDER_LABELS
+        "accounts/youth.html", youth=youth, signups=signups, simple=SimpleForm()
     )
     return audited_page("youth.view", youth, html)
 
@@ -289,7 +310,7 @@ def guardian_consent(token: str):
     """A guardian reads what the extra means and confirms through the e-mailed link."""
     record = youth_services.consent_for_token(token)
     if record is None:
-        return render_template("accounts/token_invalid.html"), 404
+        return render_template("accounts/token_invalid.html", purpose="consent"), 404
     youth = db.session.get(YouthProfile, record.youth_id)
     form = SimpleForm()
     if form.validate_on_submit():

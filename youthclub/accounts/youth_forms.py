@@ -4,20 +4,18 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from .models import Gender
 
 MONTHS = [
     _l("januar"), _l("februar"), _l("marts"), _l("april"), _l("maj"), _l("juni"),
     _l("juli"), _l("august"), _l("september"), _l("oktober"), _l("november"), _l("december"),
 ]
-GENDER_LABELS = {
-    Gender.PIGE: _l("Pige"),
-    Gender.DRENG: _l("Dreng"),
-    Gender.ANDET: _l("Andet"),
-    Gender.UOPLYST: _l("Vil ikke oplyse"),
-}
+
+
+def _district_id(value) -> int | None:
+    """A district id from the form; None for the empty "Vælg"."""
+    return None if value in ("", None) else int(value)
 
 
 class AboutYouForm(FlaskForm):
@@ -28,12 +26,17 @@ class AboutYouForm(FlaskForm):
     birth_month = SelectField(_l("Fødselsmåned"), coerce=int, choices=[])
     birth_year = SelectField(_l("Fødselsår"), coerce=int, choices=[])
     gender = SelectField(_l("Køn (frivilligt)"), choices=[])
-    home_district_id = SelectField(_l("Hvor bor du?"), coerce=int, choices=[])
+    #: starts at "Vælg" (None); 0 is "somewhere else", so InputRequired, not DataRequired
+    home_district_id = SelectField(_l("Hvor bor du?"), coerce=_district_id, choices=[],
+                                   validators=[InputRequired(_l("Vælg, hvor du bor."))])
 
 
 class StaffYouthForm(AboutYouForm):
-    home_district_id = SelectField(_l("Bor i"), coerce=int, choices=[])
+    home_district_id = SelectField(_l("Bor i"), coerce=_district_id, choices=[],
+                                   validators=[InputRequired(_l("Vælg, hvor den unge bor."))])
     contact = StringField(_l("Telefon eller e-mail (frivilligt)"), validators=[Optional(), Length(max=254)])
+    #: asked only when the young person may be registered already
+    create_anyway = BooleanField(_l("Nej, det er en anden person. Opret en ny profil."))
 
 
 class LoginDetailsForm(FlaskForm):

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from ..audit.services import record_event
 from ..db_types import utcnow
 from ..extensions import db
 from ..i18n import local_today
-from ..nav import public_url  # noqa: F401  (used here, and by callers as youth_services.public_url)
 from ..mail.services import recipient_locale, render_message, send_mail, send_template
+from ..nav import public_url  # noqa: F401  (used here, and by callers as youth_services.public_url)
+from ..programme.models import Institution
 from . import services
+from .access import can_see_youth
 from .models import (
     ConsentKind,
     ConsentRecord,
@@ -30,6 +33,7 @@ from .models import (
     TokenPurpose,
     User,
     YouthProfile,
+    normalise_contact,
 )
 from .services import AccountError
 
@@ -114,7 +118,17 @@ def _profile(first_name, last_name, birth_year, birth_month, gender, home_distri
 def register_youth(
     *, first_name, last_name, birth_year, birth_month, gender, home_district_id, email, password, locale="da"
 ) -> YouthProfile:
-    """A young person registers themselves: a login and a profile (public task; no consent gate)."""
+    """A young person registers themselves: a login and a profile (public task; no consent gate).
+
+    An e-mail that a club already gave as the contact of a profile without a login is taken,
+    like a login's e-mail (and with the same answer, so it tells no more): that profile is
+    this young person's, and the claim code from the club attaches the login to it.
+    """
+    if db.session.scalar(select(YouthProfile.id).where(
+        YouthProfile.contact == normalise_contact(email), YouthProfile.user_id.is_(None),
+        YouthProfile.anonymised_at.is_(None),
+    ).limit(1)) is not None:
+        raise services.email_taken()
     user = services.create_user(email, first_name, password, locale=locale)
     youth = _profile(first_name, last_name, birth_year, birth_month, gender, home_district_id, user=user)
     db.session.flush()
@@ -177,17 +191,108 @@ def issue_claim_code(youth: YouthProfile) -> str:
     return code
 
 
+def open_claim_code(youth: YouthProfile, code: str | None) -> str | None:
+    """``code`` (normalised) when it is an open claim code of ``youth``, else None: only a real code is printed."""
+    code = normalise_claim_code(code or "")
+    token = find_token(TokenPurpose.CLAIM, code) if code else None
+    return code if token is not None and token.youth_id == youth.id and youth.user_id is None else None
+
+
 def register_youth_by_staff(
     institution, *, first_name, last_name, birth_year, birth_month, gender, home_district_id, contact=None, by_user=None
 ) -> tuple[YouthProfile, str]:
     """Staff create a profile for a young person without e-mail or phone; returns it and a claim code."""
     youth = _profile(
         first_name, last_name, birth_year, birth_month, gender, home_district_id,
-        registered_by_institution_id=institution.id, contact=(contact or "").strip()[:254] or None,
+        registered_by_institution_id=institution.id, contact=contact,
     )
     db.session.flush()
     record_event("youth.register_by_staff", youth, user=by_user, institution_id=institution.id)
     return youth, issue_claim_code(youth)
+
+
+# -- one young person, one profile ----------------------------------------------------------
+
+
+@dataclass
+class PossibleDuplicates:
+    """Profiles that may be the young person staff are about to register."""
+
+    #: profiles the staff member may see: same first name and birth month, or the same contact
+    youths: list[YouthProfile] = field(default_factory=list)
+    #: a profile the staff member may not see has the same contact (said, never shown)
+    contact_elsewhere: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.youths) or self.contact_elsewhere
+
+
+def possible_duplicates(user, *, first_name, birth_year, birth_month, contact) -> PossibleDuplicates:
+    """Who ``user`` should be asked about before registering a young person.
+
+    A first name and birth month/year match counts among the profiles the user may see
+    (``access.can_see_youth``: registered at or taking part in their institution); elsewhere it is too weak a sign to be worth naming anyone.
+    A contact match counts everywhere, but a profile the user may not see is only said to
+    exist: no name, no institution.
+    """
+    name = (first_name or "").strip().casefold()
+    key = normalise_contact(contact)
+    live = YouthProfile.anonymised_at.is_(None)
+    # names are compared casefolded in Python: SQLite's lower() leaves Æ, Ø and Å alone
+    same_birth = db.session.scalars(
+        select(YouthProfile).where(live, YouthProfile.birth_year == birth_year, YouthProfile.birth_month == birth_month)
+        .order_by(YouthProfile.id)
+    )
+    by_name = [y for y in same_birth if y.first_name.casefold() == name]
+    by_contact = []
+    if key:
+        by_contact = list(db.session.scalars(
+            select(YouthProfile).where(live, or_(
+                YouthProfile.contact == key,
+                YouthProfile.user_id.in_(select(User.id).where(func.lower(User.email) == key)),
+            )).order_by(YouthProfile.id)
+        ))
+    found = PossibleDuplicates()
+    for youth in dict.fromkeys(by_name + by_contact):
+        if can_see_youth(user, youth):
+            found.youths.append(youth)
+        elif youth in by_contact:
+            found.contact_elsewhere = True
+    return found
+
+
+@dataclass(frozen=True)
+class YouthDetails:
+    """What tells one young person from another with the same first name, as a viewer may see it."""
+
+    name: str
+    age: int
+    born: str
+    area: str
+    registered_by: str
+
+    def __str__(self) -> str:
+        return " · ".join((self.name, _("%(age)s år", age=self.age), self.area, self.registered_by))
+
+
+def youth_details(youth: YouthProfile, viewer, day: date | None = None) -> YouthDetails:
+    """First name and last-name initial, age, home area and who registered the profile.
+
+    Another institution is named only to admins: a staff member learns that
+    a young person was registered elsewhere, never where (that would be a piece of that
+    institution's roster).
+    """
+    name = youth.first_name + (f" {youth.last_name[0]}." if youth.last_name else "")
+    area = youth.home_district.name if youth.home_district is not None else _("Bor uden for hotspottet")
+    if youth.registered_by_institution_id is None:
+        registered_by = _("Har registreret sig selv")
+    elif viewer.is_admin or youth.registered_by_institution_id in viewer.institution_ids():
+        institution = db.session.get(Institution, youth.registered_by_institution_id)
+        registered_by = _("Registreret af %(name)s", name=institution.name)
+    else:
+        registered_by = _("Registreret af en anden institution")
+    return YouthDetails(name=name, age=youth.age_on(day or local_today()),
+                        born=f"{youth.birth_month:02d}.{youth.birth_year}", area=area, registered_by=registered_by)
 
 
 def claim_profile(code: str, email: str, password: str, *, locale="da") -> YouthProfile:

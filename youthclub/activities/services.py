@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select, update
@@ -19,6 +19,7 @@ from ..i18n import local_today, to_local, to_utc
 from ..signals import activity_cancelled, capacity_changed, session_changed
 from ..signups.places import confirmed_count_sql, free_places_sql
 from ..signups.services import promote_waitlist
+from . import ical
 from .models import Activity, ActivityStatus, Category, Session, SessionPattern
 
 #: a pattern may not generate more sessions than this (two years of three sessions a week)
@@ -668,61 +669,11 @@ def public_activity(activity_id: int) -> Activity | None:
 
 # --- iCal -------------------------------------------------------------------------------------
 
-def _ical_escape(text: str) -> str:
-    return (text or "").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
-
-
-def _ical_fold(line: str) -> str:
-    """Fold a content line at 75 octets (RFC 5545 3.1), never inside a UTF-8 sequence."""
-    out, current = [], b""
-    for char in line:
-        encoded = char.encode("utf-8")
-        if len(current) + len(encoded) > (75 if not out else 74):
-            out.append(current.decode("utf-8"))
-            current = b""
-        current += encoded
-    out.append(current.decode("utf-8"))
-    return "\r\n ".join(out)
-
-
-def _ical_time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 def ical_feed(activity: Activity, *, host: str, url: str, past_days: int = 30) -> str:
     """The activity's sessions as an iCalendar (RFC 5545) feed that calendars can subscribe to."""
     since = utcnow() - timedelta(days=past_days)
     sessions = db.session.scalars(
         select(Session).where(Session.activity_id == activity.id, Session.starts_at >= since).order_by(Session.starts_at)
     ).all()
-    location = ", ".join(p for p in (activity.room, activity.address or activity.institution.address,
-                                     activity.institution.name) if p)
-    stamp = _ical_time(utcnow())
-    lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Hotspot Nørrebro//youthclub//DA", "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH", f"X-WR-CALNAME:{_ical_escape(activity.title)}", "X-WR-TIMEZONE:Europe/Copenhagen",
-        "REFRESH-INTERVAL;VALUE=DURATION:PT6H", "X-PUBLISHED-TTL:PT6H",
-    ]
-    for session in sessions:
-        cancelled = session.is_cancelled or activity.status == ActivityStatus.CANCELLED
-        description = activity.description or ""
-        if session.cancel_reason:
-            description = f"{session.cancel_reason}\n\n{description}"
-        summary = activity.title if not cancelled else _("Aflyst: %(title)s", title=activity.title)
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:session-{session.id}@{host}",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART:{_ical_time(session.starts_at)}",
-            f"DTEND:{_ical_time(session.ends_at)}",
-            f"SUMMARY:{_ical_escape(summary)}",
-            f"DESCRIPTION:{_ical_escape(description)}",
-            f"LOCATION:{_ical_escape(location)}",
-            f"URL:{url}",
-            f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
-            # bumped by each move or cancellation, so calendars replace their copy
-            f"SEQUENCE:{int(session.moved_from is not None) + int(cancelled)}",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(_ical_fold(line) for line in lines) + "\r\n"
+    return ical.calendar([(session, activity) for session in sessions], name=activity.title, host=host,
+                         url_of=lambda _activity: url)

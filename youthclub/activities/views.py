@@ -13,6 +13,7 @@ from ..nav import nav_item, public_host, public_url, start_page
 from ..programme.services import list_districts
 from ..signups.places import confirmed_counts, free_places
 from . import services
+from .ical import webcal
 from .forms import CATEGORY_LABELS, WEEKDAY_LABELS, CatalogueForm
 from .models import Activity, ActivityStatus
 
@@ -94,7 +95,7 @@ def detail(activity_id: int):
         free=free_places(activity),
         category_labels=CATEGORY_LABELS,
         feed_url=feed,
-        webcal_url="webcal://" + feed.split("://", 1)[1],
+        webcal_url=webcal(feed),
         can_manage=can_access_institution(current_user, activity.institution_id),
         ActivityStatus=ActivityStatus,
     )

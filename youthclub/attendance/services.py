@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.access import visible_youths
@@ -229,7 +229,7 @@ def check_in(session: Session, token: str | None, *, nonce: str | None, scanned_
                                  correction=correction)
     except CheckinError as err:
         if offline and nonce and err.code in REFUSAL_CODES:
-            youth_id = youth.id if youth is not None else err.details.get("youth_id")
+            youth_id = err.details["youth_id"] if "youth_id" in err.details else getattr(youth, "id", None)
             db.session.add(ScanConflict(session_id=session.id, nonce=nonce, youth_id=youth_id, code=err.code,
                                         scanned_at=when, recorded_by_id=getattr(by_user, "id", None)))
             db.session.flush()
@@ -272,6 +272,7 @@ def _check_in_youth(session, youth, *, nonce, when, by_user, offline, manual, ov
         # a scan from before the correction window: the same rule as any late correction
         raise CheckinError(refusal_message("reason_required"), "reason_required", **details)
     method = CheckinMethod.OFFLINE if offline else (CheckinMethod.MANUAL if manual else CheckinMethod.QR)
+    youth_id, pass_token = youth.id, youth.pass_token
     attendance = Attendance(youth_id=youth.id, session_id=session.id, method=method, scanned_at=when,
                             recorded_by_id=getattr(by_user, "id", None), nonce=nonce or None,
                             drop_in=drop_in, age_override=outside)
@@ -285,11 +286,42 @@ def _check_in_youth(session, youth, *, nonce, when, by_user, offline, manual, ov
         )
         if existing is None and nonce:
             existing = db.session.scalar(select(Attendance).where(Attendance.nonce == nonce))
+        if existing is None and db.session.scalar(select(YouthProfile.id).where(YouthProfile.id == youth_id)) is None:
+            # the profile was merged into another while this scan waited for its row: its pass is revoked now
+            revoked = db.session.scalar(select(RevokedPass).where(RevokedPass.token_hash == hash_pass_token(pass_token)))
+            raise CheckinError(refusal_message("revoked_token"), "revoked_token",
+                               youth_id=revoked.youth_id if revoked is not None else None) from None
         if existing is None:
             raise
         return CheckinResult(existing, created=False)
     youth.last_active_at = utcnow()
     return CheckinResult(attendance, created=True)
+
+
+def move_attendances(from_youth: YouthProfile, to_youth: YouthProfile) -> int:
+    """Give ``to_youth`` the attendances and scan conflicts of ``from_youth`` (the same person twice).
+
+    Where both were at the same session, ``to_youth``'s attendance remains (one young person,
+    one visit; the unique constraint holds). The moves are plain UPDATEs and DELETEs of
+    ``attendance``, so the visit-count triggers keep ``visit_month`` exact. The caller holds
+    both young people's row locks: a check-in of either waits for the merge (its insert
+    needs the young person's row). Returns how many duplicate attendances were removed.
+    """
+    both = select(Attendance.session_id).where(Attendance.youth_id == to_youth.id)
+    removed = db.session.execute(
+        delete(Attendance).where(Attendance.youth_id == from_youth.id, Attendance.session_id.in_(both))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.execute(
+        update(Attendance).where(Attendance.youth_id == from_youth.id).values(youth_id=to_youth.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(ScanConflict).where(ScanConflict.youth_id == from_youth.id).values(youth_id=to_youth.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    return removed
 
 
 def resolve_conflict(conflict: ScanConflict, by_user) -> None:

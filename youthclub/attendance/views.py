@@ -16,11 +16,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..accounts.access import get_youth_or_404, is_youth, require, sees_names
+from ..accounts.youth_services import open_claim_code, public_url
 from ..audit.services import audited_page
 from ..extensions import db
 from ..nav import nav_item, slot
 from ..tokens.views import bp as tokens_bp
 from . import services
+from .forms import ClaimCodeCardForm
 
 bp = Blueprint("attendance", __name__)
 # personal API tokens have their own package; nested here so no shared file needs editing
@@ -116,7 +118,23 @@ def pass_service_worker():
 def pass_card(youth_id: int):
     """A printable pass card for a young person the staff member may see."""
     youth = get_youth_or_404(youth_id)
-    html = render_template("attendance/pass_card.html", youth=youth, svg=qr_svg(youth.pass_token).decode())
+    return _pass_card_page(youth, code=None)
+
+
+@bp.route("/youth/<int:youth_id>/pass-card/with-code", methods=["POST"])
+@require(sees_names)
+def pass_card_with_code(youth_id: int):
+    """The printable pass card with the young person's open claim code (from the page that showed it once)."""
+    youth = get_youth_or_404(youth_id)
+    form = ClaimCodeCardForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _pass_card_page(youth, code=open_claim_code(youth, form.code.data))
+
+
+def _pass_card_page(youth, *, code: str | None):
+    html = render_template("attendance/pass_card.html", youth=youth, svg=qr_svg(youth.pass_token).decode(), code=code,
+                           claim_url=public_url("accounts.claim"), site_url=public_url("main.home"))
     return audited_page("youth.view", youth, html, page="pass_card")
 
 

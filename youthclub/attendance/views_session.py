@@ -18,6 +18,7 @@ from ..accounts.access import (
 )
 from ..audit.services import audited_page
 from ..accounts.models import Gender
+from ..accounts.youth_services import youth_details
 from ..database import parse_db_id
 from ..errors import DomainError
 from ..extensions import db
@@ -80,7 +81,8 @@ def youth_search(session_id: int):
     checked = set(db.session.scalars(select(Attendance.youth_id).where(Attendance.session_id == session.id)))
     youths = services.search_youths(session, request.args.get("q", ""), current_user)
     return jsonify({"results": [
-        {"id": y.id, "name": y.display_name, "age": y.age_on(day), "checked_in": y.id in checked} for y in youths
+        {"id": y.id, "name": y.display_name, "age": y.age_on(day), "checked_in": y.id in checked,
+         "details": str(youth_details(y, current_user, day))} for y in youths
     ]})
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
 from ..accounts.models import (
@@ -240,9 +241,9 @@ def close_account(user: User, password: str) -> None:
 
     youth = user.youth_profile
     if youth is None:
-        raise PrivacyError("Kun unge kan lukke deres egen konto her.", "not_youth", status=403)
+        raise PrivacyError(_("Kun unge kan lukke deres egen konto her."), "not_youth", status=403)
     if not verify_password(user.password_hash, password):
-        raise PrivacyError("Adgangskoden er forkert.", "wrong_password", status=403)
+        raise PrivacyError(_("Adgangskoden er forkert."), "wrong_password", status=403)
     anonymise_youth(youth, reason="closed_by_user")
 
 

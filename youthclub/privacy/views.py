@@ -12,13 +12,15 @@ from sqlalchemy import select
 
 from ..accounts.access import is_admin, is_coordinator, is_youth, require
 from ..accounts.auth import fresh_session
-from ..accounts.models import User
+from ..accounts.models import Gender, User
+from ..accounts.youth_forms import MONTHS
 from ..audit.describe import Describer
 from ..audit.labels import action_label, object_label
 from ..audit.models import AuditEvent
 from ..audit.services import audited_page, record_event
 from ..database import parse_db_id
 from ..extensions import db
+from ..formutil import saved_or_refused
 from ..i18n import LOCAL_TZ
 from ..nav import nav_item, slot
 from ..ratelimits import rate_limited
@@ -53,6 +55,31 @@ def my_data():
     )
 
 
+#: the export's codes in words, for the readable page
+SIGNUP_STATUS_WORDS = {"confirmed": _l("Tilmeldt"), "waitlisted": _l("På venteliste"), "cancelled": _l("Afmeldt")}
+CONSENT_WORDS = {"photos": _l("Billeder af mig"), "newsletter": _l("Nyhedsbrev på e-mail")}
+CONSENT_STATUS_WORDS = {"pending": _l("Venter på din forælder"), "granted": _l("Givet"), "withdrawn": _l("Trukket tilbage")}
+
+
+@bp.route("/account/data/view")
+@login_required
+def my_data_page():
+    """Everything held about me, in words: what, where and since when (the JSON download beside it)."""
+    data = services.export_my_data(current_user)
+    profile = data["profile"]
+    gender = Gender(profile["gender"]).label if profile else None
+    return render_template(
+        "privacy/my_data.html", data=data, gender=gender, months=MONTHS, signup_words=SIGNUP_STATUS_WORDS,
+        consent_words=CONSENT_WORDS, consent_status_words=CONSENT_STATUS_WORDS, action_label=action_label,
+    )
+
+
+@bp.app_template_filter("isodate")
+def isodate(value: str | None) -> datetime | None:
+    """An ISO time from the export back as a datetime (for the ``date`` and ``datetime`` filters)."""
+    return datetime.fromisoformat(value) if value else None
+
+
 @bp.route("/account/close", methods=["GET", "POST"])
 @require(is_youth)
 @rate_limited("current_password")
@@ -60,13 +87,9 @@ def close_account():
     """A young person closes their own account; their profile is anonymised at once."""
     form = CloseAccountForm()
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(form, default=form.password) as saved:
             services.close_account(current_user._get_current_object(), form.password.data)
-        except services.PrivacyError as err:
-            db.session.rollback()
-            form.password.errors.append(_("Adgangskoden er forkert.") if err.code == "wrong_password" else err.message)
-        else:
-            db.session.commit()
+        if saved.ok:
             logout_user()
             fresh_session()
             flash(_("Din konto er lukket, og dine oplysninger er slettet."), "success")

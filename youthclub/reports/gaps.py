@@ -6,9 +6,10 @@ by category, weekday and age band, so a coordinator sees where the action plan n
 offers. An offer meeting on two weekdays counts on both; by age band, an offer counts in
 every band its age range touches, while a waiting young person counts in their own band.
 
-The number of young people waiting is a count of people: it is released like every figure,
-small counts hidden and protected across each district's total and its groups
-(``release``, which uses the statistics' suppression).
+The number of young people waiting is a count of people: it is released like every figure
+of the statistics, by the cell key method (``release``; docs/metrics.md): small counts are
+shown as "<5", the rest carry the perturbation their cell key gives, so a district's total
+minus its groups (or this page minus the dashboard) pins no small number.
 """
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ from ..i18n import local_today
 from ..programme.models import District
 from ..signups.models import Signup, SignupStatus
 from ..signups.places import free_places_by_activity
-from .stats import AGE_BANDS, Row, primary_suppress, secondary_suppress
+from ..accounts.models import RECORD_KEYS
+from .disclosure import released_count
+from .stats import AGE_BANDS, Row
 
 #: the groups each district is broken down by
 GAP_DIMENSIONS = ("category", "weekday", "age_band")
@@ -42,11 +45,13 @@ class _Group:
     offers: set = field(default_factory=set)
     full: set = field(default_factory=set)
     free_places: int = 0
-    waiting: set = field(default_factory=set)
+    #: young person id -> record key, for the cell key of the waitlist count
+    waiting: dict = field(default_factory=dict)
 
     def row(self, key: dict) -> Row:
         return Row(key=key, values={"offers": len(self.offers), "full": len(self.full),
-                                    "free_places": self.free_places, "waitlist": len(self.waiting)})
+                                    "free_places": self.free_places, "waitlist": len(self.waiting)},
+                   parts={"waitlist_key": sum(self.waiting.values()) % RECORD_KEYS})
 
 
 @dataclass
@@ -81,12 +86,13 @@ def offer_gaps(*, threshold: int | None, now: datetime | None = None) -> GapRepo
     activities = {a.id: a for a in db.session.scalars(select(Activity).where(Activity.id.in_(list(weekdays) or [-1])))}
     free = free_places_by_activity(activities)
     today = local_today()
-    waiting: dict[int, list[tuple[int, str]]] = {}
+    waiting: dict[int, list[tuple[tuple[int, int], str]]] = {}
     for activity_id, youth in db.session.execute(
         select(Signup.activity_id, YouthProfile).join(YouthProfile, YouthProfile.id == Signup.youth_id)
         .where(Signup.status == SignupStatus.WAITLISTED, Signup.activity_id.in_(list(activities) or [-1]))
     ):
-        waiting.setdefault(activity_id, []).append((youth.id, AgeBand.for_age(youth.age_on(today)).value))
+        waiting.setdefault(activity_id, []).append(((youth.id, youth.record_key),
+                                                    AgeBand.for_age(youth.age_on(today)).value))
 
     groups: dict[tuple, _Group] = {}
 
@@ -98,7 +104,7 @@ def offer_gaps(*, threshold: int | None, now: datetime | None = None) -> GapRepo
                 group.free_places += free[activity.id]
                 if free[activity.id] == 0:
                     group.full.add(activity.id)
-        group.waiting.update(youth_id for youth_id, _band in youths)
+        group.waiting.update(youth for youth, _band in youths)
 
     for activity in activities.values():
         youths = waiting.get(activity.id, [])
@@ -133,16 +139,18 @@ def offer_gaps(*, threshold: int | None, now: datetime | None = None) -> GapRepo
 
 
 def release(report: GapReport, threshold: int) -> None:
-    """Hide small numbers of waiting young people, and whatever would give them away.
+    """The waitlist counts as they may leave the system: the statistics' own cell key release.
 
-    Each district's groups of one dimension add up to (or, as a young person may wait in
-    two categories, overlap into) the district's total, and the districts into the whole:
-    the statistics' own suppression decides over all of those lines together.
+    Each group's count gets the perturbation of its cell key (its young people's record keys
+    added up), the same in every answer; 1 to threshold − 1 is shown as "<5". The offers,
+    full offers and free places are counts of offers, not of people, and stay exact.
     """
     rows = [report.total] + [d.total for d in report.districts]
     rows += [r for d in report.districts for table in d.tables.values() for r in table]
     for row in rows:
-        primary_suppress(row, threshold)
-    lines = [(report.total, [d.total for d in report.districts])]
-    lines += [(d.total, table) for d in report.districts for table in d.tables.values() if table]
-    secondary_suppress(lines, threshold)
+        released = released_count(row.values["waitlist"], row.parts["waitlist_key"], threshold)
+        if released is None:
+            row.hidden.add("waitlist")
+            row.small.add("waitlist")
+        else:
+            row.values["waitlist"] = released

@@ -8,6 +8,7 @@ from ..accounts.access import is_coordinator, require
 from ..activities.forms import WEEKDAY_LABELS
 from ..nav import nav_item
 from . import services
+from .disclosure import MAX_PERTURBATION
 from .gaps import GAP_DIMENSIONS, GAP_FIGURES, offer_gaps
 from .views import bp
 
@@ -41,7 +42,7 @@ def offer_gaps_page():
     return render_template(
         "reports/offer_gaps.html", report=report, dimensions=GAP_DIMENSIONS, figures=GAP_FIGURES,
         figure_labels=GAP_FIGURE_LABELS, dimension_labels=GAP_DIMENSION_LABELS, group_label=_group_label,
-        is_gap=is_gap, hidden_text=services.small_mark(),
+        is_gap=is_gap, hidden_text=services.small_mark(), max_perturbation=MAX_PERTURBATION,
     )
 
 
@@ -52,7 +53,7 @@ def _json_row(row) -> dict:
 @bp.route("/reports/offer-gaps.json")
 @require(is_coordinator)
 def offer_gaps_json():
-    """The same figures as JSON; a hidden count is "<5" (small) or ".." (hidden to protect one)."""
+    """The same figures as JSON; a small count is "<5", the others carry their cell key's perturbation."""
     report = offer_gaps(threshold=services.threshold())
     return jsonify({
         "total": _json_row(report.total),

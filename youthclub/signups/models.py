@@ -41,6 +41,10 @@ class Signup(db.Model):
     position: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when the sign-up moved up from the waitlist to a place (None: confirmed when made, or still waiting)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when staff marked that they told a young person without e-mail about the place (the to-do is done)
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     #: a reason staff give when they cancel; about the sign-up, never about the person

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import YouthProfile
@@ -219,6 +219,7 @@ def promote_waitlist(activity: Activity) -> list[Signup]:
     promoted = waitlist(activity.id, limit=free)
     for signup in promoted:
         _confirm(signup)
+        signup.promoted_at = signup.confirmed_at
     if not promoted:
         return promoted
     db.session.flush()
@@ -233,6 +234,25 @@ def promote_waitlist(activity: Activity) -> list[Signup]:
         )
         signup_promoted.send(signup)
     return promoted
+
+
+def to_tell(activity_id: int) -> list[Signup]:
+    """Staff's to-do: young people without e-mail who moved up to a place and were not yet told (oldest first)."""
+    promoted = db.session.scalars(
+        select(Signup).where(Signup.activity_id == activity_id, Signup.status == SignupStatus.CONFIRMED,
+                             Signup.promoted_at.is_not(None), Signup.told_at.is_(None))
+        .order_by(Signup.promoted_at, Signup.id)
+    ).all()
+    return [signup for signup in promoted if youth_email(signup.youth) is None]
+
+
+def mark_told(signup: Signup, *, by_user) -> None:
+    """Staff told the young person about their place: the to-do is done (again: no change)."""
+    if signup.told_at is not None:
+        return
+    signup.told_at = utcnow()
+    db.session.flush()
+    record_event("signup.told", signup, user=by_user)
 
 
 def upcoming_sessions(activity_id: int, *, limit: int | None = None, include_cancelled: bool = True) -> list[Session]:
@@ -331,3 +351,64 @@ def notify_activity_cancelled(activity: Activity) -> int:
         )
         written += message is not None
     return written
+
+
+# -- merging two profiles of one young person ------------------------------------------------
+
+
+def signup_activity_ids(*youth_ids: int) -> list[int]:
+    """The activities these young people hold an active sign-up or waitlist place for (sorted, to lock in order)."""
+    return sorted(set(db.session.scalars(
+        select(Signup.activity_id).where(Signup.youth_id.in_(youth_ids), Signup.status.in_(ACTIVE))
+    )))
+
+
+def _stronger(a: Signup, b: Signup) -> tuple[Signup, Signup]:
+    """(the sign-up to keep, the one to cancel): a place beats the waitlist, then the earlier place in line."""
+    def rank(s: Signup):
+        if s.status == SignupStatus.CONFIRMED:
+            return (0, s.confirmed_at or s.created_at, s.id)
+        return (1, s.position or 0, s.id)
+
+    return (a, b) if rank(a) <= rank(b) else (b, a)
+
+
+def move_signups(from_youth: YouthProfile, to_youth: YouthProfile, *, by_user) -> list[Signup]:
+    """Give ``to_youth`` every sign-up of ``from_youth`` (the same person twice). Returns the cancelled duplicates.
+
+    Where both hold one for the same activity, one remains: a confirmed place over a
+    waitlist place, else the earlier. The waitlist is renumbered 1..n, and a place freed by a
+    cancelled duplicate goes to the next in line (``promote_waitlist``). The caller holds the
+    activities' locks first (``signup_activity_ids``), then the young people's, so a concurrent
+    sign-up that waits for a young person's row cannot hold an activity the merge still needs.
+    """
+    cancelled: list[Signup] = []
+    touched: set[int] = set()
+    for signup in db.session.scalars(
+        select(Signup).where(Signup.youth_id == from_youth.id, Signup.status.in_(ACTIVE)).order_by(Signup.id)
+    ).all():
+        lock_row(Activity, signup.activity_id)
+        touched.add(signup.activity_id)
+        other = active_signup(to_youth.id, signup.activity_id)
+        if other is None:
+            continue
+        _kept, drop = _stronger(other, signup)
+        drop.status = SignupStatus.CANCELLED
+        drop.position = None
+        drop.cancelled_at = utcnow()
+        drop.cancelled_by_id = getattr(by_user, "id", None)
+        cancelled.append(drop)
+        record_event("signup.cancel", drop, user=by_user, reason="merge")
+    db.session.flush()
+    db.session.execute(
+        update(Signup).where(Signup.youth_id == from_youth.id).values(youth_id=to_youth.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    for activity_id in sorted(touched):
+        _renumber(activity_id)
+    db.session.flush()
+    for activity_id in sorted(touched):
+        # the one rule that fills free places from the waitlist (a no-op where none came free)
+        promote_waitlist(db.session.get(Activity, activity_id))
+    return cancelled

@@ -3,28 +3,27 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..accounts.access import can_see_roster, get_roster_activity_or_403, is_admin, is_youth, require
+from ..accounts.access import can_see_roster, get_roster_activity_or_403, is_youth, require, works_at
 from ..audit.services import audited_page
 from ..accounts.forms import SimpleForm
 from ..accounts.models import YouthProfile
 from ..accounts.views import safe_next
 from ..accounts.youth_services import new_calendar_token, revoke_calendar_token
+from ..activities.ical import calendar, webcal
 from ..activities.models import Activity, Session
 from ..db_types import utcnow
 from ..extensions import db
-from ..mail.models import OutboxMessage
 from ..nav import nav_item, public_host, public_url, slot, start_page
 from ..ratelimits import rate_limited
 from . import receivers  # noqa: F401  (connects the signal receivers)
 from . import services
 from .forms import SignupForm, StaffCancelForm
-from .ical import build_calendar
 from .models import Signup, SignupStatus
 from .places import free_places
 
@@ -33,7 +32,6 @@ bp = Blueprint("signups", __name__)
 slot("activity_detail", "signups/_signup_box.html", order=10)
 slot("activity_manage", "signups/_manage_link.html")
 nav_item("signups.my_activities", _l("Mine aktiviteter"), is_youth, order=10)
-nav_item("signups.outbox", _l("Udbakke"), is_admin, order=85)
 start_page("signups.my_activities", lambda u: u.is_authenticated and u.is_youth, priority=30)
 
 
@@ -120,6 +118,7 @@ def my_activities():
         feed_url = public_url("signups.calendar_feed", token=youth.calendar_token)
     return render_template(
         "signups/my_activities.html", youth=youth, signups=signups, sessions=sessions, feed_url=feed_url,
+        webcal_url=webcal(feed_url) if feed_url else None,
         form=SignupForm(), simple=SimpleForm(),
     )
 
@@ -163,7 +162,8 @@ def calendar_feed(token: str):
         .order_by(Session.starts_at)
         .limit(500)
     ).all()
-    body = build_calendar(entries, name=_("Mine aktiviteter"), host=public_host())
+    body = calendar(entries, name=_("Mine aktiviteter"), host=public_host(),
+                    url_of=lambda activity: public_url("activities.detail", activity_id=activity.id))
     response = Response(body, mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=900"
     response.headers["Content-Disposition"] = 'inline; filename="mine-aktiviteter.ics"'
@@ -204,19 +204,35 @@ def staff_cancel(signup_id: int):
         db.session.commit()
         flash(_("Tilmeldingen er annulleret."), "success")
         if promoted:
-            flash(_("%(n)d fra ventelisten har fået plads.", n=len(promoted)), "info")
+            flash(_("Fra ventelisten har fået plads: %(names)s.",
+                    names=", ".join(s.youth.display_name for s in promoted)), "info")
+            untold = [s.youth.display_name for s in promoted if services.youth_email(s.youth) is None]
+            if untold:
+                flash(_("%(names)s har ingen e-mail: giv besked, og markér det under \"Skal have besked\".",
+                        names=", ".join(untold)), "warning")
     else:
         flash(" ".join(form.reason.errors) or _("Formularen er udløbet. Genindlæs siden, og prøv igen."), "error")
     return redirect(url_for("signups.activity_signups", activity_id=signup.activity_id))
 
 
-@bp.route("/admin/outbox")
-@require(is_admin)
-def outbox():
-    """Admins: the latest outgoing mail, sent or waiting (in development nothing is sent)."""
-    page = request.args.get("page", 1, type=int)
-    pagination = db.paginate(
-        select(OutboxMessage).order_by(OutboxMessage.id.desc()), page=page, per_page=50, error_out=False
-    )
-    html = render_template("mail/outbox.html", pagination=pagination, mail_server=current_app.config.get("MAIL_SERVER"))
-    return audited_page("outbox.view", None, html, page=page)
+@bp.app_template_global()
+def signups_to_tell(activity: Activity) -> list[Signup]:
+    """The to-do on an offer's pages: whom to tell about their new place (only for the institution's own staff)."""
+    if not works_at(current_user, activity.institution_id):
+        return []
+    return services.to_tell(activity.id)
+
+
+@bp.route("/signups/<int:signup_id>/told", methods=["POST"])
+@login_required
+def mark_told(signup_id: int):
+    """Staff mark that they told a young person without e-mail about their place."""
+    signup = db.get_or_404(Signup, signup_id)
+    if not works_at(current_user, signup.activity.institution_id):
+        abort(403)
+    form = SignupForm()
+    if form.validate_on_submit():
+        services.mark_told(signup, by_user=current_user)
+        db.session.commit()
+        flash(_("Markeret: %(name)s har fået besked.", name=signup.youth.display_name), "success")
+    return redirect(safe_next(form.next.data) or url_for("signups.activity_signups", activity_id=signup.activity_id))

@@ -210,7 +210,7 @@ async function search(event) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "button secondary block";
-    button.textContent = `${texts.check_in}: ${y.name} (${fill(texts.years, { age: y.age })})` +
+    button.textContent = `${texts.check_in}: ${y.details}` +
       (y.checked_in ? ` · ${texts.checked_in}` : "");
     button.addEventListener("click", () => {
       send({ youth_id: y.id, nonce: nonce(), scanned_at: new Date().toISOString() }, performance.now());

@@ -54,6 +54,8 @@ class Config:
     STAFF_SESSION_MAX = timedelta(hours=12)
     #: young people may stay logged in on their own phone
     YOUTH_SESSION_MAX = timedelta(days=int(os.environ.get("YOUTH_SESSION_DAYS", "90")))
+    #: days a personal API token works (then a new one is made); the CLI's --days may choose 1–366
+    API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
 
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"

@@ -120,6 +120,8 @@ class Client(FlaskClient):
 
         if has_app_context():
             db.session.commit()
+        # read the whole answer and close it, as a server does (work queued for after the response runs)
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

@@ -108,11 +108,22 @@ def lock_row(model, ident):
 
 #: primary keys are 32-bit integers on PostgreSQL
 MAX_ID = 2**31 - 1
+#: the largest count (places, targets) accepted: a 32-bit column holds it, with room to add
+MAX_COUNT = 1_000_000
 
 
 def is_db_id(value) -> bool:
     """Whether ``value`` could be a row id (a positive 32-bit int, not a bool)."""
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
+def parse_db_id(raw) -> int | None:
+    """A row id from text (a query value, a form field); None when it is not one (too large, negative, text)."""
+    text = str(raw).strip() if raw is not None else ""
+    if not text.isdigit() or len(text) > 10:
+        return None
+    value = int(text)
+    return value if is_db_id(value) else None
 
 
 class IdConverter(IntegerConverter):

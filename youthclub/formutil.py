@@ -3,10 +3,32 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import NumberRange, ValidationError
 
+from .database import MAX_COUNT
 from .errors import DomainError
 from .extensions import db
+
+
+#: the years a date in the programme may fall in (the database and the time zones are sure of them)
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+class PlausibleDate:
+    """A date between FIRST_YEAR and LAST_YEAR: year 1 or 9999 is a typing error, not a plan."""
+
+    def __call__(self, form, field):
+        if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+            raise ValidationError(str(_l("Datoen skal ligge mellem år %(first)d og %(last)d.",
+                                         first=FIRST_YEAR, last=LAST_YEAR)))
+
+
+def count_range(minimum: int = 0) -> NumberRange:
+    """A count between ``minimum`` and MAX_COUNT, with a Danish message."""
+    return NumberRange(min=minimum, max=MAX_COUNT,
+                       message=_l("Skriv et tal mellem %(min)s og %(max)s.", min=minimum, max=MAX_COUNT))
 
 
 def options(pairs) -> list[SelectChoice]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from flask import url_for
+from urllib.parse import urlsplit
+
+from flask import current_app, url_for
 from flask_login import current_user
 
 
@@ -82,6 +84,17 @@ def institution_link(endpoint, label, order=50, shown=None) -> None:
 def institution_links(institution) -> list[tuple[str, object]]:
     return [(e, label) for e, label, _order, shown in INSTITUTION_LINKS
             if shown is None or shown(current_user, institution.id)]
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link (mail, calendar feeds, the API), built on PUBLIC_BASE_URL and never on the request's Host header."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def public_host() -> str:
+    """The host name of PUBLIC_BASE_URL (calendar entries' UIDs)."""
+    return urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "youthclub"
 
 
 def page_url(page: int) -> str:

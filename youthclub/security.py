@@ -23,8 +23,11 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user, user_logged_in
+
+from .ratelimits import RedisWithMemoryFallback
 
 CSP = (
     "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -50,8 +53,63 @@ AUTH_AT, SEEN_AT, SESSION_ID = "_auth_at", "_seen_at", "_sid"
 SEEN_RESOLUTION = 60
 
 
+#: JSON nested deeper than this is refused before it is parsed (nothing the API takes nests past 5)
+MAX_JSON_DEPTH = 32
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest bracket nesting in a JSON text, not counting brackets inside strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _has_lone_surrogate(value) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """Request JSON that cannot be stored or would exhaust the stack is invalid JSON (a 400), not a 500:
+    nesting deeper than MAX_JSON_DEPTH, and lone surrogates (``"\\ud800"``), which are no text."""
+
+    def loads(self, s, **kwargs):
+        text = s.decode("utf-8", "replace") if isinstance(s, bytes | bytearray) else s
+        if _nesting_depth(text) > MAX_JSON_DEPTH:
+            raise ValueError("JSON nested too deeply")
+        value = super().loads(s, **kwargs)
+        if _has_lone_surrogate(value):
+            raise ValueError("JSON holds a lone surrogate")
+        return value
+
+
 def init_app(app: Flask) -> None:
     """Wire every protection into ``app``; call before the database is set up."""
+    app.json = SafeJSONProvider(app)
     # SQL parameters (names, e-mails) never appear in error messages or logs
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
     app.config.setdefault("REMEMBER_COOKIE_DURATION", app.config.get("YOUTH_SESSION_MAX", timedelta(days=90)))
@@ -65,9 +123,11 @@ def init_app(app: Flask) -> None:
             app.config["TRUSTED_HOSTS"] = [h.strip() for h in (hosts or "").split(",") if h.strip()] or None
     if app.config.get("TRUSTED_HOSTS"):
         app.wsgi_app = TrustedHosts(app.wsgi_app, app.config["TRUSTED_HOSTS"])
-    # if Redis is unreachable, count per address in this worker's memory instead of failing with a 500
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK", "120 per minute")
+    # if Redis is unreachable, every named limit keeps counting in this worker's memory
+    # (ratelimits.RedisWithMemoryFallback), instead of a 500 or one coarse limit
+    uri = app.config.get("RATELIMIT_STORAGE_URI") or ""
+    if uri.startswith(tuple(scheme.removeprefix("fallback+") + "://" for scheme in RedisWithMemoryFallback.STORAGE_SCHEME)):
+        app.config["RATELIMIT_STORAGE_URI"] = "fallback+" + uri
     # behind a reverse proxy the ops blueprint installs ProxyFix (TRUSTED_PROXIES) outside this
     # middleware, so rate limits and the host check see the client's address and host
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask_login import login_user
 from sqlalchemy import func, select
 
-from tests.factories import make_session, make_youth, sign_up
+from tests.factories import PASSWORD, make_session, make_youth, sign_up
 from youthclub.attendance.models import AgeBand, Attendance, CheckinMethod, HeadCount
 from youthclub.extensions import db
 from youthclub.models import ApiToken, AuditEvent, Gender
@@ -226,7 +226,7 @@ def test_head_count_of_an_old_session_needs_a_reason(client, world):
 
 def test_create_use_and_revoke_a_token_on_the_account_page(client, world):
     client.login_as(world.staff_a)
-    r = client.post_form("/account/tokens", {"name": "Telefon ved døren"})
+    r = client.post_form("/account/tokens", {"name": "Telefon ved døren", "password": PASSWORD})
     secret = re.search(r'<code id="token-secret">([^<]+)</code>', r.get_data(as_text=True)).group(1)
     stored = db.session.scalar(select(ApiToken))
     assert stored.token_hash != secret and secret.startswith(stored.prefix)
@@ -245,7 +245,7 @@ def test_create_use_and_revoke_a_token_on_the_account_page(client, world):
 
 def test_token_needs_a_name(client, world):
     client.login_as(world.staff_a)
-    client.post_form("/account/tokens", {"name": "  "})
+    client.post_form("/account/tokens", {"name": "  ", "password": PASSWORD})
     assert db.session.scalar(select(func.count(ApiToken.id))) == 0
 
 

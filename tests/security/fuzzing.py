@@ -30,12 +30,18 @@ NASTY = [
     "../../../../etc/passwd", "\x00", "a\x00b", "\r\nSet-Cookie: x=y", "\u202egnp.exe", "\ufeff", "\ud7ff",
     "😀" * 40, "ø" * 300, "x" * 5000, "2026-02-30", "31.12.2026", "25:61", "-0", "١٢٣",
     "staff.a@example.org", "admin", "coordinator", "staff", "institution_admin", "da", "en", "/", "//evil.example",
+    # the classes the outside test found 500s with: just past a 32-bit column, far past it, years at the edges
+    "2147483647", "99999999999", "-5", "0001-01-01", "9999-12-31", "0000-00-00", "10000-01-01",
 ]
+
+#: strings no database can store (lone UTF-16 surrogates); they reach the app only inside JSON
+LONE_SURROGATES = ["\ud800", "a\udfffb", "\udbff\udbff", "\udc00" * 20]
 
 #: the values every field of every form gets in turn (a deterministic sweep besides the random search)
 SWEEP = [
     "a\x00b", "\x1b[2J\x07", "-1", "9223372036854775808", "1e308", "x" * 5000,
     "' OR '1'='1", "<script>alert(1)</script>", "\u202e\ufeff😀", "2026-02-30", "",
+    "2147483648", "99999999999", "0001-01-01", "9999-12-31", "-5",
 ]
 
 hostile_text = st.one_of(
@@ -47,6 +53,7 @@ hostile_text = st.one_of(
 
 json_leaf = st.one_of(
     hostile_text,
+    st.sampled_from(LONE_SURROGATES),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(),
@@ -57,6 +64,12 @@ hostile_json = st.recursive(
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(hostile_text, inner, max_size=4)),
     max_leaves=12,
 )
+
+#: raw JSON bodies: broken, and nested deeper than any parser's stack (the outside test sent 3,000 levels)
+RAW_JSON = [b"", b"{", b"\xff\xfe", b"[1,2", b"null", b'{"a":' * 50,
+            b"[" * 3000 + b"]" * 3000, b'{"a":' * 3000 + b"1" + b"}" * 3000,
+            b'{"token": "\\ud800", "nonce": "\\udfff0123456789", "youth_id": 99999999999, "session_id": 2147483648}',
+            b'{"items": [' + b"[" * 2000 + b"]" * 2000 + b"]}"]
 
 roles = st.sampled_from(ROLES)
 

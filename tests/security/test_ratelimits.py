@@ -175,14 +175,27 @@ def test_redis_url_selects_redis_storage():
     assert out.stdout.strip() == "memory://"
 
 
-def test_unreachable_redis_falls_back_to_memory_not_to_a_500(world, limited_app, caplog):
+def test_unreachable_redis_keeps_every_named_limit_in_memory(world, limited_app, caplog):
+    """The outside test: 40 wrong passwords for one account with Redis away, and no 429. Now the
+    per-account and per-address limits hold in this worker's memory, and the outage is logged as an error."""
     app = limited_app(RATELIMITS=SMALL, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")  # nothing listens there
     client = app.test_client()
-    statuses = [_attempt(client, f"nobody{n}@example.org", "10.0.7.1").status_code for n in range(121)]
-    assert 500 not in statuses
-    assert statuses[:120] == [401] * 120  # the fallback counts per address in this worker
-    assert statuses[120] == 429
-    assert "falling back to in-memory storage" in caplog.text
+    per_account = [_attempt(client, "staff.a@example.org", f"10.0.7.{n}").status_code for n in range(4)]
+    assert per_account == [401, 401, 429, 429]  # "account": 2 per minute
+    per_address = [_attempt(client, f"nobody{n}@example.org", "10.0.8.1").status_code for n in range(4)]
+    assert per_address == [401, 401, 401, 429]  # "ip": 3 per minute
+    assert "RATE-LIMIT STORAGE DOWN" in caplog.text
+    assert [r.levelname for r in caplog.records if "RATE-LIMIT STORAGE DOWN" in r.getMessage()] == ["ERROR"]
+
+
+def test_email_addresses_are_not_in_the_rate_limit_keys(world, limited_app):
+    app = limited_app(RATELIMITS=SMALL)
+    client = app.test_client()
+    _attempt(client, "Someone.Secret@Example.org", "10.0.9.1")
+    from youthclub.extensions import limiter
+
+    keys = " ".join(str(k) for k in limiter.storage.storage)  # MemoryStorage: key -> count
+    assert "email:" in keys and "someone.secret" not in keys.lower() and "example.org" not in keys
 
 
 def test_my_data_download_is_an_export_and_limited(world, limited_app):

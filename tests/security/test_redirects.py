@@ -75,3 +75,12 @@ def test_log_in_page_sends_people_back_where_they_were(client, world):
     assert "next=/account" in login_url or "next=%2Faccount" in login_url
     page = client.get(login_url).get_data(as_text=True)
     assert 'value="/account"' in page
+
+
+def test_calendar_and_catalogue_links_never_come_from_the_host_header(client, world):
+    """The development config trusts any Host; links in feeds and the API are built on PUBLIC_BASE_URL."""
+    evil = "http://evil.example"
+    for url in (f"/activities/{world.activity_a.id}", f"/activities/{world.activity_a.id}/calendar.ics",
+                "/api/v1/activities", f"/api/v1/activities/{world.activity_a.id}"):
+        body = client.get(url, base_url=evil).get_data(as_text=True)
+        assert "evil.example" not in body, url

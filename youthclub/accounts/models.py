@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
+    JSON,
     Integer,
     String,
     UniqueConstraint,
@@ -234,6 +235,8 @@ class TokenPurpose(enum.StrEnum):
     PASSWORD_RESET = "password_reset"
     CLAIM = "claim"
     GUARDIAN_CONSENT = "guardian_consent"
+    #: registration screen 1's answers, kept on the server while screen 2 is filled in
+    REGISTRATION_DRAFT = "registration_draft"
 
 
 class OneTimeToken(db.Model):
@@ -249,6 +252,17 @@ class OneTimeToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: what a registration draft holds (never in the readable session cookie); deleted with the token
+    payload: Mapped[dict | None] = mapped_column(JSON)
+
+
+class TokenScope(enum.StrEnum):
+    """What an API token may do."""
+
+    #: everything its user may do in the API
+    FULL = "full"
+    #: check young people in (one scan or an offline batch) and nothing else: a door scanner's token
+    CHECKIN = "checkin"
 
 
 class ApiToken(db.Model):
@@ -264,6 +278,9 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: what the token may do (TokenScope)
+    scope: Mapped[TokenScope] = mapped_column(Choice(TokenScope), default=TokenScope.FULL,
+                                              server_default=TokenScope.FULL.value)
 
     user: Mapped[User] = relationship()
 

@@ -31,7 +31,10 @@ def find_user_by_email(email: str) -> User | None:
 def authenticate(email: str, password: str) -> User:
     """The active user with this e-mail and password, or AccountError("invalid_credentials")."""
     user = find_user_by_email(email)
-    if user is None or not verify_password(user.password_hash, password) or not user.active:
+    # the password is always verified (against a dummy hash when no user matches), so the time
+    # an answer takes does not tell which e-mails have an account
+    matches = verify_password(user.password_hash if user is not None else None, password)
+    if user is None or not matches or not user.active:
         raise AccountError(_("Forkert e-mail eller adgangskode."), "invalid_credentials", status=401)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -113,10 +116,10 @@ def revoke_role(user: User, membership: Membership) -> None:
 
 
 def set_password(user: User, password: str) -> None:
-    """Change a password; every other session of the user ends."""
+    """Change a password; every other session and every API token of the user ends."""
     check_password_policy(password)
     user.password_hash = hash_password(password)
-    end_sessions(user)
+    end_sessions(user, tokens=True)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -129,13 +132,16 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 def set_active(user: User, active: bool) -> None:
     user.active = active
     if not active:
-        end_sessions(user)
+        end_sessions(user, tokens=True)
     record_event("user.activate" if active else "user.deactivate", user)
 
 
-def end_sessions(user: User) -> None:
-    """Every cookie issued to ``user`` so far stops working."""
+def end_sessions(user: User, *, tokens: bool = False) -> None:
+    """Every cookie issued to ``user`` so far stops working; with ``tokens``, every API token too
+    (password change, deactivation, "log out everywhere")."""
     user.session_version = (user.session_version or 1) + 1
+    if tokens:
+        revoke_all_tokens(user)
 
 
 def remove_from_institution(user: User, institution, *, by_user: User) -> None:

@@ -89,9 +89,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Log out; the session is ended on the server too."""
+    """Log out; the session is ended on the server too. ``everywhere`` also revokes every API token."""
     if current_user.is_authenticated:
-        services.end_sessions(current_user)
+        services.end_sessions(current_user, tokens=bool(request.form.get("everywhere")))
         db.session.commit()
     logout_user()
     fresh_session()
@@ -113,6 +113,7 @@ def set_language():
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
+@rate_limited("current_password")
 def account():
     """The user's own account: name, e-mail and password."""
     form = PasswordChangeForm()
@@ -239,12 +240,14 @@ def institution_staff(institution_id: int):
                 youth_services.invite_user(user, institution=institution)
                 invited = True
             elif user.is_youth:
-                raise services.AccountError(_("E-mailen tilhører en ung og kan ikke bruges til personale."), "email_taken")
+                # never tell an institution admin that an address belongs to a young person
+                raise services.AccountError(_("Den e-mail kan ikke bruges til personale. Brug en anden."), "email_taken")
             else:
                 services.grant_role(user, Role(form.role.data), institution.id)
         if saved.ok:
+            # a new colleague by the name typed; an existing account by the address typed, never its name
             flash(_("%(name)s er tilføjet og har fået en mail med et link til at vælge sin adgangskode.", name=user.name)
-                  if invited else _("%(name)s er tilføjet.", name=user.name), "success")
+                  if invited else _("%(email)s er tilføjet.", email=form.email.data.strip()), "success")
             return redirect(url_for("accounts.institution_staff", institution_id=institution.id))
     members = db.session.scalars(
         select(Membership)

@@ -88,10 +88,13 @@ def register():
     after = safe_next(request.args.get("next"))
     if after:
         session[_REGISTRATION_NEXT] = after
-    form = AboutYouForm(data=session.get(_REGISTRATION) if request.method == "GET" else None)
+    draft = youth_services.registration_draft(session.get(_REGISTRATION)) if request.method == "GET" else None
+    form = AboutYouForm(data=draft)
     _fill_choices(form)
     if form.validate_on_submit() and _check_birth(form):
-        session[_REGISTRATION] = _profile_values(form)
+        # the answers stay on the server; the (signed, readable) cookie holds only a random key
+        session[_REGISTRATION] = youth_services.save_registration_draft(_profile_values(form), session.get(_REGISTRATION))
+        db.session.commit()
         return redirect(url_for("accounts.register_login"))
     return render_template("accounts/register.html", form=form, step=1)
 
@@ -102,7 +105,7 @@ def register_login():
     """Registration, screen 2 of 2: e-mail and password, after the privacy notice."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
-    profile = session.get(_REGISTRATION)
+    profile = youth_services.registration_draft(session.get(_REGISTRATION))
     if not profile:
         return redirect(url_for("accounts.register"))
     form = LoginDetailsForm()
@@ -111,6 +114,7 @@ def register_login():
             youth = youth_services.register_youth(
                 **profile, email=form.email.data, password=form.password.data, locale=session.get("lang", "da"),
             )
+            youth_services.finish_registration_draft(session.get(_REGISTRATION))
         if saved.ok:
             after = safe_next(session.pop(_REGISTRATION_NEXT, None))  # before the fresh session forgets it
             _fresh_login(youth.user, remember=True)

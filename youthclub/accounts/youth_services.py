@@ -13,13 +13,14 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from ..audit.services import record_event
 from ..db_types import utcnow
 from ..extensions import db
 from ..i18n import local_today
-from ..mail.services import send_template
+from ..mail.services import recipient_locale, render_message, send_mail, send_template
+from ..nav import public_url  # noqa: F401  (used here, and by callers as youth_services.public_url)
 from ..programme.models import Institution
 from . import services
 from .access import can_see_youth
@@ -44,18 +45,19 @@ RESET_TTL = timedelta(hours=1)
 INVITATION_TTL = timedelta(days=7)
 CLAIM_TTL = timedelta(days=180)
 GUARDIAN_TTL = timedelta(days=14)
+#: guardians a child may be waiting for at once (a new address beyond this is refused)
+MAX_PENDING_GUARDIANS = 2
+#: consent mails one young person may send in GUARDIAN_MAIL_WINDOW
+GUARDIAN_MAILS_PER_CHILD = 5
+#: consent mails one address may receive in GUARDIAN_MAIL_WINDOW, from all children together
+GUARDIAN_MAILS_PER_ADDRESS = 3
+GUARDIAN_MAIL_WINDOW = timedelta(hours=24)
 #: no 0/O, 1/I/L: a claim code is read off paper and typed on a phone
 CLAIM_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def public_url(endpoint: str, **values) -> str:
-    """An absolute link for mail, built on PUBLIC_BASE_URL and never on the request's Host header."""
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
 def _issue_token(purpose: TokenPurpose, secret: str, ttl: timedelta, **links) -> OneTimeToken:
@@ -132,6 +134,35 @@ def register_youth(
     db.session.flush()
     record_event("youth.register", youth, user=user)
     return youth
+
+
+#: how long registration screen 1's answers wait for screen 2
+DRAFT_TTL = timedelta(hours=2)
+
+
+def save_registration_draft(values: dict, secret: str | None) -> str:
+    """Keep registration screen 1's answers on the server; returns the secret the session holds instead."""
+    token = find_token(TokenPurpose.REGISTRATION_DRAFT, secret) if secret else None
+    if token is None:
+        secret = secrets.token_urlsafe(32)
+        token = _issue_token(TokenPurpose.REGISTRATION_DRAFT, secret, DRAFT_TTL)
+    token.payload = dict(values)
+    token.expires_at = utcnow() + DRAFT_TTL
+    db.session.flush()
+    return secret
+
+
+def registration_draft(secret: str | None) -> dict | None:
+    """Screen 1's answers for this secret, or None (none, expired or used)."""
+    token = find_token(TokenPurpose.REGISTRATION_DRAFT, secret) if secret else None
+    return dict(token.payload) if token is not None and token.payload else None
+
+
+def finish_registration_draft(secret: str | None) -> None:
+    """The account is made: the draft is gone (not just used), so nothing of it stays."""
+    if secret:
+        db.session.execute(delete(OneTimeToken).where(OneTimeToken.purpose == TokenPurpose.REGISTRATION_DRAFT,
+                                                      OneTimeToken.token_hash == hash_secret(secret)))
 
 
 def new_claim_code() -> str:
@@ -282,17 +313,26 @@ def claim_profile(code: str, email: str, password: str, *, locale="da") -> Youth
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a reset link if the e-mail belongs to an active user. Says nothing either way."""
+    """Mail a reset link if the e-mail belongs to an active user. Says nothing either way.
+
+    The same work is done either way (a secret made and hashed, the mail written), and the mail
+    is sent after the answer, so neither the answer nor its timing tells whether the e-mail has
+    an account.
+    """
     user = services.find_user_by_email(email)
-    if user is None or not user.active:
-        return
+    known = user is not None and user.active
     secret = secrets.token_urlsafe(32)
-    _issue_token(TokenPurpose.PASSWORD_RESET, secret, RESET_TTL, user_id=user.id)
-    send_template(
-        user.email, "password_reset", user=user,
-        name=user.name, link=public_url("accounts.password_reset", token=secret),
+    token_hash = hash_secret(secret)
+    subject, body = render_message(
+        "password_reset", recipient_locale(user=user if known else None),
+        name=user.name if known else email, link=public_url("accounts.password_reset", token=secret),
         minutes=int(RESET_TTL.total_seconds() // 60),
     )
+    if not known:
+        return
+    db.session.add(OneTimeToken(purpose=TokenPurpose.PASSWORD_RESET, token_hash=token_hash,
+                                expires_at=utcnow() + RESET_TTL, user_id=user.id))
+    send_mail(user.email, subject, body, user=user, after_response=True)
     record_event("user.password_reset_requested", user, user=user)
 
 
@@ -375,6 +415,7 @@ def request_guardian_consent(youth: YouthProfile, kind: ConsentKind, guardian_em
         raise AccountError(_("Skriv en gyldig e-mail."), "invalid_email")
     if youth.user is not None and guardian_email == youth.user.email:
         raise AccountError(_("Skriv din forælders e-mail, ikke din egen."), "own_email")
+    _check_guardian_mail_allowed(youth, guardian_email)
     record = ConsentRecord(
         youth_id=youth.id, kind=ConsentKind(kind), status=ConsentStatus.PENDING, guardian_email=guardian_email,
         notice_version=CONSENT_NOTICE_VERSION,
@@ -390,6 +431,27 @@ def request_guardian_consent(youth: YouthProfile, kind: ConsentKind, guardian_em
     )
     record_event("consent.request", record, kind=str(kind))
     return record
+
+
+def _check_guardian_mail_allowed(youth: YouthProfile, guardian_email: str) -> None:
+    """At most MAX_PENDING_GUARDIANS addresses waiting per child, and a limit per child and per address,
+    counted in the database (so the limit holds on every instance, with or without Redis)."""
+    since = utcnow() - GUARDIAN_MAIL_WINDOW
+    waiting = set(db.session.scalars(
+        select(ConsentRecord.guardian_email).where(ConsentRecord.youth_id == youth.id,
+                                                   ConsentRecord.status == ConsentStatus.PENDING,
+                                                   ConsentRecord.requested_at > utcnow() - GUARDIAN_TTL)
+    ))
+    if guardian_email not in waiting and len(waiting) >= MAX_PENDING_GUARDIANS:
+        raise AccountError(_("Du kan højst vente på svar fra %(n)d forældre ad gangen.", n=MAX_PENDING_GUARDIANS),
+                           "too_many_guardians", status=409)
+    by_child = db.session.scalar(select(func.count(ConsentRecord.id)).where(
+        ConsentRecord.youth_id == youth.id, ConsentRecord.guardian_email.is_not(None),
+        ConsentRecord.requested_at > since))
+    to_address = db.session.scalar(select(func.count(ConsentRecord.id)).where(
+        ConsentRecord.guardian_email == guardian_email, ConsentRecord.requested_at > since))
+    if by_child >= GUARDIAN_MAILS_PER_CHILD or to_address >= GUARDIAN_MAILS_PER_ADDRESS:
+        raise AccountError(_("Der er sendt mange mails om samtykke. Prøv igen i morgen."), "rate_limited", status=429)
 
 
 def consent_for_token(secret: str) -> ConsentRecord | None:

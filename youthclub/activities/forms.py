@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..formutil import options
+from ..formutil import PlausibleDate, options
 from .models import Category
 
 CATEGORY_LABELS = {
@@ -127,8 +127,8 @@ class PatternForm(FlaskForm):
     weekdays = MultiCheckboxField(_l("Ugedage"), coerce=int, choices=options(enumerate(WEEKDAY_LABELS)))
     start_time = TimeField(_l("Starter kl."), validators=[InputRequired(TIME_MESSAGE)])
     end_time = TimeField(_l("Slutter kl."), validators=[InputRequired(TIME_MESSAGE)])
-    starts_on = DateField(_l("Første dato"), validators=[InputRequired(DATE_MESSAGE)])
-    ends_on = DateField(_l("Sidste dato"), validators=[Optional()])
+    starts_on = DateField(_l("Første dato"), validators=[InputRequired(DATE_MESSAGE), PlausibleDate()])
+    ends_on = DateField(_l("Sidste dato"), validators=[Optional(), PlausibleDate()])
     skip_dates = TextAreaField(_l("Datoer der springes over"), validators=[Optional(), Length(max=4000)])
 
     def validate_skip_dates(self, field):
@@ -136,7 +136,7 @@ class PatternForm(FlaskForm):
 
 
 class SessionMoveForm(FlaskForm):
-    day = DateField(_l("Dato"), validators=[InputRequired(DATE_MESSAGE)])
+    day = DateField(_l("Dato"), validators=[InputRequired(DATE_MESSAGE), PlausibleDate()])
     start_time = TimeField(_l("Starter kl."), validators=[InputRequired(TIME_MESSAGE)])
     end_time = TimeField(_l("Slutter kl."), validators=[InputRequired(TIME_MESSAGE)])
     reason = StringField(_l("Begrundelse"), validators=[Optional(), Length(max=300)])

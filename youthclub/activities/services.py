@@ -13,6 +13,7 @@ from ..audit.services import record_event
 from ..database import lock_row
 from ..db_types import utcnow
 from ..errors import DomainError
+from ..database import MAX_COUNT
 from ..extensions import db
 from ..i18n import local_today, to_local, to_utc
 from ..signals import activity_cancelled, capacity_changed, session_changed
@@ -110,6 +111,8 @@ def _clean(fields: dict) -> dict:
     elif capacity is not None and capacity <= 0:
         problems.add(_("Antal pladser skal være mindst 1 (lad feltet stå tomt for ubegrænset)."),
                      "capacity_not_positive", "capacity")
+    elif capacity is not None and capacity > MAX_COUNT:
+        problems.add(_("Antal pladser må højst være %(n)d.", n=MAX_COUNT), "capacity_too_large", "capacity")
     data["capacity"] = capacity
     opens, closes = data.get("signup_opens_at"), data.get("signup_closes_at")
     if opens and closes and closes <= opens:

@@ -1,7 +1,7 @@
 """The public side of activities: the catalogue, an offer's page and its calendar feed."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..accounts.access import can_access_institution
 from ..extensions import db
 from ..formutil import options
-from ..nav import nav_item, start_page
+from ..nav import nav_item, public_host, public_url, start_page
 from ..programme.services import list_districts
 from ..signups.places import confirmed_counts, free_places
 from . import services
@@ -86,7 +86,7 @@ def _visible_activity(activity_id: int) -> Activity:
 def detail(activity_id: int):
     """An offer's page: description, institution, next sessions, free places, sign-up."""
     activity = _visible_activity(activity_id)
-    feed = url_for("activities.calendar", activity_id=activity.id, _external=True)
+    feed = public_url("activities.calendar", activity_id=activity.id)
     return render_template(
         "activities/detail.html",
         activity=activity,
@@ -107,8 +107,8 @@ def calendar(activity_id: int):
     activity = _visible_activity(activity_id)
     body = services.ical_feed(
         activity,
-        host=request.host.split(":")[0],
-        url=url_for("activities.detail", activity_id=activity.id, _external=True),
+        host=public_host(),
+        url=public_url("activities.detail", activity_id=activity.id),
     )
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'inline; filename="tilbud-{activity.id}.ics"'

@@ -1,11 +1,12 @@
 """The public catalogue as JSON: published offers with their coming sessions and free places."""
 from __future__ import annotations
 
-from flask import abort, jsonify, request, url_for
+from flask import abort, jsonify, request
 
 from ..activities import services
 from ..activities.models import Activity, Session
 from ..errors import DomainError
+from ..nav import public_url
 from ..signups.places import free_places
 from . import bp
 
@@ -41,8 +42,8 @@ def _activity_json(activity: Activity, free: int | None, next_start=None) -> dic
         "free_places": free,
         "status": activity.status.value,
         "next_start": next_start.isoformat() if next_start else None,
-        "url": url_for("activities.detail", activity_id=activity.id, _external=True),
-        "calendar_url": url_for("activities.calendar", activity_id=activity.id, _external=True),
+        "url": public_url("activities.detail", activity_id=activity.id),
+        "calendar_url": public_url("activities.calendar", activity_id=activity.id),
     }
 
 

@@ -14,7 +14,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from ..accounts.access import can_see_youth, works_at
-from ..accounts.models import YouthProfile
+from ..accounts.models import TokenScope, YouthProfile
 from ..activities.models import Session
 from ..attendance import services
 from ..database import is_db_id
@@ -23,6 +23,7 @@ from ..extensions import db
 from ..main import error_response
 from ..ratelimits import rate_limited
 from . import bp
+from .core import allow_token_scope
 
 MAX_BATCH = 500
 
@@ -110,6 +111,7 @@ def _perform(session: Session, item: dict, *, offline: bool) -> tuple[dict, int]
 
 
 @bp.route("/sessions/<int:session_id>/checkins", methods=["POST"])
+@allow_token_scope(TokenScope.CHECKIN)
 @rate_limited("checkin")
 def session_checkin(session_id: int):
     """Check one scanned pass in."""
@@ -129,6 +131,7 @@ def session_checkin(session_id: int):
 
 
 @bp.route("/checkins/batch", methods=["POST"])
+@allow_token_scope(TokenScope.CHECKIN)
 @rate_limited("checkin")
 def checkin_batch():
     """Check in the scans an offline scanner queued; one result per item, safe to send again."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
+from ..accounts.models import ApiToken, TokenScope
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import csrf, db
@@ -18,13 +20,26 @@ from .openapi import build_document
 csrf.exempt(bp)
 
 
+def allow_token_scope(*scopes: TokenScope):
+    """Let tokens of ``scopes`` (besides ``full``) use this endpoint; every other endpoint is ``full`` only."""
+
+    def decorator(view):
+        view.token_scopes = frozenset({TokenScope.FULL, *scopes})
+        return view
+
+    return decorator
+
+
+def _scope_allows(token) -> bool:
+    view = current_app.view_functions.get(request.endpoint)
+    return token.scope in getattr(view, "token_scopes", {TokenScope.FULL})
+
+
 def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _bearer_user():
-    from ..accounts.models import ApiToken
-
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         return None
@@ -46,6 +61,8 @@ def authenticate():
     if token is False:
         return error_response(401, "invalid_token")
     if token is not None:
+        if not _scope_allows(token):
+            return error_response(403, "insufficient_scope", _("Denne API-nøgle må ikke bruges til dette."))
         login_user(token.user, remember=False, fresh=False)
         # at most one write a minute per token, so busy scanners do not queue on this row
         if token.last_used_at is None or utcnow() - token.last_used_at > timedelta(minutes=1):
@@ -93,6 +110,7 @@ def openapi():
 
 
 @bp.route("/me")
+@allow_token_scope(TokenScope.CHECKIN)
 def me():
     """Who the API sees you as."""
     if not current_user.is_authenticated:

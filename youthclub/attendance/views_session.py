@@ -19,6 +19,7 @@ from ..accounts.access import (
 from ..audit.services import audited_page
 from ..accounts.models import Gender
 from ..accounts.youth_services import youth_details
+from ..database import parse_db_id
 from ..errors import DomainError
 from ..extensions import db
 from . import services
@@ -95,7 +96,7 @@ def rollcall(session_id: int):
         reason = request.form.get("reason")
         try:
             if action == "present":
-                youth = get_youth_or_404(request.form.get("youth_id", type=int))
+                youth = get_youth_or_404(parse_db_id(request.form.get("youth_id")))
                 result = services.mark_present(session, youth, current_user, reason=reason)
                 if result.created:
                     flash(_("%(name)s er tjekket ind.", name=youth.first_name), "success")
@@ -106,7 +107,8 @@ def rollcall(session_id: int):
                         added += services.mark_present(session, youth, current_user, reason=reason).created
                 flash(_("%(n)s tjekket ind.", n=added), "success")
             elif action == "absent":
-                attendance = db.session.get(Attendance, request.form.get("attendance_id", type=int))
+                attendance_id = parse_db_id(request.form.get("attendance_id"))
+                attendance = db.session.get(Attendance, attendance_id) if attendance_id else None
                 if attendance is None or attendance.session_id != session.id:
                     abort(404)
                 services.remove_attendance(attendance, current_user, reason=reason)

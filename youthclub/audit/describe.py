@@ -16,6 +16,7 @@ from ..activities.models import Session
 from ..extensions import db
 from ..programme.models import District, FocusArea, Initiative, Institution
 from .labels import object_label
+from .services import FREE_TEXT_DETAILS
 
 DETAIL_LABELS = {
     "reason": _l("Begrundelse"), "role": _l("Rolle"), "institution_id": _l("Institution"), "kind": _l("Samtykke til"),
@@ -46,8 +47,6 @@ VALUE_LABELS = {
 }
 
 
-#: details staff type in their own words; they can name a young person, so only admins read them
-FREE_TEXT_DETAILS = frozenset({"reason", "title"})
 
 
 @dataclass

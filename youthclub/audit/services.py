@@ -7,6 +7,11 @@ from ..extensions import db
 from .models import AuditEvent
 
 
+#: details staff type in their own words: they can name a young person (or a third person), so only
+#: admins read them, and they go when the young person closes their account or is anonymised
+FREE_TEXT_DETAILS = frozenset({"reason", "title"})
+
+
 def record_event(action: str, obj=None, *, user=None, **details) -> AuditEvent:
     """Add an audit event for ``action`` on ``obj`` by ``user`` (the current user by default)."""
     if user is None:

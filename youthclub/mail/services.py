@@ -14,7 +14,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from flask import current_app, render_template
+from flask import after_this_request, current_app, has_request_context, render_template
 from flask_babel import force_locale
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session as OrmSession
@@ -26,6 +26,8 @@ from .models import OutboxMessage
 log = logging.getLogger(__name__)
 
 _PENDING = "outbox_pending"
+#: messages whose sending must not show in the answer's timing (e.g. a reset link): sent after the response
+_AFTER_RESPONSE = "outbox_after_response"
 
 
 def recipient_locale(*, user=None, youth=None, locale=None) -> str:
@@ -49,10 +51,13 @@ def render_message(template: str, locale: str, **context) -> tuple[str, str]:
     return subject.strip(), body.strip() + "\n"
 
 
-def send_mail(to, subject, body, *, dedupe_key=None, user=None, youth=None, locale=None) -> OutboxMessage | None:
+def send_mail(to, subject, body, *, dedupe_key=None, user=None, youth=None, locale=None,
+              after_response: bool = False) -> OutboxMessage | None:
     """Put a message in the outbox; it is sent when the transaction commits. None when ``to`` is empty.
 
-    A message whose ``dedupe_key`` was used before is not written or sent again.
+    A message whose ``dedupe_key`` was used before is not written or sent again. With
+    ``after_response`` (in a request) it is sent once the answer has gone out, so the time the
+    mail server takes cannot tell the caller whether a mail was sent at all.
     """
     to = (to or "").strip()
     if not to or "@" not in parseaddr(to)[1]:
@@ -82,15 +87,18 @@ def send_mail(to, subject, body, *, dedupe_key=None, user=None, youth=None, loca
     else:
         db.session.add(message)
         db.session.flush()
-    db.session.info.setdefault(_PENDING, []).append(message.id)
+    later = after_response and has_request_context()
+    db.session.info.setdefault(_AFTER_RESPONSE if later else _PENDING, []).append(message.id)
     return message
 
 
-def send_template(to, template, *, dedupe_key=None, user=None, youth=None, locale=None, **context):
+def send_template(to, template, *, dedupe_key=None, user=None, youth=None, locale=None, after_response=False,
+                  **context):
     """Render ``mail/<template>.html`` in the recipient's language and send it."""
     lang = recipient_locale(user=user, youth=youth, locale=locale)
     subject, body = render_message(template, lang, **context)
-    return send_mail(to, subject, body, dedupe_key=dedupe_key, user=user, youth=youth, locale=lang)
+    return send_mail(to, subject, body, dedupe_key=dedupe_key, user=user, youth=youth, locale=lang,
+                     after_response=after_response)
 
 
 def _build(message_row) -> EmailMessage:
@@ -182,13 +190,35 @@ def _deliver_after_commit(session) -> None:
         return  # a savepoint was released; the outer transaction may still roll back
     ids = session.info.pop(_PENDING, None)
     if ids:
-        try:
-            deliver(ids)
-        except Exception:  # a mail problem must never undo or break the committed work
-            log.exception("delivering outbox messages %s failed", ids)
+        _deliver_safely(ids)
+    later = session.info.pop(_AFTER_RESPONSE, None)
+    if later:
+        _deliver_after_response(later)
+
+
+def _deliver_safely(ids) -> None:
+    try:
+        deliver(ids)
+    except Exception:  # a mail problem must never undo or break the committed work
+        log.exception("delivering outbox messages %s failed", ids)
+
+
+def _deliver_after_response(ids) -> None:
+    """Send once the response has been sent (WSGI close); what is never sent waits for ``deliver_unsent``."""
+    app = current_app._get_current_object()
+
+    def deliver_in_app():
+        with app.app_context():
+            _deliver_safely(ids)
+
+    @after_this_request
+    def _on_close(response):
+        response.call_on_close(deliver_in_app)
+        return response
 
 
 @event.listens_for(OrmSession, "after_rollback")
 def _forget_after_rollback(session) -> None:
     if not session.in_nested_transaction():
         session.info.pop(_PENDING, None)
+        session.info.pop(_AFTER_RESPONSE, None)

@@ -53,9 +53,11 @@ def readyz():
     if current_app.config.get("REDIS_URL"):
         try:
             _redis().ping()
-        except Exception as err:  # the rate limits (and anything shared) live there
-            current_app.logger.warning("readyz: redis unavailable (%s)", type(err).__name__)
-            return jsonify(status="unavailable", database="ok", migrations="current", redis="unavailable"), 503
+        except Exception as err:  # the rate limits live there, and fall back to memory: still ready
+            current_app.logger.error("readyz: redis unavailable (%s); rate limits counted per worker",
+                                     type(err).__name__)
+            return jsonify(status="ready", database="ok", migrations="current", redis="unavailable",
+                           degraded=["redis"])
         return jsonify(status="ready", database="ok", migrations="current", redis="ok")
     return jsonify(status="ready", database="ok", migrations="current")
 

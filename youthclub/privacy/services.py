@@ -16,9 +16,9 @@ from ..accounts.models import (
     new_pass_token,
 )
 from ..activities.models import Activity, Session
-from ..attendance.models import Attendance
+from ..attendance.models import Attendance, ScanConflict
 from ..audit.models import AuditEvent
-from ..audit.services import record_event
+from ..audit.services import FREE_TEXT_DETAILS, record_event
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
@@ -65,6 +65,7 @@ def export_my_data(user: User) -> dict:
         "profile": None,
         "signups": [],
         "attendance": [],
+        "scan_conflicts": [],
         "consents": [],
         "messages": [],
         "activity_log": [],
@@ -119,6 +120,18 @@ def export_my_data(user: User) -> dict:
                 select(ConsentRecord).where(ConsentRecord.youth_id == youth.id).order_by(ConsentRecord.id)
             )
         ]
+        conflicts = db.session.execute(
+            select(ScanConflict, Session, Activity)
+            .join(Session, ScanConflict.session_id == Session.id)
+            .join(Activity, Session.activity_id == Activity.id)
+            .where(ScanConflict.youth_id == youth.id)
+            .order_by(ScanConflict.scanned_at, ScanConflict.id)
+        )
+        data["scan_conflicts"] = [
+            {"activity": activity.title, "session_starts_at": _iso(session.starts_at), "code": c.code,
+             "scanned_at": _iso(c.scanned_at), "resolved_at": _iso(c.resolved_at)}
+            for c, session, activity in conflicts
+        ]
         message_filter = or_(message_filter, OutboxMessage.youth_id == youth.id)
         # what was done to the profile (views, corrections), without saying which staff member did it
         audit_filter = or_(
@@ -147,6 +160,25 @@ def _institution_name(institution_id: int | None) -> str | None:
 
 # -- closing and anonymising ---------------------------------------------------------
 
+def _remove_free_text_about(youth: YouthProfile) -> None:
+    """Staff's free-text reasons about this young person go (a reason can name them or someone else);
+    the events stay, with their ids and codes."""
+    signup_ids = set(db.session.scalars(select(Signup.id).where(Signup.youth_id == youth.id)))
+    db.session.execute(update(Signup).where(Signup.youth_id == youth.id).values(cancel_reason=None))
+    about = or_(
+        (AuditEvent.object_type == YouthProfile.__tablename__) & (AuditEvent.object_id == youth.id),
+        (AuditEvent.object_type == Signup.__tablename__) & AuditEvent.object_id.in_(signup_ids),
+        # events on a session name the young person in their details (attendance corrections)
+        AuditEvent.object_type == Session.__tablename__,
+    )
+    for event in db.session.scalars(select(AuditEvent).where(about)):
+        details = event.details if isinstance(event.details, dict) else {}
+        if event.object_type == Session.__tablename__ and details.get("youth_id") != youth.id:
+            continue
+        if FREE_TEXT_DETAILS & details.keys():
+            event.details = {k: v for k, v in details.items() if k not in FREE_TEXT_DETAILS}
+
+
 def anonymise_youth(youth: YouthProfile, *, reason: str, now: datetime | None = None) -> None:
     """Remove everything that points at the person; keep what the statistics count.
 
@@ -170,6 +202,7 @@ def anonymise_youth(youth: YouthProfile, *, reason: str, now: datetime | None = 
     db.session.execute(delete(ConsentRecord).where(ConsentRecord.youth_id == youth.id))
     db.session.execute(delete(OneTimeToken).where(OneTimeToken.youth_id == youth.id))
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.youth_id == youth.id))
+    _remove_free_text_about(youth)
     # user=False: no actor is recorded (the person's own login is about to go)
     record_event("youth.anonymise", youth, user=False, reason=reason)
     if user is not None:

@@ -18,6 +18,7 @@ from ..audit.describe import Describer
 from ..audit.labels import action_label, object_label
 from ..audit.models import AuditEvent
 from ..audit.services import audited_page, record_event
+from ..database import parse_db_id
 from ..extensions import db
 from ..formutil import saved_or_refused
 from ..i18n import LOCAL_TZ
@@ -81,6 +82,7 @@ def isodate(value: str | None) -> datetime | None:
 
 @bp.route("/account/close", methods=["GET", "POST"])
 @require(is_youth)
+@rate_limited("current_password")
 def close_account():
     """A young person closes their own account; their profile is anonymised at once."""
     form = CloseAccountForm()
@@ -116,8 +118,8 @@ def audit_log():
             stmt = stmt.where(AuditEvent.object_type == form.object_type.data)
         who = (form.user.data or "").strip()
         if who:
-            if who.isdigit() and len(who) < 12:
-                stmt = stmt.where(AuditEvent.user_id == int(who))
+            if who.isdigit():
+                stmt = stmt.where(AuditEvent.user_id == (parse_db_id(who) or -1))
             else:
                 user = db.session.scalar(select(User).where(User.email == who.lower()))
                 stmt = stmt.where(AuditEvent.user_id == (user.id if user else -1))

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..formutil import count_range
+
 
 class ActionPlanForm(FlaskForm):
     district_id = SelectField(_l("Distrikt"), coerce=int, choices=[])
@@ -16,5 +18,5 @@ class InitiativeForm(FlaskForm):
     title = StringField(_l("Titel"), validators=[DataRequired(), Length(max=200)])
     focus_area_id = SelectField(_l("Indsatsområde"), coerce=int, choices=[])
     description = TextAreaField(_l("Beskrivelse"), validators=[Optional(), Length(max=4000)])
-    target_unique_youths = IntegerField(_l("Mål: unikke unge"), validators=[Optional(), NumberRange(min=0)])
-    target_visits = IntegerField(_l("Mål: fremmøder"), validators=[Optional(), NumberRange(min=0)])
+    target_unique_youths = IntegerField(_l("Mål: unikke unge"), validators=[Optional(), count_range()])
+    target_visits = IntegerField(_l("Mål: fremmøder"), validators=[Optional(), count_range()])

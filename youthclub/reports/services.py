@@ -18,6 +18,7 @@ from ..activities.models import Category
 from ..attendance.models import AgeBand
 from ..audit.services import record_event
 from ..errors import DomainError, Forbidden
+from ..database import parse_db_id
 from ..extensions import db
 from ..i18n import local_today
 from ..programme.models import ActionPlan, District, FocusArea, Initiative, Institution
@@ -102,14 +103,18 @@ def threshold() -> int:
     return int(current_app.config.get("SMALL_CELL_THRESHOLD", 5))
 
 
+#: the years figures can be asked for
+YEARS = range(2000, 2101)
+
+
 def _int_arg(args, name):
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise StatsError(_("Ugyldig værdi for %(name)s.", name=name), "bad_filter", field=name) from None
+    value = parse_db_id(raw)
+    if value is None:
+        raise StatsError(_("Ugyldig værdi for %(name)s.", name=name), "bad_filter", field=name)
+    return value
 
 
 def _date_arg(args, name):
@@ -137,7 +142,7 @@ def parse_period(args) -> tuple[date, date]:
     else:
         year = _int_arg(args, "year") or local_today().year
         quarter, month = _int_arg(args, "quarter"), _int_arg(args, "month")
-        if not 2000 <= year <= 2100 or (quarter and not 1 <= quarter <= 4) or (month and not 1 <= month <= 12):
+        if year not in YEARS or (quarter and not 1 <= quarter <= 4) or (month and not 1 <= month <= 12):
             raise StatsError(_("Ugyldig periode."), "bad_period")
         if month:
             start, end = date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..accounts.access import is_coordinator, is_staff_or_coordinator, require
+from ..database import parse_db_id
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import local_today
+from ..main import error_response
 from ..nav import nav_item, start_page
 from ..ratelimits import rate_limited
 from . import charts, plan_report, services
@@ -142,11 +145,12 @@ def export_csv():
 def action_plan():
     """Targets beside actual figures for a district's year, focus area 2 first; prints as a report."""
     options = services.filter_options(current_user)
-    try:
-        district_id = int(request.args.get("district") or 0) or None
-        year = int(request.args.get("year") or local_today().year)
-    except ValueError:
-        abort(400)
+    raw_district, raw_year = request.args.get("district"), request.args.get("year")
+    district_id = parse_db_id(raw_district) if raw_district else None
+    year = parse_db_id(raw_year) if raw_year else local_today().year
+    if (raw_district and district_id is None) or year is None or year not in services.YEARS:
+        return error_response(400, "bad_filter", _("Ugyldigt distrikt eller år (%(first)d–%(last)d).",
+                                                   first=services.YEARS[0], last=services.YEARS[-1]))
     if district_id is None and options["districts"]:
         district_id = options["districts"][-1].id
     report = plan_report.build(district_id, year, services.threshold()) if district_id else None

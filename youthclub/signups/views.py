@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -20,7 +19,7 @@ from ..activities.ical import calendar, webcal
 from ..activities.models import Activity, Session
 from ..db_types import utcnow
 from ..extensions import db
-from ..nav import nav_item, slot, start_page
+from ..nav import nav_item, public_host, public_url, slot, start_page
 from ..ratelimits import rate_limited
 from . import receivers  # noqa: F401  (connects the signal receivers)
 from . import services
@@ -116,9 +115,7 @@ def my_activities():
     sessions = {s.id: services.upcoming_sessions(s.activity_id, limit=4) for s in signups}
     feed_url = None
     if youth.calendar_token:
-        feed_url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
-            "signups.calendar_feed", token=youth.calendar_token
-        )
+        feed_url = public_url("signups.calendar_feed", token=youth.calendar_token)
     return render_template(
         "signups/my_activities.html", youth=youth, signups=signups, sessions=sessions, feed_url=feed_url,
         webcal_url=webcal(feed_url) if feed_url else None,
@@ -165,10 +162,8 @@ def calendar_feed(token: str):
         .order_by(Session.starts_at)
         .limit(500)
     ).all()
-    host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "youthclub"
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    body = calendar(entries, name=_("Mine aktiviteter"), host=host,
-                    url_of=lambda activity: base + url_for("activities.detail", activity_id=activity.id))
+    body = calendar(entries, name=_("Mine aktiviteter"), host=public_host(),
+                    url_of=lambda activity: public_url("activities.detail", activity_id=activity.id))
     response = Response(body, mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=900"
     response.headers["Content-Disposition"] = 'inline; filename="mine-aktiviteter.ics"'

@@ -5,14 +5,20 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from ..accounts.models import TokenScope
 from ..extensions import db
+from .services import MAX_TOKEN_DAYS
 
 
 @click.command("create-token")
 @click.argument("email")
 @click.option("--name", default="CLI", show_default=True, help="A name to tell the token apart.")
+@click.option("--scope", type=click.Choice([s.value for s in TokenScope]), default=TokenScope.FULL.value,
+              show_default=True, help="checkin: only check young people in (a door scanner); full: everything the user may.")
+@click.option("--days", type=click.IntRange(1, MAX_TOKEN_DAYS), default=None,
+              help="Days the token works (default: API_TOKEN_DAYS, 90).")
 @with_appcontext
-def create_token_command(email, name):
+def create_token_command(email, name, scope, days):
     """Create a personal API token for the user with EMAIL and print it (once)."""
     from ..accounts.models import User
     from ..database import write_transactions
@@ -23,7 +29,7 @@ def create_token_command(email, name):
         if user is None or not user.active:
             raise click.ClickException(f"No active user with e-mail {email}")
         try:
-            _token, secret = create_token(user, name)
+            _token, secret = create_token(user, name, scope=scope, days=days)
         except TokenError as err:
             db.session.rollback()
             raise click.ClickException(err.message) from err

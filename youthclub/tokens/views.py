@@ -5,9 +5,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..accounts.models import ApiToken
+from ..accounts.models import ApiToken, TokenScope
+from ..accounts.passwords import verify_password
 from ..extensions import db
 from ..nav import slot
+from ..ratelimits import rate_limited
 from . import services
 
 bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
@@ -17,15 +19,24 @@ slot("account", "tokens/_account_tokens.html")
 
 @bp.app_context_processor
 def _tokens():
-    return {"api_tokens_of": services.active_tokens}
+    return {"api_tokens_of": services.active_tokens, "token_scopes": scope_labels()}
+
+
+def scope_labels() -> dict:
+    return {TokenScope.CHECKIN: _("Kun indtjekning (dørscanner)"), TokenScope.FULL: _("Alt, hvad du selv må")}
 
 
 @bp.route("", methods=["POST"])
 @login_required
+@rate_limited("current_password")
 def create():
-    """Create a token and show its secret once."""
+    """Create a token (the current password again, so a stolen session cannot make one) and show its secret once."""
+    if not verify_password(current_user.password_hash, request.form.get("password", "")):
+        flash(_("Skriv din nuværende adgangskode for at oprette en nøgle."), "error")
+        return redirect(url_for("accounts.account"))
     try:
-        token, secret = services.create_token(current_user, request.form.get("name", ""))
+        token, secret = services.create_token(current_user, request.form.get("name", ""),
+                                              scope=request.form.get("scope") or TokenScope.FULL)
     except services.TokenError as err:
         db.session.rollback()
         flash(err.message, "error")

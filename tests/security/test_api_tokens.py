@@ -1,0 +1,103 @@
+"""Personal API tokens: they expire, need the password to be made, end with the user's sessions, and have a scope."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from tests.factories import PASSWORD
+from youthclub.accounts import services as account_services
+from youthclub.accounts.models import ApiToken
+from youthclub.db_types import utcnow
+from youthclub.extensions import db
+from youthclub.tokens.services import TokenScope, create_token
+
+
+def _bearer(secret):
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def _me(client, secret):
+    return client.get("/api/v1/me", headers=_bearer(secret)).status_code
+
+
+def test_a_personal_token_expires_after_the_configured_days(app, client, world):
+    token, secret = create_token(world.staff_a, "scanner")
+    assert timedelta(days=89) < token.expires_at - utcnow() <= timedelta(days=90)
+    app.config["API_TOKEN_DAYS"] = 7
+    short, _secret = create_token(world.staff_a, "kort")
+    assert short.expires_at - utcnow() <= timedelta(days=7)
+    db.session.commit()
+    assert _me(client, secret) == 200
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert _me(client, secret) == 401
+
+
+def test_creating_a_token_in_the_browser_needs_the_current_password(client, world):
+    client.login_as(world.staff_a)
+    refused = client.post_form("/account/tokens", {"name": "Telefon", "password": "not my password"})
+    assert refused.status_code == 302
+    assert db.session.scalars(select(ApiToken)).all() == []
+    assert client.post_form("/account/tokens", {"name": "Telefon"}).status_code == 302
+    assert db.session.scalars(select(ApiToken)).all() == []
+    made = client.post_form("/account/tokens", {"name": "Telefon", "password": PASSWORD, "scope": "checkin"})
+    assert made.status_code == 200 and "yc_" in made.get_data(as_text=True)
+    (token,) = db.session.scalars(select(ApiToken)).all()
+    assert token.scope == TokenScope.CHECKIN and token.expires_at is not None
+
+
+def test_password_change_deactivation_and_log_out_everywhere_revoke_tokens(client, world):
+    _t1, by_password = create_token(world.staff_a, "a")
+    _t2, by_deactivation = create_token(world.staff_b, "b")
+    _t3, by_everywhere = create_token(world.inst_admin_a, "c")
+    db.session.commit()
+    for secret in (by_password, by_deactivation, by_everywhere):
+        assert _me(client, secret) == 200
+
+    account_services.change_password(world.staff_a, PASSWORD, "a brand new passphrase 77")
+    account_services.set_active(world.staff_b, False)
+    db.session.commit()
+    assert _me(client, by_password) == 401
+    assert _me(client, by_deactivation) == 401
+    account_services.set_active(world.staff_b, True)
+    db.session.commit()
+    assert _me(client, by_deactivation) == 401  # reactivating does not bring old tokens back
+
+    client.login_as(world.inst_admin_a)
+    client.post_form("/logout", {"everywhere": "1"})
+    assert _me(client, by_everywhere) == 401
+
+
+def test_a_plain_log_out_keeps_the_door_scanners_token(client, world):
+    _token, secret = create_token(world.staff_a, "dør")
+    db.session.commit()
+    client.login_as(world.staff_a)
+    client.post_form("/logout")
+    assert _me(client, secret) == 200
+
+
+def test_a_checkin_token_can_only_check_in(client, world):
+    _token, secret = create_token(world.staff_a, "dør", scope=TokenScope.CHECKIN)
+    db.session.commit()
+    checkin = client.post(f"/api/v1/sessions/{world.session_a.id}/checkins", headers=_bearer(secret),
+                          json={"token": world.youth.pass_token, "nonce": str(uuid.uuid4())})
+    assert checkin.status_code == 201
+    batch = client.post("/api/v1/checkins/batch", headers=_bearer(secret), json={"items": []})
+    assert batch.status_code == 200
+    stats = client.get("/api/v1/stats", headers=_bearer(secret))
+    assert stats.status_code == 403 and stats.json["error"]["code"] == "insufficient_scope"
+    cancel = client.delete(f"/api/v1/signups/{world.signup.id}", headers=_bearer(secret))
+    assert cancel.status_code == 403
+
+
+def test_create_token_command_takes_scope_and_days(app, world):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-token", "staff.a@example.org", "--scope", "checkin", "--days", "30"])
+    assert result.exit_code == 0, result.output
+    token = db.session.scalar(select(ApiToken))
+    assert token.scope == TokenScope.CHECKIN
+    assert timedelta(days=29) < token.expires_at - utcnow() <= timedelta(days=30)
+    assert runner.invoke(args=["create-token", "staff.a@example.org", "--scope", "everything"]).exit_code != 0
+    assert runner.invoke(args=["create-token", "staff.a@example.org", "--days", "0"]).exit_code != 0

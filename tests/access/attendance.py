@@ -1,4 +1,4 @@
-from . import DENY, LOGIN, institution_a, public, roles, youth_only
+from . import DENY, LOGIN, OK, institution_a, public, roles, youth_only
 
 RULES = {
     "attendance.my_pass": youth_only(),
@@ -10,6 +10,15 @@ RULES = {
     "attendance.pass_card": institution_a(),
     "attendance.pass_card_revoke": institution_a(),
     "attendance.scanner": institution_a(),
+    "attendance.scanner_old_url": institution_a(),
+    # every staff member's start page at the door lists their own institutions' sessions
+    "attendance.door": roles(DENY, anonymous=LOGIN, staff_a=OK, staff_b=OK, inst_admin_a=OK, coordinator=OK,
+                             admin=OK),
+    "attendance.scanner_service_worker": public(),
+    "attendance.scanner_manifest": public(),
+    # names on a device: staff only, never coordinators or admins without an institution
+    "api.door_roster_view": roles(DENY, anonymous=LOGIN, staff_a=OK, staff_b=OK, inst_admin_a=OK),
+    "api.csrf_token_view": roles(OK, anonymous=LOGIN),
     "attendance.youth_search": institution_a(),
     "attendance.rollcall": institution_a(),
     "attendance.headcount": {

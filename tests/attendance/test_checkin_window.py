@@ -156,7 +156,7 @@ def test_a_scan_inside_the_window_is_not_a_correction(staff, world):
 
 
 def test_scanner_page_of_a_session_not_happening_says_so(staff, tomorrow):
-    page = staff.get(f"/sessions/{tomorrow.id}/scan").get_data(as_text=True)
+    page = staff.get(f"/scan/{tomorrow.id}").get_data(as_text=True)
     assert 'id="scan-not-now" class="flash flash-error" role="alert">' in page  # shown, not hidden
     assert services.session_day(tomorrow).strftime("%d.%m.%Y") in page
 
@@ -168,8 +168,8 @@ def test_today_page_offers_scan_only_for_a_session_that_is_happening(staff, worl
         later = make_session(world.activity_a, day=now.date(), start=time(now.hour + 3), end=time(23, 59))
         db.session.commit()
     page = staff.get(f"/institutions/{world.inst_a.id}/today").get_data(as_text=True)
-    assert f"/sessions/{world.session_a.id}/scan" in page
-    assert f"/sessions/{tomorrow.id}/scan" not in page
+    assert f"/scan/{world.session_a.id}" in page
+    assert f"/scan/{tomorrow.id}" not in page
     assert f"/sessions/{tomorrow.id}/rollcall" in page
     if later is not None:
-        assert f"/sessions/{later.id}/scan" not in page
+        assert f"/scan/{later.id}" not in page

@@ -135,7 +135,7 @@ def test_scanning_passes_checks_people_in_and_shows_their_names(scanner_page, wo
     page.context.new_cdp_session(page).send("Network.setCacheDisabled", {"cacheDisabled": True})
     transfers.clear()
     session_id = world.session_a.id
-    page.goto(f"/sessions/{session_id}/scan")
+    page.goto(f"/scan/{session_id}")
     page.wait_for_function("() => document.getElementById('scanner').dataset.camera === 'on'", timeout=20000)
     page.evaluate(WATCH_FRAMES)
 
@@ -212,7 +212,7 @@ def test_offline_scans_are_queued_and_all_arrive_once_back_online(scanner_page, 
     db.session.commit()
     session_id = session.id
     login(page, "staff.a@example.org")
-    page.goto(f"/sessions/{session_id}/scan")
+    page.goto(f"/scan/{session_id}")
     page.wait_for_function("() => document.getElementById('scanner').dataset.camera === 'on'", timeout=20000)
 
     page.context.set_offline(True)
@@ -291,6 +291,6 @@ def test_roll_call_and_head_count_work_by_touch_and_are_accessible(phone, world)
         phone.get_by_role("button", name="+ Drenge 13–15").tap()
     assert phone.locator("#headcount-total").inner_text() == "2"
     assert_accessible(phone)
-    phone.goto(f"/sessions/{session_id}/scan")
+    phone.goto(f"/scan/{session_id}")
     assert_accessible(phone)
     assert len(_attendances(session_id)) == 1

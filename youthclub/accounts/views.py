@@ -15,7 +15,7 @@ from ..formutil import options, saved_or_refused
 from ..nav import nav_item, start_page
 from ..programme.models import Institution
 from . import services
-from .auth import fresh_session
+from .auth import fresh_session, signed_out
 from .access import get_institution_or_403, is_admin, require
 from .forms import (
     ROLE_LABELS,
@@ -80,7 +80,7 @@ def logout():
     logout_user()
     fresh_session()
     flash(_("Du er logget ud."), "info")
-    return redirect(url_for("main.home"))
+    return signed_out(redirect(url_for("main.home")))
 
 
 @bp.route("/language", methods=["POST"])

@@ -24,7 +24,7 @@ from ..main import error_response
 from ..ratelimits import rate_limited
 from . import bp
 
-MAX_BATCH = 500
+MAX_BATCH = services.MAX_BATCH
 
 
 class BadInput(DomainError):

@@ -69,13 +69,19 @@ def start_url(user) -> str | None:
     return None
 
 
-#: buttons on an institution's page: (endpoint taking institution_id, label, order)
-INSTITUTION_LINKS: list[tuple[str, object, int]] = []
+#: buttons on an institution's page: (endpoint taking institution_id, label, order, shown(user, institution_id))
+INSTITUTION_LINKS: list[tuple[str, object, int, object]] = []
 
 
-def institution_link(endpoint, label, order=50) -> None:
-    INSTITUTION_LINKS.append((endpoint, label, order))
+def institution_link(endpoint, label, order=50, shown=None) -> None:
+    """A button on an institution's page; ``shown(user, institution_id)`` hides it from those it would refuse."""
+    INSTITUTION_LINKS.append((endpoint, label, order, shown))
     INSTITUTION_LINKS.sort(key=lambda link: link[2])
+
+
+def institution_links(institution) -> list[tuple[str, object]]:
+    return [(e, label) for e, label, _order, shown in INSTITUTION_LINKS
+            if shown is None or shown(current_user, institution.id)]
 
 
 def page_url(page: int) -> str:
@@ -96,7 +102,7 @@ def init_app(app) -> None:
     def _nav():
         return {
             "nav_links": nav_links,
-            "institution_links": lambda institution: [(e, label) for e, label, _ in INSTITUTION_LINKS],
+            "institution_links": institution_links,
         }
 
 

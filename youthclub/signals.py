@@ -9,7 +9,7 @@ _signals = Namespace()
 
 #: sender: the Session; kwargs: change="cancelled" | "moved" | "restored"
 session_changed = _signals.signal("session-changed")
-#: sender: the Activity; kwargs: old_capacity, new_capacity (a raise promotes the waitlist)
+#: sender: the Activity; kwargs: old_capacity, new_capacity (sent after the waitlist was filled)
 capacity_changed = _signals.signal("capacity-changed")
 #: sender: the Activity; the activity as a whole was cancelled
 activity_cancelled = _signals.signal("activity-cancelled")

@@ -48,6 +48,19 @@ def institution_a() -> dict:
     return roles(DENY, anonymous=LOGIN, staff_a=OK, inst_admin_a=OK, coordinator=OK, admin=OK)
 
 
+def names_of_institution_a() -> dict:
+    """Pages that name young people of institution A: its staff, and admins for support (audited).
+
+    Coordinators work with numbers only; the privacy page promises children that.
+    """
+    return roles(DENY, anonymous=LOGIN, staff_a=OK, inst_admin_a=OK, admin=OK)
+
+
+def door_of_institution_a() -> dict:
+    """The door tools of institution A (scanner, name search, check-in): its staff only."""
+    return roles(DENY, anonymous=LOGIN, staff_a=OK, inst_admin_a=OK)
+
+
 def institution_a_admin() -> dict:
     return roles(DENY, anonymous=LOGIN, inst_admin_a=OK, coordinator=OK, admin=OK)
 

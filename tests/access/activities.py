@@ -23,6 +23,7 @@ RULES = {
     "activities.activity_edit": institution_a(),
     "activities.activity_publish": institution_a(),
     "activities.activity_unpublish": institution_a(),
+    "activities.activity_restore": institution_a(),
     "activities.activity_cancel": institution_a(),
     "activities.activity_tags": coordinator_only(),
     "activities.pattern_new": institution_a(),

@@ -1,4 +1,4 @@
-from . import DENY, LOGIN, OK, institution_a, public, roles, youth_only
+from . import DENY, LOGIN, OK, door_of_institution_a, institution_a, names_of_institution_a, public, roles, youth_only
 
 RULES = {
     "attendance.my_pass": youth_only(),
@@ -7,20 +7,20 @@ RULES = {
     "attendance.pass_manifest": public(),
     "attendance.pass_service_worker": public(),
     # the world's young person is signed up at institution A
-    "attendance.pass_card": institution_a(),
-    "attendance.pass_card_revoke": institution_a(),
-    "attendance.scanner": institution_a(),
-    "attendance.scanner_old_url": institution_a(),
-    # every staff member's start page at the door lists their own institutions' sessions
-    "attendance.door": roles(DENY, anonymous=LOGIN, staff_a=OK, staff_b=OK, inst_admin_a=OK, coordinator=OK,
-                             admin=OK),
+    "attendance.pass_card": names_of_institution_a(),
+    "attendance.pass_card_revoke": names_of_institution_a(),
+    "attendance.scanner": door_of_institution_a(),
+    "attendance.scanner_old_url": door_of_institution_a(),
+    # the door's start page lists the staff member's own institutions' sessions
+    "attendance.door": roles(DENY, anonymous=LOGIN, staff_a=OK, staff_b=OK, inst_admin_a=OK),
     "attendance.scanner_service_worker": public(),
     "attendance.scanner_manifest": public(),
     # names on a device: staff only, never coordinators or admins without an institution
     "api.door_roster_view": roles(DENY, anonymous=LOGIN, staff_a=OK, staff_b=OK, inst_admin_a=OK),
     "api.csrf_token_view": roles(OK, anonymous=LOGIN),
-    "attendance.youth_search": institution_a(),
-    "attendance.rollcall": institution_a(),
+    "attendance.youth_search": door_of_institution_a(),
+    "attendance.rollcall": names_of_institution_a(),
+    # head counts are anonymous: coordinators keep them
     "attendance.headcount": {
         "GET": institution_a(),
         # a POST without band/gender is a 400 for those allowed in
@@ -32,9 +32,9 @@ RULES = {
         **roles(DENY, anonymous=LOGIN),
     },
     "api.session_checkin": {
-        # allowed staff get a 400 for the empty form body
-        **roles(DENY, anonymous=LOGIN, staff_a=400, inst_admin_a=400, coordinator=400, admin=400),
+        # allowed staff get a 400 for the empty form body; a check-in answers with a first name,
+        # so coordinators and admins are not at the door
+        **roles(DENY, anonymous=LOGIN, staff_a=400, inst_admin_a=400),
     },
-    "api.checkin_batch": roles(DENY, anonymous=LOGIN, staff_a=400, staff_b=400, inst_admin_a=400,
-                               coordinator=400, admin=400),
+    "api.checkin_batch": roles(DENY, anonymous=LOGIN, staff_a=400, staff_b=400, inst_admin_a=400),
 }

@@ -1,5 +1,5 @@
 """Access rules for sign-ups, young people's accounts, consent, the outbox and the sign-up API."""
-from . import DENY, LOGIN, OK, admin_only, institution_a, public, roles, youth_only
+from . import DENY, LOGIN, OK, admin_only, names_of_institution_a, public, roles, youth_only
 
 
 def _reset_token(w):
@@ -57,8 +57,8 @@ RULES = {
     "signups.calendar_new": youth_only(),
     "signups.calendar_revoke": youth_only(),
     "signups.calendar_feed": {**public(), "params": _calendar_token},
-    "signups.activity_signups": institution_a(),
-    "signups.staff_cancel": institution_a(),
+    "signups.activity_signups": names_of_institution_a(),
+    "signups.staff_cancel": names_of_institution_a(),
     "signups.outbox": admin_only(),
     "accounts.register": _anonymous_flow,
     "accounts.register_login": _anonymous_flow,
@@ -68,11 +68,10 @@ RULES = {
     "accounts.guardian_consent": {**public(), "params": _consent_token},
     "accounts.consents": youth_only(),
     "accounts.consent_withdraw": {**youth_only(), "params": lambda w: {"kind": "photos"}},
-    "accounts.youth_new": institution_a(),
-    "accounts.youth": institution_a(),
-    "accounts.youth_claim_code": {**institution_a(), "params": _staff_made_youth},
+    "accounts.youth_new": names_of_institution_a(),
+    "accounts.youth": names_of_institution_a(),
+    "accounts.youth_claim_code": {**names_of_institution_a(), "params": _staff_made_youth},
     "api.api_sign_up": roles(OK, anonymous=LOGIN, staff_a=DENY, staff_b=DENY, inst_admin_a=DENY,
                              coordinator=DENY, admin=DENY),
-    "api.api_cancel_signup": roles(DENY, anonymous=LOGIN, youth=OK, staff_a=OK, inst_admin_a=OK,
-                                   coordinator=OK, admin=OK),
+    "api.api_cancel_signup": roles(DENY, anonymous=LOGIN, youth=OK, staff_a=OK, inst_admin_a=OK, admin=OK),
 }

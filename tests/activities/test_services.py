@@ -214,15 +214,6 @@ def test_move_and_cancel_a_session_send_signals_and_keep_the_reason(world, recei
         ("session_changed", "moved"), ("session_changed", "cancelled"), ("session_changed", "restored")]
 
 
-def test_confirmed_count_counts_only_confirmed_signups(world):
-    extra = make_youth()
-    sign_up(extra, world.activity_a, status=SignupStatus.WAITLISTED, position=1)
-    empty = make_activity(world.inst_a)
-    counts = services.confirmed_count([world.activity_a.id, world.activity_b.id, empty.id])
-    assert counts == {world.activity_a.id: 1, world.activity_b.id: 1, empty.id: 0}
-    assert services.free_places(world.activity_a, 1) == 19
-
-
 def test_tagging_an_initiative_tags_its_focus_area(world):
     services.tag_activity(world.activity_a, focus_area_ids=[], initiative_ids=[world.initiative.id])
     assert [a.number for a in world.activity_a.focus_areas] == [2]

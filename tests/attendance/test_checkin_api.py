@@ -220,8 +220,10 @@ def test_conflicts_show_on_the_session_pages(staff, world, app):
     page = staff.get(f"/sessions/{world.session_a.id}/rollcall").get_data(as_text=True)
     assert "Afviste offline-scanninger" in page and "Ukendt pas." in page
     from flask import render_template
+    from flask_login import login_user
 
     with app.test_request_context():
+        login_user(world.staff_a)
         actions = render_template("attendance/_session_actions.html", session=world.session_a)
     assert "1 afvist offline-scanning" in actions
     conflict = db.session.scalar(select(ScanConflict))

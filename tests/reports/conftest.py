@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time, timedelta
 
 import pytest
 
 from tests import factories as fx
 from youthclub.extensions import db
-from youthclub.i18n import local_today
+from youthclub.i18n import local_today, to_utc
 from youthclub.models import Gender
 
 
@@ -20,6 +20,13 @@ class Figures:
     year: int
 
 
+def started_today(*sessions) -> None:
+    """Start ``sessions`` at midnight today (local time): held by now whatever the hour the test runs at."""
+    for session in sessions:
+        session.starts_at = to_utc(local_today(), time(0, 0))
+        session.ends_at = session.starts_at + timedelta(hours=2)
+
+
 @pytest.fixture
 def figures(world):
     """Visits this year: A 2 girls (the world's young people), B 12 (boys and girls), C 7 girls; a formula-shaped name on C."""
@@ -29,6 +36,7 @@ def figures(world):
     inst_c = fx.make_institution(w.district_b, name="=HYPERLINK(\"http://evil.example\",\"Klik\")")
     activity_c = fx.make_activity(inst_c, title="@SUM(1+1)", requires_signup=False, capacity=None)
     session_c = fx.make_session(activity_c, today)
+    started_today(w.session_a, w.session_b, session_c)
     fx.attend(w.youth, w.session_a)
     fx.attend(w.other_youth, w.session_a)
     for i in range(12):

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from dataclasses import replace
+from datetime import date
 
 from youthclub.attendance.models import AgeBand
 from youthclub.extensions import db
 from youthclub.i18n import to_local
-from youthclub.models import Attendance, HeadCount, Session, Signup, SignupStatus
+from youthclub.models import Attendance, HeadCount, Initiative, Session, Signup, SignupStatus
 from youthclub.reports.stats import PERSON_DIMENSIONS
 
 
@@ -30,7 +32,13 @@ def _activity_ok(f, a) -> bool:
 
 
 def _held(f, s) -> bool:
-    return s.cancelled_at is None and f.start <= to_local(s.starts_at).date() <= f.end
+    """Held: not cancelled, started (before ``f.now``), on a day of the period."""
+    return s.cancelled_at is None and s.starts_at < f.now and f.start <= to_local(s.starts_at).date() <= f.end
+
+
+def _initiatives(activity, year) -> list:
+    """An activity's initiatives of the action plan of ``year``, or [None]."""
+    return [x.id for x in activity.initiatives if x.action_plan.year == year] or [None]
 
 
 def _session_values(dim, s):
@@ -42,7 +50,7 @@ def _session_values(dim, s):
         "category": [a.category.value],
         "month": [f"{day.year:04d}-{day.month:02d}"],
         "focus_area": [x.id for x in a.focus_areas] or [None],
-        "initiative": [x.id for x in a.initiatives] or [None],
+        "initiative": _initiatives(a, day.year),
     }[dim]
 
 
@@ -58,6 +66,11 @@ def _keys(dims, s, youth=None, day=None, band=None, gender=None):
     return list(itertools.product(*lists))
 
 
+def _month(moment) -> str:
+    day = to_local(moment).date()
+    return f"{day.year:04d}-{day.month:02d}"
+
+
 def _person_ok(f, youth, day) -> bool:
     if f.gender and youth.gender.value != f.gender:
         return False
@@ -66,8 +79,17 @@ def _person_ok(f, youth, day) -> bool:
     return True
 
 
+def _in_initiative_year(f):
+    """An initiative filter counts only within its action plan's year."""
+    if f.initiative_id is None:
+        return f
+    year = db.session.get(Initiative, f.initiative_id).action_plan.year
+    return replace(f, start=max(f.start, date(year, 1, 1)), end=min(f.end, date(year, 12, 31)))
+
+
 def reference_table(f, dims) -> dict:
     dims = tuple(dims)
+    f = _in_initiative_year(f)
     sessions = [s for s in db.session.query(Session).all() if _held(f, s) and _activity_ok(f, s.activity)]
     held_ids = {s.id for s in sessions}
     attendances = db.session.query(Attendance).all()
@@ -89,14 +111,14 @@ def reference_table(f, dims) -> dict:
             cell = per_youth[key][a.youth_id]
             cell["n"] += 1
             cell["loc"] = max(cell["loc"], int(a.youth.home_district_id == s.activity.district_id))
-            cell["cap"] += int(s.activity.capacity is not None)
+            cell["cap"] += int(s.capacity is not None)
 
     sdims = tuple(d for d in dims if d not in PERSON_DIMENSIONS)
     sess = defaultdict(lambda: [0, 0])
     for s in sessions:
         for key in _keys(sdims, s):
             sess[key][0] += 1
-            sess[key][1] += s.activity.capacity or 0
+            sess[key][1] += s.capacity or 0
 
     drop = defaultdict(int)
     for h in db.session.query(HeadCount).all():
@@ -111,10 +133,13 @@ def reference_table(f, dims) -> dict:
     pairs = defaultdict(lambda: [0, 0])
     signups = db.session.query(Signup).all()
     for sg in signups:
-        if sg.status != SignupStatus.CONFIRMED or not sg.activity.requires_signup:
+        if sg.confirmed_at is None or not sg.activity.requires_signup:
             continue
         for s in sessions:
             if s.activity_id != sg.activity_id:
+                continue
+            # only while the sign-up was confirmed: from confirmed_at, until cancelled_at
+            if sg.confirmed_at > s.starts_at or (sg.cancelled_at is not None and sg.cancelled_at < s.starts_at):
                 continue
             day = to_local(s.starts_at).date()
             if not _person_ok(f, sg.youth, day):
@@ -124,7 +149,7 @@ def reference_table(f, dims) -> dict:
                 pairs[key][1] += int((sg.youth_id, s.id) in attended_pairs)
 
     waiting = defaultdict(set)
-    if "month" not in dims:
+    if "month" not in dims and f.start <= f.end:
         at = f.hi
         for sg in signups:
             was_waiting = (
@@ -143,7 +168,7 @@ def reference_table(f, dims) -> dict:
                 elif d == "focus_area":
                     lists.append([x.id for x in sg.activity.focus_areas] or [None])
                 elif d == "initiative":
-                    lists.append([x.id for x in sg.activity.initiatives] or [None])
+                    lists.append(_initiatives(sg.activity, f.end.year))
                 elif d == "category":
                     lists.append([sg.activity.category.value])
                 else:
@@ -170,7 +195,9 @@ def reference_table(f, dims) -> dict:
             "visits": visits,
             "dropins": d,
             "unique": len(youths),
-            "new": sum(1 for y in youths if first_visit[y] >= f.lo),
+            # in a month row: new in that month (the first visit ever falls in it)
+            "new": sum(1 for y in youths if first_visit[y] >= f.lo
+                       and ("month" not in dims or _month(first_visit[y]) == key[dims.index("month")])),
             "returning": sum(1 for c in youths.values() if c["n"] >= 3),
             "local": sum(c["loc"] for c in youths.values()),
             "waitlist": None if "month" in dims else len(waiting.get(key, ())),

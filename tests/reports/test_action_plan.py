@@ -5,6 +5,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from tests import factories as fx
+from tests.reports.conftest import started_today
 from youthclub.extensions import db
 from youthclub.models import ActionPlan, Attendance, AuditEvent, Initiative, Institution
 from youthclub.reports.stats import StatsFilter, compute_table
@@ -46,6 +47,7 @@ def test_report_shows_focus_area_two_first_with_targets_beside_actuals(app, clie
     # seven young people at an offer tagged with the world's initiative (focus area 2, target 100 / 1000)
     world.activity_a.focus_areas = [world.focus_areas[1]]
     world.activity_a.initiatives = [world.initiative]
+    started_today(world.session_a)
     for _ in range(7):
         fx.attend(fx.make_youth(district=world.district_a), world.session_a)
     client.login_as(world.coordinator)

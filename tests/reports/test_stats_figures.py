@@ -34,9 +34,11 @@ def _build(data):
     programme = fx.make_programme()
     districts = [fx.make_district(programme, code="8"), fx.make_district(programme, code="12")]
     areas = fx.make_focus_areas()
-    plan = ActionPlan(district=districts[0], year=2026)
+    plan, last_plan = ActionPlan(district=districts[0], year=2026), ActionPlan(district=districts[0], year=2025)
     initiatives = [Initiative(action_plan=plan, focus_area=areas[1], title=f"I{i}") for i in range(2)]
-    db.session.add_all([plan, *initiatives])
+    # an initiative of last year's plan: its offers count for it only in 2025
+    initiatives.append(Initiative(action_plan=last_plan, focus_area=areas[1], title="I2025"))
+    db.session.add_all([plan, last_plan, *initiatives])
     institutions = [fx.make_institution(districts[i % 2]) for i in range(3)]
     activities = []
     for i in range(data.draw(st.integers(1, 4))):
@@ -58,6 +60,8 @@ def _build(data):
             s = fx.make_session(activity, day, start=data.draw(st.sampled_from([time(16, 0), time(23, 30), time(0, 30)])))
             if data.draw(st.integers(0, 5)) == 0:
                 s.cancelled_at = datetime.now(UTC)
+            if data.draw(st.integers(0, 4)) == 0:  # the capacity changed while the offer ran
+                s.capacity = data.draw(st.sampled_from([None, 8]))
             sessions.append(s)
     youths = [
         fx.make_youth(
@@ -116,6 +120,9 @@ def _filter(data, districts, institutions, areas, initiatives) -> StatsFilter:
         category=maybe(["sport"]),
         age_band=maybe([b.value for b in AgeBand]),
         gender=maybe([g.value for g in Gender]),
+        # the clock: after every session, or in the middle of the data (later sessions not held yet)
+        now=data.draw(st.sampled_from([datetime(2030, 1, 1, tzinfo=UTC), to_utc(date(2026, 3, 31), time(16, 0)),
+                                       to_utc(date(2026, 11, 2), time(12, 0))])),
     )
 
 
@@ -155,7 +162,7 @@ def test_one_visit_counts_everywhere_it_belongs(app):
     youth = fx.make_youth(birth_year=2013, birth_month=4, district=district)
     db.session.add(Attendance(youth=youth, session=s, method=CheckinMethod.QR))
     db.session.flush()
-    f = StatsFilter(date(2026, 1, 1), date(2026, 12, 31))
+    f = StatsFilter(date(2026, 1, 1), date(2026, 12, 31), now=datetime(2030, 1, 1, tzinfo=UTC))
     rows = compute_table(f, ("month", "age_band"))
     assert [(r.key["month"], r.key["age_band"], r.values["visits"]) for r in rows] == [("2026-03", "u13", 1)]
     headline = compute_table(f)[0].values

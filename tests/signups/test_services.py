@@ -7,6 +7,7 @@ import pytest
 
 from tests.factories import make_activity, make_session, make_youth
 from youthclub import signals
+from youthclub.activities import services as activities
 from youthclub.activities.models import ActivityStatus
 from youthclub.db_types import utcnow
 from youthclub.extensions import db
@@ -103,17 +104,20 @@ def test_leave_waitlist_moves_others_up(world, small):
     assert err.value.code == "not_waitlisted"
 
 
-def test_capacity_raise_promotes_through_the_signal(world, small):
+def test_capacity_raise_promotes_and_a_capacity_below_the_confirmed_is_refused(world, small):
     people = _youths(5)
     signups = [services.sign_up(y, small) for y in people]
-    small.capacity = 4
-    signals.capacity_changed.send(small, old_capacity=2, new_capacity=4)
+    activities.update_activity(small, capacity=4)
     assert [s.status for s in signups] == [SignupStatus.CONFIRMED] * 4 + [SignupStatus.WAITLISTED]
     assert signups[4].position == 1
-    # a lowered capacity promotes nobody and demotes nobody
-    small.capacity = 1
-    signals.capacity_changed.send(small, old_capacity=4, new_capacity=1)
-    assert services.count_confirmed(small.id) == 4
+    # a lowered capacity demotes nobody: below the confirmed places it is refused
+    with pytest.raises(activities.ActivityError) as err:
+        activities.update_activity(small, capacity=3)
+    assert err.value.code == "capacity_below_confirmed" and err.value.field == "capacity"
+    assert small.capacity == 4 and services.count_confirmed(small.id) == 4
+    # an unlimited offer takes everyone who waits
+    activities.update_activity(small, capacity=None)
+    assert all(s.status == SignupStatus.CONFIRMED for s in signups)
 
 
 def test_promotion_writes_one_mail_in_the_recipients_language(world, small):

@@ -1,9 +1,12 @@
 """Who may see what. Every view uses these helpers, so the rules live in one place.
 
 - admin: everything
-- coordinator: every institution, offer and aggregate; never another role's settings
+- coordinator: every institution, offer and aggregate, never a young person's name
+  (the privacy page promises children this); never another role's settings
 - institution admin: their institution, its offers and staff
 - staff: their institution and its offers, and the young people who take part in them
+  (only their own institution's part of each: ``youth_part_for``)
+- admin: every young person, for support; each such page is audited
 - young person: their own profile, sign-ups and pass
 """
 from __future__ import annotations
@@ -12,9 +15,16 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
+from ..activities.models import Activity, Session
+from ..attendance.models import Attendance
+from ..database import is_db_id
 from ..extensions import db
-from .models import Role
+from ..programme.models import Institution
+from ..signups.models import Signup
+from ..signups.services import ACTIVE as ACTIVE_SIGNUP
+from .models import Role, YouthProfile
 
 
 def is_admin(user) -> bool:
@@ -66,8 +76,6 @@ def can_access_institution(user, institution_id: int, *, admin: bool = False) ->
 
 def get_institution_or_403(institution_id: int, *, admin: bool = False):
     """Load an institution (404 when missing) the current user may work with (403 otherwise)."""
-    from ..programme.models import Institution
-
     institution = db.session.get(Institution, institution_id)
     if institution is None:
         abort(404)
@@ -85,8 +93,6 @@ def visible_institution_ids(user) -> set[int] | None:
 
 def get_activity_or_403(activity_id: int):
     """An activity of an institution the current user works at (or any, for coordinators)."""
-    from ..activities.models import Activity
-
     activity = db.session.get(Activity, activity_id)
     if activity is None:
         abort(404)
@@ -97,8 +103,6 @@ def get_activity_or_403(activity_id: int):
 
 def get_session_or_403(session_id: int):
     """A session of an activity the current user may manage."""
-    from ..activities.models import Session
-
     session = db.session.get(Session, session_id)
     if session is None:
         abort(404)
@@ -107,39 +111,111 @@ def get_session_or_403(session_id: int):
     return session
 
 
-def staff_can_see_youth(user, youth) -> bool:
-    """Staff see a young person who takes part in their institution's offers or was registered there."""
-    if user.is_programme_wide:
-        return True
-    ids = user.institution_ids()
-    if not ids:
+def get_roster_session_or_403(session_id: int):
+    """A session whose roster (names) the current user may see: its institution's staff, or an admin."""
+    session = get_session_or_403(session_id)
+    if not can_see_roster(current_user, session.activity.institution_id):
+        abort(403)
+    return session
+
+
+def get_roster_activity_or_403(activity_id: int):
+    """An activity whose sign-ups (names) the current user may see: its institution's staff, or an admin."""
+    activity = get_activity_or_403(activity_id)
+    if not can_see_roster(current_user, activity.institution_id):
+        abort(403)
+    return activity
+
+
+def get_door_session_or_403(session_id: int):
+    """A session the current user may check young people in to: its institution's staff."""
+    session = get_session_or_403(session_id)
+    if not works_at(current_user, session.activity.institution_id):
+        abort(403)
+    return session
+
+
+# -- who may see what of a young person: the one policy ------------------------------------
+#
+# Names are seen by the staff (and institution admins) of the institutions a young person
+# takes part in or was registered at, and by admins for support (every such page is
+# audited). Coordinators work with numbers only. A staff member sees only their own
+# institutions' part of a young person: those sign-ups and those visits.
+
+
+def sees_names(user) -> bool:
+    """May ``user`` see any young person's name at all (staff of an institution, or an admin)?"""
+    if not getattr(user, "is_authenticated", False):
         return False
-    if youth.registered_by_institution_id in ids:
-        return True
-    from sqlalchemy import exists, select
+    return user.is_admin or bool(user.institution_ids())
 
-    from ..activities.models import Activity, Session
-    from ..attendance.models import Attendance
-    from ..signups.models import Signup
 
-    signed_up = select(Signup.id).join(Activity, Activity.id == Signup.activity_id).where(
-        Signup.youth_id == youth.id, Activity.institution_id.in_(ids)
-    )
+def works_at(user, institution_id: int) -> bool:
+    """Staff or institution admin of this institution: the door tools (scanner, name search, check-in)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return institution_id in user.institution_ids()
+
+
+def can_see_roster(user, institution_id: int) -> bool:
+    """The names on an institution's rosters: its staff, and admins for support (pages audited)."""
+    return works_at(user, institution_id) or is_admin(user)
+
+
+def youth_part_for(user) -> set[int] | None:
+    """The institutions whose part of a young person (sign-ups, visits) ``user`` sees; None means all (admins)."""
+    if not sees_names(user):
+        return set()
+    if user.is_admin:
+        return None
+    return user.institution_ids()
+
+
+def visible_youths(user) -> ColumnElement[bool]:
+    """SQL condition on ``YouthProfile``: the young people ``user`` may see (never the anonymised)."""
+    not_anonymised = YouthProfile.anonymised_at.is_(None)
+    ids = youth_part_for(user)
+    if ids is None:
+        return not_anonymised
+    if not ids:
+        return false()
+    signed_up = select(Signup.youth_id).join(Activity, Activity.id == Signup.activity_id).where(
+        Activity.institution_id.in_(ids))
     attended = (
-        select(Attendance.id)
+        select(Attendance.youth_id)
         .join(Session, Session.id == Attendance.session_id)
         .join(Activity, Activity.id == Session.activity_id)
-        .where(Attendance.youth_id == youth.id, Activity.institution_id.in_(ids))
+        .where(Activity.institution_id.in_(ids))
     )
-    return bool(db.session.scalar(select(exists(signed_up) | exists(attended))))
+    return and_(not_anonymised, or_(
+        YouthProfile.registered_by_institution_id.in_(ids),
+        YouthProfile.id.in_(signed_up),
+        YouthProfile.id.in_(attended),
+    ))
 
 
-def get_youth_or_403(youth_id: int):
-    from .models import YouthProfile
+def can_see_youth(user, youth) -> bool:
+    """Does the policy let ``user`` see ``youth``?"""
+    if youth is None:
+        return False
+    return bool(db.session.scalar(
+        select(exists().where(YouthProfile.id == youth.id, visible_youths(user)))
+    ))
 
-    youth = db.session.get(YouthProfile, youth_id)
-    if youth is None or youth.anonymised_at is not None:
+
+def signups_seen_by(user, youth) -> list:
+    """A young person's active sign-ups at the institutions ``user`` sees (all, for admins)."""
+    stmt = (select(Signup).join(Activity, Activity.id == Signup.activity_id)
+            .where(Signup.youth_id == youth.id, Signup.status.in_(ACTIVE_SIGNUP)).order_by(Signup.created_at))
+    ids = youth_part_for(user)
+    if ids is not None:
+        stmt = stmt.where(Activity.institution_id.in_(ids))
+    return list(db.session.scalars(stmt))
+
+
+def get_youth_or_404(youth_id) -> YouthProfile:
+    """A young person the current user may see; 404 for anyone else (their existence is not told)."""
+    youth = db.session.get(YouthProfile, youth_id) if is_db_id(youth_id) else None
+    if not can_see_youth(current_user, youth):
         abort(404)
-    if not staff_can_see_youth(current_user, youth):
-        abort(403)
     return youth

@@ -16,7 +16,7 @@ from ..nav import nav_item, start_page
 from ..programme.models import Institution
 from . import services
 from .auth import fresh_session, signed_out
-from .access import get_institution_or_403, is_admin, require
+from .access import can_see_roster, get_institution_or_403, is_admin, require, works_at
 from .forms import (
     ROLE_LABELS,
     LanguageForm,
@@ -30,6 +30,15 @@ from .forms import (
 from .models import INSTITUTION_ROLES, Membership, Role, User
 
 bp = Blueprint("accounts", __name__)
+
+
+@bp.app_context_processor
+def _youth_policy():
+    """Templates show a link to names only to those the policy lets see them."""
+    return {
+        "can_see_roster": lambda institution_id: can_see_roster(current_user, institution_id),
+        "works_at": lambda institution_id: works_at(current_user, institution_id),
+    }
 
 nav_item("accounts.users", _l("Brugere"), is_admin, order=80)
 nav_item("accounts.account", _l("Min konto"), lambda u: u.is_authenticated, order=90)

@@ -17,7 +17,7 @@ from ..nav import institution_link
 from ..programme.models import District
 from ..ratelimits import rate_limited
 from . import youth_services
-from .access import get_institution_or_403, get_youth_or_403, is_youth, require
+from .access import can_see_roster, get_institution_or_403, get_youth_or_404, is_youth, require, signups_seen_by
 from .forms import SimpleForm
 from .models import ConsentKind, ConsentStatus, Gender, YouthProfile
 from .services import AccountError
@@ -35,7 +35,7 @@ from .youth_forms import (
     StaffYouthForm,
 )
 
-institution_link("accounts.youth_new", _l("Registrér en ung"), order=40)
+institution_link("accounts.youth_new", _l("Registrér en ung"), order=40, shown=can_see_roster)
 
 CONSENT_LABELS = {ConsentKind.PHOTOS: _l("Billeder af mig"), ConsentKind.NEWSLETTER: _l("Nyhedsbrev på e-mail")}
 _REGISTRATION = "registration"
@@ -170,6 +170,8 @@ def password_reset(token: str):
 def youth_new(institution_id: int):
     """Staff register a young person who has no e-mail or phone; they get a one-time claim code."""
     institution = get_institution_or_403(institution_id)
+    if not can_see_roster(current_user, institution.id):
+        abort(403)
     form = StaffYouthForm()
     _fill_choices(form)
     form.home_district_id.label.text = _("Bor i")
@@ -186,20 +188,16 @@ def youth_new(institution_id: int):
         .order_by(YouthProfile.created_at.desc())
         .limit(100)
     ).all()
-    return render_template("accounts/youth_new.html", form=form, institution=institution, registered=registered)
+    html = render_template("accounts/youth_new.html", form=form, institution=institution, registered=registered)
+    return audited_page("roster.view", institution, html, page="registered")
 
 
 @bp.route("/youths/<int:youth_id>")
 @login_required
 def youth(youth_id: int):
     """Staff: a young person's page (pass card and claim code live here)."""
-    youth = get_youth_or_403(youth_id)
-    from ..signups.services import ACTIVE
-    from ..signups.models import Signup
-
-    signups = db.session.scalars(
-        select(Signup).where(Signup.youth_id == youth.id, Signup.status.in_(ACTIVE)).order_by(Signup.created_at)
-    ).all()
+    youth = get_youth_or_404(youth_id)
+    signups = signups_seen_by(current_user, youth)
     html = render_template(
         "accounts/youth.html", youth=youth, signups=signups, simple=SimpleForm(), gender_labels=GENDER_LABELS
     )
@@ -210,7 +208,7 @@ def youth(youth_id: int):
 @login_required
 def youth_claim_code(youth_id: int):
     """Staff print a new claim code; the old one stops working."""
-    youth = get_youth_or_403(youth_id)
+    youth = get_youth_or_404(youth_id)
     if not SimpleForm().validate_on_submit():
         abort(400)
     try:

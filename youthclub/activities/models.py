@@ -179,9 +179,19 @@ class Session(db.Model):
     local_weekday: Mapped[int] = mapped_column(Integer, default=_local_weekday_default)
     #: month of ``starts_at`` in Copenhagen (``local_month_of``): the statistics group visits by it
     local_month: Mapped[int] = mapped_column(Integer, default=_local_month_default)
+    #: the places the activity offered at this session (None: no limit): the activity's capacity when
+    #: the session was made, changed with it only while the session has not started (``set_capacity``)
+    capacity: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     activity: Mapped[Activity] = relationship(back_populates="sessions")
+
+    @validates("activity")
+    def _take_capacity(self, key, activity):
+        # a new session offers the places its activity offers now
+        if activity is not None and self.id is None:
+            self.capacity = activity.capacity
+        return activity
 
     @validates("starts_at")
     def _keep_local_fields(self, key, value):

@@ -5,16 +5,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, update
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy.orm import contains_eager
 
 from ..audit.services import record_event
+from ..database import lock_row
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import local_today, to_local, to_utc
 from ..signals import activity_cancelled, capacity_changed, session_changed
+from ..signups.places import confirmed_count_sql, free_places_sql
+from ..signups.services import promote_waitlist
 from .models import Activity, ActivityStatus, Category, Session, SessionPattern
 
 #: a pattern may not generate more sessions than this (two years of three sessions a week)
@@ -98,34 +101,54 @@ def create_activity(institution, *, created_by=None, **fields) -> Activity:
 
 
 def update_activity(activity: Activity, **fields) -> Activity:
-    """Change an activity's details; a changed capacity is announced (the waitlist may move up)."""
+    """Change an activity's details; a raised capacity fills from the waitlist, and it never drops below
+    the confirmed places (cancel sign-ups first)."""
     unknown = set(fields) - set(ACTIVITY_FIELDS)
     if unknown:
         raise TypeError(f"unknown activity fields: {sorted(unknown)}")
+    # the capacity lock sign-ups take: the count checked below cannot change under us
+    activity = lock_row(Activity, activity.id)
     current = {key: getattr(activity, key) for key in ACTIVITY_FIELDS}
     current.update(fields)
     if current["district_id"] is None:
         current["district_id"] = activity.institution.district_id
     data = _clean(current)
     old_capacity = activity.capacity
+    if data["capacity"] is not None and data["capacity"] != old_capacity:
+        confirmed = db.session.scalar(select(confirmed_count_sql()).where(Activity.id == activity.id))
+        if data["capacity"] < confirmed:
+            raise ActivityError(
+                _("%(n)d har allerede en plads. Antal pladser kan ikke være lavere; aflys tilmeldinger først.",
+                  n=confirmed), "capacity_below_confirmed", field="capacity", confirmed=confirmed)
     for key, value in data.items():
         setattr(activity, key, value)
     activity.refresh_search_text()
     db.session.flush()
     record_event("activity.update", activity)
     if old_capacity != activity.capacity:
+        apply_capacity_to_coming_sessions(activity)
+        promote_waitlist(activity)
         capacity_changed.send(activity, old_capacity=old_capacity, new_capacity=activity.capacity)
     return activity
 
 
+def apply_capacity_to_coming_sessions(activity: Activity, now=None) -> None:
+    """The activity's capacity for its sessions that have not started; a held session keeps the places it offered."""
+    db.session.execute(
+        update(Session).where(Session.activity_id == activity.id, Session.starts_at > (now or utcnow()))
+        .values(capacity=activity.capacity)
+    )
+
+
 def publish_activity(activity: Activity) -> Activity:
-    """Put an activity in the public catalogue."""
+    """Put an activity in the public catalogue; places that came free while it was a draft go to the waitlist."""
     if activity.status == ActivityStatus.CANCELLED:
         raise ActivityError(_("Et aflyst tilbud kan ikke offentliggøres."), "cancelled")
     activity.status = ActivityStatus.PUBLISHED
     activity.published_at = activity.published_at or utcnow()
     db.session.flush()
     record_event("activity.publish", activity)
+    promote_waitlist(activity)
     return activity
 
 
@@ -158,6 +181,26 @@ def cancel_activity(activity: Activity, reason: str) -> Activity:
     db.session.flush()
     record_event("activity.cancel", activity, reason=reason[:300])
     activity_cancelled.send(activity)
+    return activity
+
+
+def restore_activity(activity: Activity) -> Activity:
+    """Undo an activity's cancellation: it returns to the catalogue (or to draft, if it never was
+    published), the sessions its cancellation cancelled come back, and free places go to the waitlist."""
+    if activity.status != ActivityStatus.CANCELLED:
+        raise ActivityError(_("Tilbuddet er ikke aflyst."), "not_cancelled")
+    reason = activity.cancel_reason
+    activity.status = ActivityStatus.PUBLISHED if activity.published_at is not None else ActivityStatus.DRAFT
+    activity.cancel_reason = None
+    for session in db.session.scalars(
+        select(Session).where(Session.activity_id == activity.id, Session.ends_at >= utcnow(),
+                              Session.cancelled_at.is_not(None), Session.cancel_reason == reason)
+    ):
+        session.cancelled_at = None
+        session.cancel_reason = None
+    db.session.flush()
+    record_event("activity.restore", activity)
+    promote_waitlist(activity)
     return activity
 
 
@@ -368,29 +411,6 @@ def restore_session(session: Session) -> Session:
 
 # --- counts and lists -------------------------------------------------------------------------
 
-def confirmed_count(activity_ids) -> dict[int, int]:
-    """Confirmed sign-ups per activity id (0 for none), in one query."""
-    from ..signups.models import Signup, SignupStatus
-
-    ids = list(set(activity_ids))
-    counts = dict.fromkeys(ids, 0)
-    if ids:
-        rows = db.session.execute(
-            select(Signup.activity_id, func.count())
-            .where(Signup.activity_id.in_(ids), Signup.status == SignupStatus.CONFIRMED)
-            .group_by(Signup.activity_id)
-        )
-        counts.update({activity_id: n for activity_id, n in rows})
-    return counts
-
-
-def free_places(activity: Activity, confirmed: int) -> int | None:
-    """Places left, or None when the activity has no limit (or needs no sign-up)."""
-    if not activity.requires_signup or activity.capacity is None:
-        return None
-    return max(activity.capacity - confirmed, 0)
-
-
 def upcoming_sessions(activity: Activity, limit: int = 8) -> list[Session]:
     """The next sessions (cancelled ones too, so their reason shows), soonest first."""
     return list(db.session.scalars(
@@ -449,8 +469,6 @@ def _like_escape(text: str) -> str:
 
 def _catalogue_conditions(filters: CatalogueFilters, now: datetime, coming) -> list:
     """WHERE clauses on Activity for the catalogue's filters (without "has a coming session")."""
-    from ..signups.models import Signup, SignupStatus
-
     conditions = [Activity.status == ActivityStatus.PUBLISHED]
     if filters.q:
         for word in filters.q.casefold().split()[:6]:
@@ -468,15 +486,11 @@ def _catalogue_conditions(filters: CatalogueFilters, now: datetime, coming) -> l
     if filters.drop_in:
         conditions.append(or_(Activity.allows_drop_in.is_(True), Activity.requires_signup.is_(False)))
     if filters.free_places:
-        confirmed = (
-            select(func.count(Signup.id))
-            .where(Signup.activity_id == Activity.id, Signup.status == SignupStatus.CONFIRMED)
-            .scalar_subquery()
-        )
+        free = free_places_sql()
         conditions += [
             Activity.requires_signup.is_(True),
             or_(Activity.signup_closes_at.is_(None), Activity.signup_closes_at > now),
-            or_(Activity.capacity.is_(None), Activity.capacity > confirmed),
+            or_(free.is_(None), free > 0),
         ]
     return conditions
 
@@ -484,7 +498,7 @@ def _catalogue_conditions(filters: CatalogueFilters, now: datetime, coming) -> l
 def catalogue_statements(filters: CatalogueFilters, now: datetime | None = None):
     """(page, count) statements: published activities with a coming session that match ``filters``.
 
-    The page selects (Activity, next start) soonest first, with the institution joined in;
+    The page selects (Activity, next start, free places) soonest first, with the institution joined in;
     the count needs no grouping, only an EXISTS per activity.
     """
     from ..programme.models import Institution
@@ -499,7 +513,7 @@ def catalogue_statements(filters: CatalogueFilters, now: datetime | None = None)
         .subquery("next_session")
     )
     page = (
-        select(Activity, next_start.c.next_start)
+        select(Activity, next_start.c.next_start, free_places_sql().label("free_places"))
         .join(next_start, next_start.c.activity_id == Activity.id)
         .join(Institution, Institution.id == Activity.institution_id)
         .options(contains_eager(Activity.institution))
@@ -526,14 +540,12 @@ class _RowPagination(SelectPagination):
 def catalogue_page(filters: CatalogueFilters, page: int, per_page: int):
     """One page of the catalogue: (pagination, [(activity, next_start, free places or None)]).
 
-    Three queries whatever the page size: the count, the page (with institutions), the sign-up counts.
+    Two queries whatever the page size: the count, and the page (with institutions and free places).
     """
     page_stmt, count_stmt = catalogue_statements(filters)
     pagination = _RowPagination(select=page_stmt, count_select=count_stmt, session=db.session(), page=max(page, 1),
                                 per_page=per_page, max_per_page=None, error_out=False)
-    rows = list(pagination.items)
-    counts = confirmed_count([activity.id for activity, _next in rows])
-    items = [(activity, next_start, free_places(activity, counts[activity.id])) for activity, next_start in rows]
+    items = [tuple(row) for row in pagination.items]
     return pagination, items
 
 

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..formutil import options
 from ..nav import nav_item, start_page
 from ..programme.services import list_districts
+from ..signups.places import confirmed_counts, free_places
 from . import services
 from .forms import CATEGORY_LABELS, WEEKDAY_LABELS, CatalogueForm
 from .models import Activity, ActivityStatus
@@ -84,14 +85,13 @@ def _visible_activity(activity_id: int) -> Activity:
 def detail(activity_id: int):
     """An offer's page: description, institution, next sessions, free places, sign-up."""
     activity = _visible_activity(activity_id)
-    confirmed = services.confirmed_count([activity.id])[activity.id]
     feed = url_for("activities.calendar", activity_id=activity.id, _external=True)
     return render_template(
         "activities/detail.html",
         activity=activity,
         sessions=services.upcoming_sessions(activity),
-        confirmed=confirmed,
-        free=services.free_places(activity, confirmed),
+        confirmed=confirmed_counts([activity.id])[activity.id],
+        free=free_places(activity),
         category_labels=CATEGORY_LABELS,
         feed_url=feed,
         webcal_url="webcal://" + feed.split("://", 1)[1],

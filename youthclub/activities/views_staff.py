@@ -22,6 +22,7 @@ from ..formutil import options, saved_or_refused
 from ..i18n import LOCAL_TZ, to_local, to_utc
 from ..nav import institution_link
 from ..programme.services import list_districts
+from ..signups.places import confirmed_counts, free_places
 from . import services
 from .forms import CATEGORY_LABELS, WEEKDAY_LABELS, ActivityForm, PatternForm, ReasonForm, SessionMoveForm, TagForm
 from .models import ActivityStatus, SessionPattern
@@ -92,7 +93,7 @@ def institution_activities(institution_id: int):
     """An institution's offers in every state, for its staff."""
     institution = get_institution_or_403(institution_id)
     activities = services.institution_activities(institution)
-    counts = services.confirmed_count([a.id for a in activities])
+    counts = confirmed_counts([a.id for a in activities])
     return render_template("activities/institution_activities.html", institution=institution, activities=activities,
                            counts=counts, status_labels=STATUS_LABELS, category_labels=CATEGORY_LABELS)
 
@@ -114,10 +115,9 @@ def activity_new(institution_id: int):
 def manage(activity_id: int):
     """An offer as staff see it: state, sessions, patterns, tags."""
     activity = get_activity_or_403(activity_id)
-    confirmed = services.confirmed_count([activity.id])[activity.id]
     return render_template(
         "activities/manage.html", activity=activity, sessions=services.activity_sessions(activity),
-        confirmed=confirmed, free=services.free_places(activity, confirmed), status_labels=STATUS_LABELS,
+        confirmed=confirmed_counts([activity.id])[activity.id], free=free_places(activity), status_labels=STATUS_LABELS,
         category_labels=CATEGORY_LABELS, weekday_labels=WEEKDAY_LABELS, ActivityStatus=ActivityStatus,
         can_tag=is_coordinator(current_user),
     )
@@ -160,6 +160,13 @@ def activity_publish(activity_id: int):
 def activity_unpublish(activity_id: int):
     """Take the offer out of the catalogue."""
     return _state_change(activity_id, services.unpublish_activity, _("Tilbuddet er ikke længere offentligt."))
+
+
+@bp.route("/activities/<int:activity_id>/restore", methods=["POST"])
+@require(is_staff_or_coordinator)
+def activity_restore(activity_id: int):
+    """Undo the offer's cancellation."""
+    return _state_change(activity_id, services.restore_activity, _("Aflysningen er fortrudt."))
 
 
 @bp.route("/activities/<int:activity_id>/cancel", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from flask_login import login_required
 from ..accounts.access import get_institution_or_403
 from ..i18n import local_today
 from ..nav import institution_link, start_page
+from ..signups.places import confirmed_counts
 from . import services
 from .views import bp
 
@@ -29,6 +30,6 @@ def today(institution_id: int):
     institution = get_institution_or_403(institution_id)
     days = services.today_sessions(institution)
     activity_ids = {s.activity_id for _day, sessions in days for s in sessions}
-    counts = services.confirmed_count(activity_ids)
+    counts = confirmed_counts(activity_ids)
     return render_template("activities/today.html", institution=institution, days=days, counts=counts,
-                           today=local_today(), free_places=services.free_places)
+                           today=local_today())

@@ -6,6 +6,7 @@ from flask import abort, jsonify, request, url_for
 from ..activities import services
 from ..activities.models import Activity, Session
 from ..errors import DomainError
+from ..signups.places import free_places
 from . import bp
 
 MAX_PER_PAGE = 50
@@ -90,8 +91,7 @@ def activity(activity_id: int):
     activity = services.public_activity(activity_id)
     if activity is None:
         abort(404)
-    confirmed = services.confirmed_count([activity.id])[activity.id]
-    data = _activity_json(activity, services.free_places(activity, confirmed))
+    data = _activity_json(activity, free_places(activity))
     data["cancel_reason"] = activity.cancel_reason
     data["sessions"] = [_session_json(s) for s in services.upcoming_sessions(activity, limit=20)]
     return jsonify(data)

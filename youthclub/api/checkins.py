@@ -13,7 +13,7 @@ from datetime import datetime
 from flask import jsonify, request
 from flask_login import current_user
 
-from ..accounts.access import can_access_institution, staff_can_see_youth
+from ..accounts.access import can_see_youth, works_at
 from ..accounts.models import YouthProfile
 from ..activities.models import Session
 from ..attendance import services
@@ -34,7 +34,7 @@ class BadInput(DomainError):
 def _require_staff():
     if not current_user.is_authenticated:
         return error_response(401)
-    if not (current_user.is_staff_member or current_user.is_programme_wide):
+    if not current_user.is_staff_member:
         return error_response(403)
     return None
 
@@ -77,7 +77,7 @@ def _session_for(session_id):
     session = db.session.get(Session, session_id) if is_db_id(session_id) else None
     if session is None:
         raise DomainError("Gangen findes ikke.", "not_found", status=404)
-    if not can_access_institution(current_user, session.activity.institution_id):
+    if not works_at(current_user, session.activity.institution_id):
         raise DomainError("Du har ikke adgang til denne gang.", "forbidden", status=403)
     return session
 
@@ -86,7 +86,7 @@ def _perform(session: Session, item: dict, *, offline: bool) -> tuple[dict, int]
     youth = None
     if item["youth_id"] is not None:
         youth = db.session.get(YouthProfile, item["youth_id"])
-        if youth is None or youth.anonymised_at is not None or not staff_can_see_youth(current_user, youth):
+        if not can_see_youth(current_user, youth):
             raise DomainError("Den unge findes ikke.", "not_found", status=404)
     result = services.check_in(
         session, item["token"], nonce=item["nonce"], scanned_at=item["scanned_at"], by_user=current_user,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, jsonify, request
 from flask_login import current_user, login_required
 
-from ..accounts.access import can_access_institution
+from ..accounts.access import can_see_roster
 from ..activities.models import Activity
 from ..extensions import db
 from ..ratelimits import rate_limited
@@ -50,7 +50,7 @@ def api_cancel_signup(signup_id: int):
         abort(404)
     youth = current_user.youth_profile
     own = youth is not None and signup.youth_id == youth.id
-    if not own and not can_access_institution(current_user, signup.activity.institution_id):
+    if not own and not can_see_roster(current_user, signup.activity.institution_id):
         abort(404)
     body = request.get_json(silent=True) if request.data else None
     reason = body.get("reason") if isinstance(body, dict) and not own else None

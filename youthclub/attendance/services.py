@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from ..accounts.access import visible_youths
 from ..accounts.models import Gender, RevokedPass, YouthProfile, new_pass_token
 from ..activities.models import Activity, Session
 from ..audit.services import record_event
@@ -360,22 +361,12 @@ def search_youths(session: Session, query: str, user, limit: int = 10) -> list[Y
     words = [w for w in (query or "").strip().split() if w][:3]
     if not words or len(query.strip()) < 2:
         return []
-    stmt = select(YouthProfile).where(YouthProfile.anonymised_at.is_(None))
+    stmt = select(YouthProfile).where(visible_youths(user))
     for word in words:
-        pattern = f"%{word.casefold()}%"
-        stmt = stmt.where(or_(func.lower(YouthProfile.first_name).like(pattern),
-                              func.lower(func.coalesce(YouthProfile.last_name, "")).like(pattern)))
-    if not user.is_programme_wide:
-        ids = user.institution_ids()
-        known = or_(
-            YouthProfile.registered_by_institution_id.in_(ids),
-            YouthProfile.id.in_(select(Signup.youth_id).join(Activity, Activity.id == Signup.activity_id)
-                                .where(Activity.institution_id.in_(ids))),
-            YouthProfile.id.in_(select(Attendance.youth_id).join(Session, Session.id == Attendance.session_id)
-                                .join(Activity, Activity.id == Session.activity_id)
-                                .where(Activity.institution_id.in_(ids))),
-        )
-        stmt = stmt.where(known)
+        # a typed % or _ is a letter to look for, not a wildcard
+        pattern = "%" + word.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(func.lower(YouthProfile.first_name).like(pattern, escape="\\"),
+                              func.lower(func.coalesce(YouthProfile.last_name, "")).like(pattern, escape="\\")))
     stmt = stmt.order_by(YouthProfile.first_name, YouthProfile.id).limit(limit)
     return list(db.session.scalars(stmt))
 

@@ -15,7 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..accounts.access import get_youth_or_403, is_staff_or_coordinator, is_youth, require
+from ..accounts.access import get_youth_or_404, is_youth, require, sees_names
+from ..audit.services import audited_page
 from ..extensions import db
 from ..nav import nav_item, slot
 from ..tokens.views import bp as tokens_bp
@@ -111,18 +112,19 @@ def pass_service_worker():
 
 
 @bp.route("/youth/<int:youth_id>/pass-card")
-@require(is_staff_or_coordinator)
+@require(sees_names)
 def pass_card(youth_id: int):
     """A printable pass card for a young person the staff member may see."""
-    youth = get_youth_or_403(youth_id)
-    return render_template("attendance/pass_card.html", youth=youth, svg=qr_svg(youth.pass_token).decode())
+    youth = get_youth_or_404(youth_id)
+    html = render_template("attendance/pass_card.html", youth=youth, svg=qr_svg(youth.pass_token).decode())
+    return audited_page("youth.view", youth, html, page="pass_card")
 
 
 @bp.route("/youth/<int:youth_id>/pass/revoke", methods=["POST"])
-@require(is_staff_or_coordinator)
+@require(sees_names)
 def pass_card_revoke(youth_id: int):
     """Staff block a lost pass and issue a new one."""
-    youth = get_youth_or_403(youth_id)
+    youth = get_youth_or_404(youth_id)
     services.revoke_pass(youth, current_user)
     db.session.commit()
     flash(_("Det gamle pas er spærret, og et nyt er lavet."), "success")

@@ -12,7 +12,7 @@ from flask import Response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.access import get_session_or_403, is_staff_or_coordinator, require
+from ..accounts.access import get_door_session_or_403, is_staff, require
 from . import services
 from .roster import todays_sessions
 from .views import STATIC, bp
@@ -20,7 +20,7 @@ from .views import STATIC, bp
 SCOPE = "/scan/"
 
 @bp.route("/scan/")
-@require(is_staff_or_coordinator)
+@require(is_staff)
 def door():
     """The scanner's start page: today's sessions at my institutions, open ones first to tap."""
     sessions = todays_sessions(current_user.institution_ids())
@@ -29,10 +29,10 @@ def door():
 
 
 @bp.route("/sessions/<int:session_id>/scan")
-@require(is_staff_or_coordinator)
+@require(is_staff)
 def scanner_old_url(session_id: int):
     """The scanner's old address (bookmarks): the scanner now lives under /scan/."""
-    session = get_session_or_403(session_id)
+    session = get_door_session_or_403(session_id)
     return redirect(url_for("attendance.scanner", session_id=session.id), code=301)
 
 

@@ -8,9 +8,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..accounts.access import get_session_or_403, is_staff_or_coordinator, require, staff_can_see_youth
+from ..accounts.access import (
+    get_door_session_or_403,
+    get_roster_session_or_403,
+    get_session_or_403,
+    get_youth_or_404,
+    is_staff_or_coordinator,
+    require,
+)
 from ..audit.services import audited_page
-from ..accounts.models import Gender, YouthProfile
+from ..accounts.models import Gender
 from ..errors import DomainError
 from ..extensions import db
 from . import services
@@ -64,7 +71,7 @@ def scanner_texts() -> dict:
 @require(is_staff_or_coordinator)
 def scanner(session_id: int):
     """The door scanner: camera, rapid mode, name search, offline queue."""
-    session = get_session_or_403(session_id)
+    session = get_door_session_or_403(session_id)
     return render_template(
         "attendance/scanner.html", session=session, count=services.checked_in_count(session),
         conflicts=services.open_conflicts(session), texts=json.dumps(scanner_texts(), ensure_ascii=False),
@@ -77,7 +84,7 @@ def scanner(session_id: int):
 @require(is_staff_or_coordinator)
 def youth_search(session_id: int):
     """Young people the staff member may see, by name (JSON for the scanner and roll-call)."""
-    session = get_session_or_403(session_id)
+    session = get_door_session_or_403(session_id)
     day = services.session_day(session)
     checked = set(db.session.scalars(select(Attendance.youth_id).where(Attendance.session_id == session.id)))
     youths = services.search_youths(session, request.args.get("q", ""), current_user)
@@ -90,13 +97,13 @@ def youth_search(session_id: int):
 @require(is_staff_or_coordinator)
 def rollcall(session_id: int):
     """Roll-call: tick who is here, tick all, undo, add a drop-in by name; conflicts from offline scans."""
-    session = get_session_or_403(session_id)
+    session = get_roster_session_or_403(session_id)
     if request.method == "POST":
         action = request.form.get("action")
         reason = request.form.get("reason")
         try:
             if action == "present":
-                youth = _visible_youth(request.form.get("youth_id", type=int))
+                youth = get_youth_or_404(request.form.get("youth_id", type=int))
                 result = services.mark_present(session, youth, current_user, reason=reason)
                 if result.created:
                     flash(_("%(name)s er tjekket ind.", name=youth.first_name), "success")
@@ -132,20 +139,11 @@ def rollcall(session_id: int):
     return audited_page("roster.view", session, html, page="rollcall")
 
 
-def _visible_youth(youth_id: int | None) -> YouthProfile:
-    youth = db.session.get(YouthProfile, youth_id) if youth_id else None
-    if youth is None or youth.anonymised_at is not None:
-        abort(404)
-    if not staff_can_see_youth(current_user, youth):
-        abort(403)
-    return youth
-
-
 @bp.route("/sessions/<int:session_id>/conflicts/<int:conflict_id>/resolve", methods=["POST"])
 @require(is_staff_or_coordinator)
 def conflict_resolve(session_id: int, conflict_id: int):
     """Mark an offline scan's refusal as seen."""
-    session = get_session_or_403(session_id)
+    session = get_roster_session_or_403(session_id)
     conflict = db.session.get(ScanConflict, conflict_id)
     if conflict is None or conflict.session_id != session.id:
         abort(404)

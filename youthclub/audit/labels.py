@@ -10,10 +10,12 @@ from flask_babel import lazy_gettext as _l
 
 ACTION_LABELS = {
     "action_plan.create": _l("Handlingsplan oprettet"),
+    "audit.view": _l("Hændelseslog med begrundelser set"),
     "action_plan.update": _l("Handlingsplan ændret"),
     "activity.cancel": _l("Tilbud aflyst"),
     "activity.create": _l("Tilbud oprettet"),
     "activity.publish": _l("Tilbud offentliggjort"),
+    "activity.restore": _l("Aflysning af tilbud fortrudt"),
     "activity.tag": _l("Tilbud tagget med indsatsområde eller indsats"),
     "activity.unpublish": _l("Tilbud taget af"),
     "activity.update": _l("Tilbud ændret"),
@@ -29,6 +31,7 @@ ACTION_LABELS = {
     "initiative.update": _l("Indsats ændret"),
     "institution.create": _l("Institution oprettet"),
     "institution.update": _l("Institution ændret"),
+    "outbox.view": _l("Udgående post set"),
     "pass.revoke": _l("Adgangskort spærret"),
     "pattern.create": _l("Fast ugeplan oprettet"),
     "pattern.update": _l("Fast ugeplan ændret"),

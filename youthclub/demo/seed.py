@@ -340,6 +340,7 @@ class _Builder:
                 cancelled = day != self.today and rng.random() < 0.025
                 rows.append({
                     "activity_id": activity.id, "pattern_id": pattern.id, "starts_at": starts_at, "ends_at": ends_at,
+                    "capacity": activity.capacity,
                     "cancelled_at": starts_at - timedelta(days=1) if cancelled else None,
                     "cancel_reason": rng.choice(CANCEL_REASONS) if cancelled else None,
                     "created_at": activity.created_at,

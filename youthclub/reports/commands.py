@@ -125,7 +125,8 @@ def generate_load(youths: int, attendances: int, *, seed: int = 1, start: date |
         while day <= end and len(session_rows) < n_sessions * 2:
             if day.weekday() in days:
                 starts = to_utc(day, time(rng.choice([15, 16, 17, 18]), 0))
-                session_rows.append({"activity_id": activity.id, "starts_at": starts, "ends_at": starts + timedelta(hours=2),
+                session_rows.append({"activity_id": activity.id, "capacity": activity.capacity,
+                                     "starts_at": starts, "ends_at": starts + timedelta(hours=2),
                                      "cancelled_at": now if rng.random() < 0.03 else None, "created_at": now})
                 session_activity.append(activity)
             day += timedelta(days=1)

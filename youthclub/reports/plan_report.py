@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 
+from ..db_types import utcnow
 from ..extensions import db
 from ..programme.models import ActionPlan, District, FocusArea, Initiative
 from .stats import Row, Statistics, StatsFilter
@@ -63,13 +64,13 @@ def _empty_row(key) -> Row:
     return Row(key, {f: 0 for f in FIGURES})
 
 
-def build(district_id: int, year: int, threshold: int | None) -> PlanReport | None:
-    """The report for ``district_id`` in ``year``; None when the district does not exist."""
+def build(district_id: int, year: int, threshold: int | None, now: datetime | None = None) -> PlanReport | None:
+    """The report for ``district_id`` in ``year`` (as it stands at ``now``); None when the district does not exist."""
     district = db.session.get(District, district_id)
     if district is None:
         return None
     plan = db.session.scalar(select(ActionPlan).where(ActionPlan.district_id == district_id, ActionPlan.year == year))
-    stats = Statistics(StatsFilter(date(year, 1, 1), date(year, 12, 31), district_id=district_id), threshold)
+    stats = Statistics(StatsFilter(date(year, 1, 1), date(year, 12, 31), district_id=district_id, now=now or utcnow()), threshold)
     stats.prepare([("focus_area",), ("initiative",)])
     by_area = {r.key["focus_area"]: r for r in stats.table(("focus_area",))}
     by_initiative = {r.key["initiative"]: r for r in stats.table(("initiative",))}

@@ -2,30 +2,34 @@
 
 Every table one answer shows is computed together (``compute_tables``): the people figures
 of all of them from one statement that reads the period's visits once (``query_people``);
-sessions, head counts and sign-up pairs from one query each at the grain activity × month
-(× age band × gender), summed into each table in Python; the waitlist per table. Periods
-are Europe/Copenhagen local dates, turned into UTC bounds so the indexes on
-``session.starts_at`` are used; a session's local month is stored with it
+sessions, head counts, sign-up pairs and the visits at sessions with places from one query
+each at the grain activity × month (× age band × gender), summed into each table in Python;
+the waitlist per table. Periods are Europe/Copenhagen local dates, turned into UTC bounds so
+the indexes on ``session.starts_at`` are used; a session's local month is stored with it
 (``session.local_month``), so the same SQL runs on SQLite and PostgreSQL.
 
-The visits of the whole months of a period are read from ``visit_month`` (counts per young
-person, activity and month that database triggers keep exact, see ``models.py``); only the
-days at either end that do not make up a whole month are read from the visits themselves.
+A session is held once it has started (before ``StatsFilter.now``) unless it is cancelled:
+the part of a period after ``now`` holds nothing yet. The visits of the whole months of a
+period are read from ``visit_month`` (counts per young person, activity and month that
+database triggers keep exact, see ``models.py``); only the days at either end that do not
+make up a whole month (and the month ``now`` falls in) are read from the visits themselves.
 """
 from __future__ import annotations
 
 import itertools
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Integer, String, and_, case, cast, func, literal, literal_column, null, or_, select, text, type_coerce, union_all
+from sqlalchemy import Integer, String, and_, case, cast, exists, func, literal, literal_column, null, or_, select, text, type_coerce, union_all
 
 from ..accounts.models import Gender, YouthProfile
 from ..activities.models import Activity, Category, Session, activity_focus_area, activity_initiative
 from ..attendance.models import AgeBand, Attendance, HeadCount
+from ..db_types import utcnow
 from ..extensions import db
-from ..i18n import to_utc
+from ..i18n import to_local, to_utc
+from ..programme.models import ActionPlan, Initiative
 from ..signups.models import Signup, SignupStatus
 from .models import VisitMonth
 
@@ -33,10 +37,22 @@ from .models import VisitMonth
 DIMENSIONS = ("district", "institution", "focus_area", "initiative", "category", "month", "age_band", "gender")
 #: dimensions that describe the young person, not the session
 PERSON_DIMENSIONS = ("age_band", "gender")
+#: dimensions that describe the activity (its district, institution, tags, category)
+ACTIVITY_DIMENSIONS = ("district", "institution", "focus_area", "initiative", "category")
+#: the column each activity dimension is read from (the tags through their link tables, see ``_tag_joins``)
+DIMENSION_COLUMNS = {
+    "district": Activity.district_id,
+    "institution": Activity.institution_id,
+    "focus_area": activity_focus_area.c.focus_area_id,
+    "initiative": activity_initiative.c.initiative_id,
+    "category": Activity.category,
+}
 #: figures that count people or visits: suppressed when small
 COUNT_FIGURES = ("visits", "dropins", "unique", "new", "returning", "local", "waitlist")
 RATE_FIGURES = ("avg_per_session", "avg_with_dropins", "attendance_rate", "capacity_use")
 FIGURES = ("sessions",) + COUNT_FIGURES + RATE_FIGURES
+#: the people figures of one group, as query_people names them
+PEOPLE_FIGURES = ("unique", "visits", "returning", "local", "new")
 #: a young person with this many visits in the period is "returning"
 RETURNING_VISITS = 3
 
@@ -55,6 +71,8 @@ class StatsFilter:
     category: str | None = None
     age_band: str | None = None
     gender: str | None = None
+    #: the moment the figures are taken at: a session is held once it has started (tests pass a fixed one)
+    now: datetime = field(default_factory=utcnow, compare=False)
 
     @property
     def lo(self):
@@ -64,24 +82,34 @@ class StatsFilter:
     def hi(self):
         return to_utc(self.end + timedelta(days=1), time(0, 0))
 
+    @property
+    def until(self):
+        """The end of what the period has held so far: its end, or ``now`` when that comes first."""
+        return min(self.hi, self.now)
+
     def whole_months(self) -> tuple[int, int] | None:
-        """The first and last month (``month_index``) that lie entirely in the period, or None."""
+        """The first and last month (``month_index``) that lie entirely in the period and before ``now``, or None."""
         first = self.start if self.start.day == 1 else _next_month(self.start)
         after = _next_month(self.end) if (self.end + timedelta(days=1)).day == 1 else self.end.replace(day=1)
+        after = min(after, to_local(self.now).date().replace(day=1))
         if first >= after:
             return None
         return month_index(first), month_index(after) - 1
 
     def partial_ranges(self) -> list[tuple]:
-        """UTC [from, to) ranges of the period's days outside its whole months."""
+        """UTC [from, to) ranges of the period's days up to ``now`` outside its whole months."""
+        lo, until = self.lo, self.until
+        if lo >= until:
+            return []
         whole = self.whole_months()
         if whole is None:
-            return [(self.lo, self.hi)]
+            return [(lo, until)]
         ranges = []
-        if self.start.day != 1:
-            ranges.append((self.lo, to_utc(_next_month(self.start), time(0, 0))))
-        if (self.end + timedelta(days=1)).day != 1:
-            ranges.append((to_utc(self.end.replace(day=1), time(0, 0)), self.hi))
+        first, after = to_utc(month_start(whole[0]), time(0, 0)), to_utc(month_start(whole[1] + 1), time(0, 0))
+        if lo < first:
+            ranges.append((lo, first))
+        if after < until:
+            ranges.append((after, until))
         return ranges
 
     def as_dict(self) -> dict:
@@ -98,8 +126,29 @@ def month_index(day: date) -> int:
     return day.year * 12 + day.month - 1
 
 
+def month_start(index: int) -> date:
+    """The first day of a month given as ``month_index``."""
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def _next_month(day: date) -> date:
     return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+
+
+def within_initiative_year(f: StatsFilter) -> StatsFilter:
+    """``f`` with its period cut to the year of its initiative's action plan (unchanged without an initiative).
+
+    An initiative belongs to one year's plan: attendances count for it only in that year,
+    so a filter by initiative never reaches outside it (the period may become empty).
+    """
+    if f.initiative_id is None:
+        return f
+    year = db.session.scalar(
+        select(ActionPlan.year).join(Initiative, Initiative.action_plan_id == ActionPlan.id).where(Initiative.id == f.initiative_id)
+    )
+    if year is None:
+        return f
+    return replace(f, start=max(f.start, date(year, 1, 1)), end=min(f.end, date(year, 12, 31)))
 
 
 @dataclass
@@ -122,6 +171,9 @@ class Row:
 
 #: the age bands in order; ``_age_band(..., index=True)`` answers a position in this list
 AGE_BANDS = (AgeBand.UNDER_13.value, AgeBand.AGE_13_15.value, AgeBand.AGE_16_17.value, AgeBand.AGE_18_24.value)
+#: the column types of the dimensions, for the NULL columns of a table that does not use one
+_DIMENSION_TYPES = {"district": Integer, "institution": Integer, "focus_area": Integer, "initiative": Integer,
+                    "category": String, "month": Integer, "age_band": Integer, "gender": String}
 
 
 def _age_band(month_index, index: bool = False):
@@ -152,6 +204,7 @@ def _activity_conditions(f: StatsFilter) -> list:
             select(activity_focus_area.c.activity_id).where(activity_focus_area.c.focus_area_id == f.focus_area_id)
         ))
     if f.initiative_id is not None:
+        # the period is cut to the initiative's year already (``within_initiative_year``)
         conds.append(Activity.id.in_(
             select(activity_initiative.c.activity_id).where(activity_initiative.c.initiative_id == f.initiative_id)
         ))
@@ -159,33 +212,30 @@ def _activity_conditions(f: StatsFilter) -> list:
 
 
 def _held_in_period(f: StatsFilter) -> list:
-    return [Session.cancelled_at.is_(None), Session.starts_at >= f.lo, Session.starts_at < f.hi]
+    """Sessions held in the period: started before its end and before now, and not cancelled."""
+    return [Session.cancelled_at.is_(None), Session.starts_at >= f.lo, Session.starts_at < f.until]
 
 
-def _tag_joins(frm, dims):
+def _tag_joins(frm, dims, activity_id=Activity.id, month=None):
+    """Join the link tables of the tag dimensions in ``dims`` (outer: an untagged activity is "(ingen)").
+
+    An initiative tag joins only within its action plan's year: ``month`` (a month index
+    expression) must fall in it, so the same activity counts under no initiative in other years.
+    """
     if "focus_area" in dims:
-        frm = frm.outerjoin(activity_focus_area, activity_focus_area.c.activity_id == Activity.id)
+        frm = frm.outerjoin(activity_focus_area, activity_focus_area.c.activity_id == activity_id)
     if "initiative" in dims:
-        frm = frm.outerjoin(activity_initiative, activity_initiative.c.activity_id == Activity.id)
+        frm = frm.outerjoin(activity_initiative, and_(activity_initiative.c.activity_id == activity_id,
+                                                      activity_initiative.c.initiative_id.in_(_initiatives_of_month(month))))
     return frm
 
 
-def _session_dim_exprs(f: StatsFilter, dims) -> dict:
-    exprs = {}
-    for d in dims:
-        if d == "district":
-            exprs[d] = Activity.district_id
-        elif d == "institution":
-            exprs[d] = Activity.institution_id
-        elif d == "focus_area":
-            exprs[d] = activity_focus_area.c.focus_area_id
-        elif d == "initiative":
-            exprs[d] = activity_initiative.c.initiative_id
-        elif d == "category":
-            exprs[d] = Activity.category
-        elif d == "month":
-            exprs[d] = Session.local_month
-    return exprs
+def _initiatives_of_month(month):
+    """The initiatives whose action plan is of the year of ``month`` (a month index expression)."""
+    return (
+        select(Initiative.id).join(ActionPlan, ActionPlan.id == Initiative.action_plan_id)
+        .where(ActionPlan.year * 12 <= month, month < ActionPlan.year * 12 + 12)
+    )
 
 
 def _grouped(rows_subquery, dims, *aggregates):
@@ -211,20 +261,11 @@ def _person_conditions(f: StatsFilter, age_band_expr, index: bool = False) -> li
     return conds
 
 
-#: dimensions that describe the activity (its district, institution, tags, category)
-ACTIVITY_DIMENSIONS = ("district", "institution", "focus_area", "initiative", "category")
-#: the column types of the dimensions, for the NULL columns of a table that does not use one
-_DIMENSION_TYPES = {"district": Integer, "institution": Integer, "focus_area": Integer, "initiative": Integer,
-                    "category": String, "month": Integer, "age_band": Integer, "gender": String}
-#: the people figures of one group, in the order query_people answers them
-PEOPLE_FIGURES = ("unique", "visits", "returning", "local", "new", "visits_cap", "attended")
-
-
 def _visits(f: StatsFilter):
     """The period's visits that match the activity filters, per young person, activity and month (youth_id, aid, m, n).
 
     Whole months come from ``visit_month``; the days at the ends of the period that do not
-    make up a whole month are counted from the visits at held sessions.
+    make up a whole month, and the month of ``now``, are counted from the visits at held sessions.
     """
     conds = _activity_conditions(f)
     parts = []
@@ -236,13 +277,14 @@ def _visits(f: StatsFilter):
             stmt = stmt.join(Activity, Activity.id == VisitMonth.activity_id).where(*conds)
         parts.append(stmt)
     ranges = f.partial_ranges()
-    if ranges:
+    if ranges or not parts:
         parts.append(
             select(Attendance.youth_id, Session.activity_id.label("aid"), Session.local_month.label("m"),
                    cast(func.count(), Integer).label("n"))
             .join(Session, Session.id == Attendance.session_id)
             .join(Activity, Activity.id == Session.activity_id)
-            .where(Session.cancelled_at.is_(None), or_(*[and_(Session.starts_at >= a, Session.starts_at < b) for a, b in ranges]),
+            .where(Session.cancelled_at.is_(None),
+                   or_(*[and_(Session.starts_at >= a, Session.starts_at < b) for a, b in ranges]) if ranges else literal(False),
                    *conds)
             .group_by(Attendance.youth_id, Session.activity_id, Session.local_month)
         )
@@ -252,9 +294,11 @@ def _visits(f: StatsFilter):
 def _newcomers(f: StatsFilter, visitors):
     """Of the young people in ``visitors`` (a query of ``youth_id``), those with no held visit anywhere before the period.
 
-    The earliest month of each comes from ``visit_month``'s primary key (one index probe per
-    young person, however many years lie before the period); the days of the first month
-    before the period starts, if any, from the visits of those days.
+    Answers (youth_id, first_m): ``first_m`` is the month of their first visit ever, which a
+    month row needs ("new in that month"). The earliest month of each comes from
+    ``visit_month``'s primary key (one index probe per young person, however many years lie
+    before the period); the days of the first month before the period starts, if any, from
+    the visits of those days.
     """
     people = visitors.subquery("people")
     earliest = (
@@ -268,7 +312,7 @@ def _newcomers(f: StatsFilter, visitors):
                    Session.starts_at < f.lo)
         )
         conds.append(people.c.youth_id.not_in(early))
-    return select(people.c.youth_id).where(*conds).cte("newcomers")
+    return select(people.c.youth_id, earliest.label("first_m")).where(*conds).cte("newcomers")
 
 
 @contextmanager
@@ -307,22 +351,29 @@ def _fast_aggregates():
         set_all(before)
 
 
+
+
+def _splits_by_month(dims) -> bool:
+    """Whether a table's groups need the visits per month: a month breakdown, or initiatives (each of one plan year)."""
+    return "month" in dims or "initiative" in dims
+
+
 def query_people(f: StatsFilter, tables) -> dict:
     """The people figures of every table in ``tables`` (tuples of dimensions), from one pass over the visit counts.
 
     One statement: the period's visit counts are read once, per young person, activity and
-    month (``fine``, when a table has months); tables without months read them summed per
-    young person, activity and age band (``coarse``, a few rows per young person). Each
-    table then groups those per group and young person, and per group. Keys are integers until the last step
-    (age bands as positions in ``AGE_BANDS``), which is what makes the grouping fast.
-    Answers ``{dims: {key: figures}}`` with the figures in the order of ``PEOPLE_FIGURES``
-    and raw (not normalised) keys.
+    month (``fine``, when a table has months or initiatives); tables without months read them
+    summed per young person, activity and age band (``coarse``, a few rows per young person).
+    Each table then groups those per group and young person, and per group. Keys are integers
+    until the last step (age bands as positions in ``AGE_BANDS``), which is what makes the
+    grouping fast. Answers ``{dims: {key: {figure: value}}}`` with the figures of
+    ``PEOPLE_FIGURES`` and raw (not normalised) keys.
     """
     tables = [tuple(t) for t in dict.fromkeys(tuple(t) for t in tables)]
     visits = _visits(f)
     # months (and ages, which need them) only when a table or the filter asks: otherwise the
     # visits are counted per young person and activity, far fewer groups
-    by_month = bool(f.age_band) or any("month" in t or "age_band" in t for t in tables)
+    by_month = bool(f.age_band) or any(_splits_by_month(t) or "age_band" in t for t in tables)
     if by_month:
         base = select(visits).cte("base")
     else:
@@ -333,52 +384,33 @@ def query_people(f: StatsFilter, tables) -> dict:
             .group_by(visits.c.youth_id, visits.c.aid)
             .cte("base")
         )
-    confirmed = (
-        select(Signup.youth_id, Signup.activity_id, func.count().label("k"))
-        .where(Signup.status == SignupStatus.CONFIRMED)
-        .group_by(Signup.youth_id, Signup.activity_id)
-        .subquery("confirmed")
-    )
 
-    def offer_figures(rows, home):
-        """loc, n, ncap and att of ``rows`` (youth_id, aid, n), from their activity and the young person's sign-up."""
-        columns = [
-            case((home == Activity.district_id, 1), else_=0).label("loc"),
-            rows.c.n,
-            case((Activity.capacity.is_not(None), rows.c.n), else_=0).label("ncap"),
-            # visits of a confirmed sign-up at a sign-up offer: the attended (sign-up × session) pairs
-            case((Activity.requires_signup.is_(True), rows.c.n * cast(func.coalesce(confirmed.c.k, 0), Integer)),
-                 else_=0).label("att"),
-        ]
-        joins = (lambda frm: frm.join(Activity, Activity.id == rows.c.aid)
-                 .outerjoin(confirmed, and_(confirmed.c.youth_id == rows.c.youth_id, confirmed.c.activity_id == rows.c.aid)))
-        return columns, joins
+    def local(home):
+        """1 when the young person lives in the district of the activity (joined as ``Activity``)."""
+        return case((home == Activity.district_id, 1), else_=0).label("loc")
 
     band = _age_band(base.c.m, index=True)
     person = _person_conditions(f, band, index=True)
     fine = coarse = None
-    if any("month" in t for t in tables):
+    if any(_splits_by_month(t) for t in tables):
         # per young person, activity and month, for the tables with months (and, read again, the rest)
-        columns, joins = offer_figures(base, YouthProfile.home_district_id)
         fine = (
-            select(base.c.youth_id, base.c.aid, base.c.m, band.label("ab"), *columns)
-            .select_from(joins(base.join(YouthProfile, YouthProfile.id == base.c.youth_id)))
+            select(base.c.youth_id, base.c.aid, base.c.m, band.label("ab"), local(YouthProfile.home_district_id), base.c.n)
+            .select_from(base.join(YouthProfile, YouthProfile.id == base.c.youth_id).join(Activity, Activity.id == base.c.aid))
             .where(*person)
             .cte("fine")
         )
-    if any("month" not in t for t in tables):
+    if any(not _splits_by_month(t) for t in tables):
         if fine is not None:
             coarse = (
-                select(
-                    fine.c.youth_id, fine.c.aid, fine.c.ab, func.max(fine.c.loc).label("loc"),
-                    *[cast(func.sum(fine.c[c]), Integer).label(c) for c in ("n", "ncap", "att")],
-                )
+                select(fine.c.youth_id, fine.c.aid, fine.c.ab, func.max(fine.c.loc).label("loc"),
+                       cast(func.sum(fine.c.n), Integer).label("n"))
                 .group_by(fine.c.youth_id, fine.c.aid, fine.c.ab)
                 .cte("coarse")
             )
         else:
             # no month table: the counts summed per young person, activity and age band first, and
-            # only those (a few per young person) joined to their activity and sign-up
+            # only those (a few per young person) joined to their activity
             banded = (
                 select(base.c.youth_id, base.c.aid, band.label("ab"), YouthProfile.home_district_id.label("home"), base.c.n)
                 .select_from(base.join(YouthProfile, YouthProfile.id == base.c.youth_id))
@@ -390,48 +422,52 @@ def query_people(f: StatsFilter, tables) -> dict:
                 .group_by(banded.c.youth_id, banded.c.aid, banded.c.ab, banded.c.home)
                 .subquery("counted")
             )
-            columns, joins = offer_figures(counted, counted.c.home)
-            coarse = select(counted.c.youth_id, counted.c.aid, counted.c.ab, *columns).select_from(joins(counted)).cte("coarse")
+            coarse = (
+                select(counted.c.youth_id, counted.c.aid, counted.c.ab, local(counted.c.home), counted.c.n)
+                .select_from(counted.join(Activity, Activity.id == counted.c.aid))
+                .cte("coarse")
+            )
     newcomers = _newcomers(f, select((coarse if coarse is not None else fine).c.youth_id).distinct())
     parts = []
     for i, dims in enumerate(tables):
-        src = fine if "month" in dims else coarse
+        src = fine if _splits_by_month(dims) else coarse
         frm = src
         if any(d in ("district", "institution", "category") for d in dims):
             frm = frm.join(Activity, Activity.id == src.c.aid)
         if "gender" in dims:
             frm = frm.join(YouthProfile, YouthProfile.id == src.c.youth_id)
-        if "focus_area" in dims:
-            frm = frm.outerjoin(activity_focus_area, activity_focus_area.c.activity_id == src.c.aid)
-        if "initiative" in dims:
-            frm = frm.outerjoin(activity_initiative, activity_initiative.c.activity_id == src.c.aid)
-        cols = {
-            "district": Activity.district_id, "institution": Activity.institution_id, "category": Activity.category,
-            "focus_area": activity_focus_area.c.focus_area_id, "initiative": activity_initiative.c.initiative_id,
-            "age_band": src.c.ab, "gender": YouthProfile.gender,
-        }
+        frm = _tag_joins(frm, dims, activity_id=src.c.aid, month=src.c.m if "initiative" in dims else None)
+        cols = {**DIMENSION_COLUMNS, "age_band": src.c.ab, "gender": YouthProfile.gender}
         if "month" in dims:
             cols["month"] = src.c.m
         per_youth = (
             select(
                 *[cols[d].label(f"g_{d}") for d in dims], src.c.youth_id,
-                func.max(src.c.loc).label("loc"),
-                *[cast(func.sum(src.c[c]), Integer).label(c) for c in ("n", "ncap", "att")],
+                func.max(src.c.loc).label("loc"), cast(func.sum(src.c.n), Integer).label("n"),
             )
             .select_from(frm)
             .group_by(*[cols[d] for d in dims], src.c.youth_id)
             .subquery(f"per_youth_{i}")
         )
         keys = [per_youth.c[f"g_{d}"] for d in dims]
-        # new: no held visit before the period, looked up once per young person
-        new = case((newcomers.c.youth_id.is_not(None), 1), else_=0)
+        # new: no held visit before the period (looked up once per young person); in a month
+        # row, new in that month: their first visit ever falls in it
+        is_new = newcomers.c.youth_id.is_not(None)
+        if "month" in dims:
+            is_new = and_(is_new, newcomers.c.first_m == per_youth.c.g_month)
+        figures = {
+            "unique": func.count(),
+            "visits": func.sum(per_youth.c.n),
+            "returning": func.sum(case((per_youth.c.n >= RETURNING_VISITS, 1), else_=0)),
+            "local": func.sum(per_youth.c.loc),
+            "new": func.sum(case((is_new, 1), else_=0)),
+        }
         parts.append(
             select(
                 literal_column(str(i)).label("t"),
                 *[(per_youth.c[f"g_{d}"] if d in dims else cast(null(), _DIMENSION_TYPES[d])).label(f"g_{d}") for d in DIMENSIONS],
-                func.count(), func.sum(per_youth.c.n),
-                func.sum(case((per_youth.c.n >= RETURNING_VISITS, 1), else_=0)),
-                func.sum(per_youth.c.loc), func.sum(new), func.sum(per_youth.c.ncap), func.sum(per_youth.c.att),
+                # labelled apart from SQL's words (returning, local)
+                *[figures[name].label(f"f_{name}") for name in PEOPLE_FIGURES],
             )
             .select_from(per_youth.outerjoin(newcomers, newcomers.c.youth_id == per_youth.c.youth_id))
             .group_by(*keys)
@@ -440,15 +476,10 @@ def query_people(f: StatsFilter, tables) -> dict:
     if not parts:
         return out
     stmt = parts[0] if len(parts) == 1 else union_all(*parts)
-    width = len(DIMENSIONS)
-    result = db.session.connection().execute(stmt).all()
-    for row in result:
-        dims = tables[int(row[0])]
-        key = tuple(
-            AGE_BANDS[int(row[1 + DIMENSIONS.index(d)])] if d == "age_band" else row[1 + DIMENSIONS.index(d)]
-            for d in dims
-        )
-        out[dims][key] = tuple(int(x or 0) for x in row[1 + width:])
+    for row in db.session.connection().execute(stmt).mappings().all():
+        dims = tables[int(row["t"])]
+        key = tuple(AGE_BANDS[int(row["g_age_band"])] if d == "age_band" else row[f"g_{d}"] for d in dims)
+        out[dims][key] = {name: int(row[f"f_{name}"] or 0) for name in PEOPLE_FIGURES}
     return out
 
 
@@ -496,12 +527,12 @@ def _grain_rows(stmt_rows, n_values: int, shapes) -> dict:
 
 
 def query_sessions(f: StatsFilter, shapes) -> dict:
-    """Held sessions and the places they offered, per activity and month, summed into ``shapes``."""
+    """Held sessions and the places each offered (the capacity that applied at it), per activity and month, summed into ``shapes``."""
     rows = (
         select(
             Session.activity_id.label("aid"), Session.local_month.label("m"),
             literal_column("NULL").label("ab"), literal_column("NULL").label("g"),
-            literal_column("1").label("v0"), Activity.capacity.label("v1"),
+            literal_column("1").label("v0"), Session.capacity.label("v1"),
         )
         .join(Activity, Activity.id == Session.activity_id)
         .where(*_held_in_period(f), *_activity_conditions(f))
@@ -530,31 +561,55 @@ def query_dropins(f: StatsFilter, shapes) -> dict:
     return _grain_rows(rows, 1, shapes)
 
 
-def query_signup_sessions(f: StatsFilter, shapes) -> dict:
-    """(Confirmed sign-up × held session) pairs per activity, month and the young person's age band and gender, summed into ``shapes``.
+def signup_confirmed_at(starts_at) -> list:
+    """Conditions: the sign-up (``Signup``) was confirmed at ``starts_at``: confirmed at or before it, not cancelled before it.
 
-    Only the pairs: which of them were attended is counted with the visits (``query_people``).
+    A sign-up is confirmed from ``confirmed_at`` (its sign-up or promotion from the waitlist)
+    until ``cancelled_at``; a sign-up that was never confirmed has no ``confirmed_at``.
+    """
+    return [Signup.confirmed_at.is_not(None), Signup.confirmed_at <= starts_at,
+            or_(Signup.cancelled_at.is_(None), Signup.cancelled_at >= starts_at)]
+
+
+def query_signup_sessions(f: StatsFilter, shapes) -> dict:
+    """(Sign-up × held session) pairs and how many of them were attended, per activity, month and the young person's age band and gender.
+
+    A pair is a held session of a sign-up offer and a sign-up of it that was confirmed when
+    the session started (``signup_confirmed_at``); it is attended when the young person has
+    an attendance at that session. Summed into ``shapes`` as [pairs, attended].
     """
     sessions = (
-        select(Session.activity_id.label("aid"), Session.local_month.label("m"))
+        select(Session.id.label("sid"), Session.activity_id.label("aid"), Session.local_month.label("m"),
+               Session.starts_at.label("at"))
         .join(Activity, Activity.id == Session.activity_id)
         .where(Activity.requires_signup.is_(True), *_held_in_period(f), *_activity_conditions(f))
         .subquery("sessions")
     )
-    per_month = (
-        select(sessions.c.aid, sessions.c.m, func.count().label("k"))
-        .group_by(sessions.c.aid, sessions.c.m)
-        .subquery("per_month")
-    )
-    age_band = _age_band(per_month.c.m)
+    age_band = _age_band(sessions.c.m)
+    attended = exists().where(Attendance.session_id == sessions.c.sid, Attendance.youth_id == Signup.youth_id)
     rows = (
-        select(per_month.c.aid, per_month.c.m, age_band.label("ab"), YouthProfile.gender.label("g"), per_month.c.k.label("v0"))
+        select(sessions.c.aid, sessions.c.m, age_band.label("ab"), YouthProfile.gender.label("g"),
+               literal_column("1").label("v0"), case((attended, 1), else_=0).label("v1"))
         .select_from(
-            Signup.__table__.join(Activity, Activity.id == Signup.activity_id)
-            .join(per_month, per_month.c.aid == Activity.id)
+            Signup.__table__.join(sessions, sessions.c.aid == Signup.activity_id)
             .join(YouthProfile, YouthProfile.id == Signup.youth_id)
         )
-        .where(Signup.status == SignupStatus.CONFIRMED, Activity.requires_signup.is_(True), *_person_conditions(f, age_band))
+        .where(*signup_confirmed_at(sessions.c.at), *_person_conditions(f, age_band))
+        .subquery("rows")
+    )
+    return _grain_rows(rows, 2, shapes)
+
+
+def query_capacity_visits(f: StatsFilter, shapes) -> dict:
+    """Visits at held sessions that had a capacity, per activity, month and the young person's age band and gender, summed into ``shapes``."""
+    age_band = _age_band(Session.local_month)
+    rows = (
+        select(Session.activity_id.label("aid"), Session.local_month.label("m"), age_band.label("ab"),
+               YouthProfile.gender.label("g"), literal_column("1").label("v0"))
+        .select_from(Attendance.__table__.join(Session, Session.id == Attendance.session_id)
+                     .join(Activity, Activity.id == Session.activity_id)
+                     .join(YouthProfile, YouthProfile.id == Attendance.youth_id))
+        .where(Session.capacity.is_not(None), *_held_in_period(f), *_activity_conditions(f), *_person_conditions(f, age_band))
         .subquery("rows")
     )
     return _grain_rows(rows, 1, shapes)
@@ -562,13 +617,11 @@ def query_signup_sessions(f: StatsFilter, shapes) -> dict:
 
 def query_waitlist(f: StatsFilter, dims) -> dict:
     """Per group (no months): young people on a waitlist at the end of the period."""
+    if f.start > f.end:  # a period cut away entirely (an initiative of another year)
+        return {}
     end_month = literal(month_index(f.end))
     age_band = _age_band(end_month)
-    exprs = _session_dim_exprs(f, [d for d in dims if d != "month"])
-    if "age_band" in dims:
-        exprs["age_band"] = age_band
-    if "gender" in dims:
-        exprs["gender"] = YouthProfile.gender
+    exprs = {**DIMENSION_COLUMNS, "age_band": age_band, "gender": YouthProfile.gender}
     at = f.hi
     waiting = [
         Signup.created_at < at,
@@ -577,7 +630,7 @@ def query_waitlist(f: StatsFilter, dims) -> dict:
     ]
     frm = _tag_joins(
         Signup.__table__.join(Activity, Activity.id == Signup.activity_id).join(YouthProfile, YouthProfile.id == Signup.youth_id),
-        dims,
+        dims, month=end_month,
     )
     rows = (
         select(*[exprs[d].label(f"g_{d}") for d in dims], Signup.youth_id.label("youth_id"))
@@ -616,24 +669,36 @@ class _Activities:
 
     def __init__(self):
         self.values: dict = {}
+        #: activity -> ((initiative, its plan's year), ...)
+        self.initiative_years: dict = {}
         for aid, district, institution, category in db.session.execute(
-            select(Activity.id, Activity.district_id, Activity.institution_id, Activity.category)
+            select(Activity.id, *[DIMENSION_COLUMNS[d] for d in ("district", "institution", "category")])
         ):
             self.values[aid] = {"district": (district,), "institution": (institution,),
-                                "category": (_normalise_value("category", category),), "focus_area": [], "initiative": []}
-        for dim, table, column in (("focus_area", activity_focus_area, activity_focus_area.c.focus_area_id),
-                                   ("initiative", activity_initiative, activity_initiative.c.initiative_id)):
-            for aid, tag in db.session.execute(select(table.c.activity_id, column)):
-                if aid in self.values:
-                    self.values[aid][dim].append(tag)
+                                "category": (_normalise_value("category", category),), "focus_area": []}
+        for aid, tag in db.session.execute(select(activity_focus_area.c.activity_id, DIMENSION_COLUMNS["focus_area"])):
+            if aid in self.values:
+                self.values[aid]["focus_area"].append(tag)
         for v in self.values.values():
             v["focus_area"] = tuple(v["focus_area"]) or (None,)
-            v["initiative"] = tuple(v["initiative"]) or (None,)
+        for aid, tag, year in db.session.execute(
+            select(activity_initiative.c.activity_id, DIMENSION_COLUMNS["initiative"], ActionPlan.year)
+            .join(Initiative, Initiative.id == activity_initiative.c.initiative_id)
+            .join(ActionPlan, ActionPlan.id == Initiative.action_plan_id)
+        ):
+            self.initiative_years.setdefault(aid, []).append((tag, year))
+
+    def of(self, aid, d, month) -> tuple:
+        """The groups of dimension ``d`` an activity counts in; initiatives only in their plan's year (``month`` "YYYY-MM")."""
+        if d == "initiative":
+            year = int(month[:4])
+            return tuple(i for i, y in self.initiative_years.get(aid, ()) if y == year) or (None,)
+        return self.values[aid][d]
 
 
 def _shape(dims) -> tuple:
-    """Which of (activity, month, age band, gender) the groups of ``dims`` depend on."""
-    return (any(d in ACTIVITY_DIMENSIONS for d in dims), "month" in dims, "age_band" in dims, "gender" in dims)
+    """Which of (activity, month, age band, gender) the groups of ``dims`` depend on (initiatives need the month's year)."""
+    return (any(d in ACTIVITY_DIMENSIONS for d in dims), _splits_by_month(dims), "age_band" in dims, "gender" in dims)
 
 
 def _rollups(projected: dict, tables, activities: _Activities) -> dict:
@@ -655,7 +720,7 @@ def _rollups(projected: dict, tables, activities: _Activities) -> dict:
                 elif d == "gender":
                     lists.append((gender,))
                 else:
-                    lists.append(activities.values[aid][d])
+                    lists.append(activities.of(aid, d, month))
             for key in itertools.product(*lists) if dims else [()]:
                 acc = table.get(key)
                 if acc is None:
@@ -670,33 +735,37 @@ def _rollups(projected: dict, tables, activities: _Activities) -> dict:
 def compute_tables(f: StatsFilter, tables) -> dict:
     """Every figure for every group of each of ``tables`` (tuples of dimensions) under ``f``, unsuppressed.
 
-    The visits are read once for all tables (``query_people``); sessions, head counts and
-    sign-up pairs once each, summed in SQL to what the tables keep of activity, month, age
-    band and gender, and spread over the tables' groups in Python.
+    The visits are read once for all tables (``query_people``); sessions, head counts,
+    sign-up pairs and the visits at sessions with places once each, summed in SQL to what the
+    tables keep of activity, month, age band and gender, and spread over the tables' groups
+    in Python.
     """
     tables = [tuple(t) for t in dict.fromkeys(tuple(t) for t in tables)]
     for dims in tables:
         for d in dims:
             if d not in DIMENSIONS:
                 raise ValueError(d)
+    f = within_initiative_year(f)
     session_dims = {tuple(d for d in dims if d not in PERSON_DIMENSIONS) for dims in tables}
     shapes = [_shape(dims) for dims in tables]
     with _fast_aggregates():
         people_raw = query_people(f, tables)
         session_rows = query_sessions(f, [_shape(dims) for dims in session_dims])
         dropin_rows, pair_rows = query_dropins(f, shapes), query_signup_sessions(f, shapes)
+        capacity_rows = query_capacity_visits(f, shapes)
         waitlists = {dims: query_waitlist(f, dims) for dims in tables if "month" not in dims}
     activities = _Activities()
     session_tables = _rollups(session_rows, session_dims, activities)
     dropin_tables, pair_tables = _rollups(dropin_rows, tables, activities), _rollups(pair_rows, tables, activities)
+    capacity_tables = _rollups(capacity_rows, tables, activities)
     out = {}
     for dims in tables:
         people = {_normalise_key(dims, k): v for k, v in people_raw[dims].items()}
         sdims = tuple(d for d in dims if d not in PERSON_DIMENSIONS)
-        sessions, dropins, expected_pairs = session_tables[sdims], dropin_tables[dims], pair_tables[dims]
+        sessions, dropins, pairs = session_tables[sdims], dropin_tables[dims], pair_tables[dims]
         waitlist = {_normalise_key(dims, k): v for k, v in waitlists.get(dims, {}).items()}
 
-        keys = set(people) | set(dropins) | set(expected_pairs) | set(waitlist)
+        keys = set(people) | set(dropins) | set(pairs) | set(waitlist)
         if not any(d in PERSON_DIMENSIONS for d in dims):
             keys |= set(sessions)
         if not dims:
@@ -704,13 +773,15 @@ def compute_tables(f: StatsFilter, tables) -> dict:
         rows = []
         for key in keys:
             skey = tuple(v for d, v in zip(dims, key) if d not in PERSON_DIMENSIONS)
-            unique, visits, returning, local, new, visits_cap, attended = people.get(key, (0,) * 7)
+            figures = people.get(key) or dict.fromkeys(PEOPLE_FIGURES, 0)
+            visits = figures["visits"]
             n_sessions, places = sessions.get(skey, (0, 0))
             drop = (dropins.get(key) or (0,))[0]
-            expected = (expected_pairs.get(key) or (0,))[0]
+            expected, attended = pairs.get(key) or (0, 0)
+            visits_cap = (capacity_tables[dims].get(key) or (0,))[0]
             values = {
-                "sessions": n_sessions, "visits": visits, "dropins": drop, "unique": unique, "new": new,
-                "returning": returning, "local": local,
+                "sessions": n_sessions, "visits": visits, "dropins": drop, "unique": figures["unique"],
+                "new": figures["new"], "returning": figures["returning"], "local": figures["local"],
                 "waitlist": None if "month" in dims else int((waitlist.get(key) or (0,))[0] or 0),
                 "avg_per_session": _ratio(visits, n_sessions),
                 "avg_with_dropins": _ratio(visits + drop, n_sessions),

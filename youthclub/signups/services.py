@@ -1,4 +1,10 @@
-"""Sign-up rules: age, window, capacity, a first-come waitlist that promotes itself, reminders.
+"""Sign-up rules: age, window, capacity, a first-come waitlist, reminders.
+
+The waitlist is first come, first served, as an invariant: ``promote_waitlist`` is the one
+function that gives free places to the front of the waitlist, and every change that can free
+a place calls it (a cancelled sign-up, a raised capacity, publishing, un-cancelling an offer,
+a closed account, a merged profile); ``sign_up`` confirms only while a place is free *and*
+nobody waits. Free places have one definition (``places.py``).
 
 Capacity holds under concurrency: every change takes the activity's row lock first
 (``lock_row``: ``FOR UPDATE`` on PostgreSQL; SQLite requests already hold the write lock),
@@ -23,6 +29,7 @@ from ..i18n import LOCAL_TZ, local_today, to_utc
 from ..mail.services import send_template
 from ..signals import signup_promoted
 from .models import Signup, SignupStatus
+from .places import free_places, has_free_place
 
 ACTIVE = (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
 
@@ -62,12 +69,22 @@ def count_confirmed(activity_id: int) -> int:
     ) or 0
 
 
-def waitlist(activity_id: int) -> list[Signup]:
-    return list(db.session.scalars(
+def waitlist(activity_id: int, *, limit: int | None = None) -> list[Signup]:
+    """The activity's waitlist, front first (the first ``limit`` only, if given)."""
+    stmt = (
         select(Signup)
         .where(Signup.activity_id == activity_id, Signup.status == SignupStatus.WAITLISTED)
         .order_by(Signup.position, Signup.created_at, Signup.id)
-    ))
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def anyone_waiting(activity_id: int) -> bool:
+    return db.session.scalar(
+        select(Signup.id).where(Signup.activity_id == activity_id, Signup.status == SignupStatus.WAITLISTED).limit(1)
+    ) is not None
 
 
 def active_signup(youth_id: int, activity_id: int) -> Signup | None:
@@ -76,13 +93,6 @@ def active_signup(youth_id: int, activity_id: int) -> Signup | None:
             Signup.youth_id == youth_id, Signup.activity_id == activity_id, Signup.status.in_(ACTIVE)
         )
     )
-
-
-def free_places(activity: Activity) -> int | None:
-    """Places left, or None when the activity has no limit."""
-    if activity.capacity is None:
-        return None
-    return max(activity.capacity - count_confirmed(activity.id), 0)
 
 
 def in_age_range(youth: YouthProfile, activity: Activity) -> bool:
@@ -115,8 +125,10 @@ def sign_up(youth: YouthProfile, activity: Activity, *, by_user=None) -> Signup:
         raise refusal_error(code)
     if active_signup(youth.id, activity.id) is not None:
         raise refusal_error("already_signed_up")
+    # whoever waits is first: free places go to them before a newcomer is considered
+    promote_waitlist(activity)
     signup = Signup(youth_id=youth.id, activity_id=activity.id)
-    if activity.capacity is None or count_confirmed(activity.id) < activity.capacity:
+    if has_free_place(free_places(activity)) and not anyone_waiting(activity.id):
         signup.status = SignupStatus.CONFIRMED
         signup.confirmed_at = utcnow()
     elif activity.waitlist_enabled:
@@ -148,7 +160,7 @@ def _renumber(activity_id: int) -> None:
 
 
 def cancel_signup(signup: Signup, *, by_user, reason: str | None = None) -> list[Signup]:
-    """Cancel a sign-up or waitlist place; a freed place goes to the next in line. Returns who was promoted.
+    """Cancel a sign-up or waitlist place; free places go to the front of the waitlist. Returns who was promoted.
 
     Cancelling an already cancelled sign-up changes nothing, so a retried request is harmless.
     """
@@ -156,7 +168,6 @@ def cancel_signup(signup: Signup, *, by_user, reason: str | None = None) -> list
     db.session.refresh(signup)
     if signup.status == SignupStatus.CANCELLED:
         return []
-    was_confirmed = signup.status == SignupStatus.CONFIRMED
     signup.status = SignupStatus.CANCELLED
     signup.position = None
     signup.cancelled_at = utcnow()
@@ -166,7 +177,7 @@ def cancel_signup(signup: Signup, *, by_user, reason: str | None = None) -> list
     record_event("signup.cancel", signup, user=by_user, reason=signup.cancel_reason)
     _renumber(signup.activity_id)
     db.session.flush()
-    return promote_waitlist(signup.activity) if was_confirmed else []
+    return promote_waitlist(signup.activity)
 
 
 def leave_waitlist(signup: Signup, *, by_user) -> None:
@@ -176,21 +187,33 @@ def leave_waitlist(signup: Signup, *, by_user) -> None:
     cancel_signup(signup, by_user=by_user)
 
 
+def fills_from_waitlist(activity: Activity) -> bool:
+    """Whether free places of ``activity`` go to its waitlist now: only while it is published.
+
+    A draft or cancelled offer keeps its waitlist as it is; publishing (or un-cancelling) it
+    fills the places that came free meanwhile.
+    """
+    return activity.status == ActivityStatus.PUBLISHED
+
+
 def promote_waitlist(activity: Activity) -> list[Signup]:
-    """Move people from the front of the waitlist to free places; mail them and send ``signup_promoted``."""
+    """Fill free places from the front of the waitlist; mail those promoted and send ``signup_promoted``.
+
+    The one rule that moves people up: call it after any change that can free a place. It
+    takes the activity's row lock, and calling it when nothing is free changes nothing.
+    """
     activity = lock_row(Activity, activity.id)
     promoted: list[Signup] = []
-    if activity.status != ActivityStatus.PUBLISHED:
+    if activity is None or not fills_from_waitlist(activity):
         return promoted
-    queue = waitlist(activity.id)
-    confirmed = count_confirmed(activity.id)
-    while queue and (activity.capacity is None or confirmed < activity.capacity):
-        signup = queue.pop(0)
+    free = free_places(activity)
+    if free == 0:
+        return promoted
+    promoted = waitlist(activity.id, limit=free)
+    for signup in promoted:
         signup.status = SignupStatus.CONFIRMED
         signup.position = None
         signup.confirmed_at = utcnow()
-        confirmed += 1
-        promoted.append(signup)
     if not promoted:
         return promoted
     db.session.flush()

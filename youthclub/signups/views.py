@@ -10,9 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..accounts.access import get_activity_or_403, is_admin, is_youth, require
+from ..accounts.access import can_see_roster, get_roster_activity_or_403, is_admin, is_youth, require
 from ..audit.services import audited_page
-from ..accounts.access import can_access_institution
 from ..accounts.forms import SimpleForm
 from ..accounts.models import YouthProfile
 from ..accounts.views import safe_next
@@ -28,6 +27,7 @@ from . import services
 from .forms import SignupForm, StaffCancelForm
 from .ical import build_calendar
 from .models import Signup, SignupStatus
+from .places import free_places
 
 bp = Blueprint("signups", __name__)
 
@@ -53,7 +53,7 @@ def signup_box(activity: Activity) -> dict:
     waiting = len(services.waitlist(activity.id)) if activity.requires_signup else 0
     return {
         "signup": signup,
-        "free": services.free_places(activity),
+        "free": free_places(activity),
         "waiting": waiting,
         "refusal": None if signup else services.refusal(youth, activity),
         "is_youth": youth is not None,
@@ -178,7 +178,7 @@ def calendar_feed(token: str):
 @login_required
 def activity_signups(activity_id: int):
     """Staff: an activity's sign-ups and waitlist."""
-    activity = get_activity_or_403(activity_id)
+    activity = get_roster_activity_or_403(activity_id)
     confirmed = db.session.scalars(
         select(Signup).where(Signup.activity_id == activity.id, Signup.status == SignupStatus.CONFIRMED)
         .order_by(Signup.confirmed_at, Signup.id)
@@ -189,7 +189,7 @@ def activity_signups(activity_id: int):
     ).all()
     html = render_template(
         "signups/activity_signups.html", activity=activity, confirmed=confirmed,
-        waiting=services.waitlist(activity.id), cancelled=cancelled, free=services.free_places(activity),
+        waiting=services.waitlist(activity.id), cancelled=cancelled, free=free_places(activity),
         form=StaffCancelForm(),
     )
     return audited_page("roster.view", activity, html, page="signups")
@@ -200,7 +200,7 @@ def activity_signups(activity_id: int):
 def staff_cancel(signup_id: int):
     """Staff cancel a sign-up or waitlist place, with a reason the young person sees."""
     signup = db.get_or_404(Signup, signup_id)
-    if not can_access_institution(current_user, signup.activity.institution_id):
+    if not can_see_roster(current_user, signup.activity.institution_id):
         abort(403)
     form = StaffCancelForm()
     if form.validate_on_submit():
@@ -222,5 +222,5 @@ def outbox():
     pagination = db.paginate(
         select(OutboxMessage).order_by(OutboxMessage.id.desc()), page=page, per_page=50, error_out=False
     )
-    return render_template("mail/outbox.html", pagination=pagination,
-                           mail_server=current_app.config.get("MAIL_SERVER"))
+    html = render_template("mail/outbox.html", pagination=pagination, mail_server=current_app.config.get("MAIL_SERVER"))
+    return audited_page("outbox.view", None, html, page=page)

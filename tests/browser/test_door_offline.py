@@ -48,13 +48,22 @@ def _youth(name, activity=None, status=SignupStatus.CONFIRMED, **kw):
     return youth
 
 
+def _wait_js(page, script, timeout_ms=20000):
+    """Poll an async predicate until it holds (wait_for_function would take its promise for true)."""
+    waited = 0
+    while not page.evaluate(script):
+        assert waited < timeout_ms, f"timed out: {script}"
+        page.wait_for_timeout(100)
+        waited += 100
+
+
 def _open_scanner(page, session_id):
     """Staff open the scanner online once: the roster is fetched and the page kept for offline."""
     login(page, "staff.a@example.org")
     page.goto(f"/scan/{session_id}")
     page.wait_for_function(READY, timeout=20000)
     page.wait_for_function(CONTROLLED, timeout=20000)
-    page.wait_for_function(PAGE_KEPT, timeout=20000)
+    _wait_js(page, PAGE_KEPT)
 
 
 def _go_offline_and_reload(page):
@@ -188,15 +197,17 @@ def test_a_sync_cut_off_halfway_and_a_queue_longer_than_a_batch_lose_and_double_
         assert _scan(page, token)["code"] == "checked_in"
     assert _queued(page) == 12
 
-    sent = []
+    sent, calls = [], []
 
     def cut_second(route):
-        sent.append(route.request.post_data_json)
-        if len(sent) == 2:
+        calls.append(1)
+        body = route.request.post_data_json
+        if len(calls) == 2:
             route.fetch()  # the server stores the batch, the answer never arrives
             route.abort("connectionreset")
         else:
             route.continue_()
+        sent.append(body)  # noted once handled: the server has answered (or been cut off) by now
 
     page.route("**/api/v1/checkins/batch", cut_second)
     page.context.set_offline(False)
@@ -208,7 +219,7 @@ def test_a_sync_cut_off_halfway_and_a_queue_longer_than_a_batch_lose_and_double_
         page.wait_for_timeout(100)
         waited += 100
     page.wait_for_timeout(300)
-    assert [len(body["items"]) for body in sent] == [5, 5]
+    assert [len(body["items"]) for body in sent] == [5, 5] and len(calls) == 2
     assert _queued(page) == 7  # the first batch answered; the cut one is still queued
     _fresh()
     assert db.session.scalar(select(func.count(Attendance.id)).where(Attendance.session_id == session_id)) == 10
@@ -243,11 +254,9 @@ def test_log_out_empties_the_roster_and_the_kept_pages(page, world):
     with page.expect_navigation():
         page.get_by_role("button", name="Log ud").click()
     page.wait_for_load_state()
-    page.wait_for_function("""async () => !(await caches.keys()).some(k => k.startsWith('youthclub-scanner'))""",
-                           timeout=10000)
+    _wait_js(page, """async () => !(await caches.keys()).some(k => k.startsWith('youthclub-scanner'))""")
     assert not page.evaluate(roster)
-    page.wait_for_function("async () => (await navigator.serviceWorker.getRegistrations()).length === 0",
-                           timeout=10000)
+    _wait_js(page, "async () => (await navigator.serviceWorker.getRegistrations()).length === 0")
 
 
 def test_the_result_offers_the_override_only_where_it_applies_and_the_queue_only_when_full(page, world):

@@ -346,3 +346,29 @@ def test_the_device_decides_as_the_server_does(page, world, app):
     assert set(server) >= {"checked_in", "already_checked_in", "unknown_token", "revoked_token", "waitlisted",
                            "outside_age", "not_signed_up", "session_cancelled"}
     assert len(session_ids) < 4 or "session_not_now" in server
+
+
+def test_a_captive_portal_or_a_hanging_request_counts_as_offline(page, world):
+    slow = _youth("Sofie", world.activity_a)
+    db.session.commit()
+    slow_token = slow.pass_token
+    _open_scanner(page, world.session_a.id)
+    checkins = "**/api/v1/sessions/*/checkins"
+    # the café's wifi answers every request with its log-in page
+    page.route(checkins, lambda route: route.fulfill(status=200, content_type="text/html",
+                                                     body="<html><body>Log ind på wifi</body></html>"))
+    entry = _scan(page, world.youth.pass_token)
+    assert (entry["name"], entry["code"], entry["offline"]) == ("Aisha", "checked_in", True)
+    page.unroute(checkins)
+    # a weak signal: the request never comes back; after the timeout the phone decides
+    hanging = []
+    page.route(checkins, lambda route: hanging.append(route))
+    entry = _scan(page, slow_token)
+    assert (entry["name"], entry["code"], entry["offline"]) == ("Sofie", "checked_in", True)
+    assert _queued(page) == 2
+    page.unroute(checkins)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("() => document.getElementById('scan-queue').hidden", timeout=20000)
+    _fresh()
+    assert db.session.scalar(select(func.count(Attendance.id)).where(
+        Attendance.session_id == world.session_a.id)) == 2

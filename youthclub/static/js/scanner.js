@@ -210,6 +210,9 @@ async function loadRoster() {
       try { await store.putRoster(roster); } catch (e) { /* kept in memory for this visit */ }
       showRosterInfo();
       keepPages();
+      // gone at the end of its day even if the page stays open
+      const left = new Date(roster.expires_at) - new Date();
+      if (left > 0 && left < 2 ** 31) setTimeout(() => { if (roster && !rosterUsable(roster)) forgetRoster(); }, left + 1000);
     }
   } catch (e) {
     if (e instanceof Offline) setOnline(false);
@@ -268,6 +271,7 @@ async function save(item) {
 // Decide on the device (no signal): show the first name and outcome, queue what it accepts.
 async function decideHere(item, decodedAt) {
   const extra = { decodedAt, offline: true };
+  if (roster && !rosterUsable(roster)) await forgetRoster();  // the day is over
   if (item.youth_id != null || !roster) {
     // no roster (or a name search): the server decides when the queue is sent
     if (await save({ ...item, device: { code: "no_roster" } })) show("saved", "", texts.saved, { ...extra, code: "no_roster" });

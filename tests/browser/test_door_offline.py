@@ -372,3 +372,30 @@ def test_a_captive_portal_or_a_hanging_request_counts_as_offline(page, world):
     _fresh()
     assert db.session.scalar(select(func.count(Attendance.id)).where(
         Attendance.session_id == world.session_a.id)) == 2
+
+
+def test_a_scanner_page_from_before_a_re_login_still_sends(page, world):
+    _open_scanner(page, world.session_a.id)
+    other = page.context.new_page()
+    other.goto(f"/institutions/{world.inst_a.id}/today")
+    with other.expect_navigation():
+        other.get_by_role("button", name="Log ud").click()
+    login(other, "staff.a@example.org")  # a new log-in in another tab: a new session and CSRF token
+    other.close()
+    entry = _scan(page, world.youth.pass_token)
+    assert (entry["name"], entry["code"], entry["offline"]) == ("Aisha", "checked_in", False)
+    assert page.locator("#scan-login").is_hidden()
+
+
+def test_yesterdays_roster_decides_nothing(page, world):
+    _open_scanner(page, world.session_a.id)
+    code = page.evaluate("""async (token) => {
+      const rules = await import('/static/js/door-rules.js');
+      const roster = await (await fetch('/api/v1/door/roster')).json();
+      const hash = await rules.passHash(roster.salt, token);
+      const sid = Object.keys(roster.sessions)[0];
+      const today = rules.decide(roster, sid, hash, new Date()).code;
+      const tomorrow = rules.decide(roster, sid, hash, new Date(Date.parse(roster.expires_at) + 1000)).code;
+      return [today, tomorrow];
+    }""", world.youth.pass_token)
+    assert code == ["checked_in", "no_roster"]

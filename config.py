@@ -71,6 +71,10 @@ class Config:
     #: absolute base used in e-mailed links, never taken from the Host header
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+    #: the accessibility statement ("tilgængelighedserklæring") made in the Agency for Digital
+    #: Government's WAS tool (https://www.was.digst.dk/...); /was and every page's footer lead there
+    ACCESSIBILITY_STATEMENT_URL = os.environ.get("ACCESSIBILITY_STATEMENT_URL") or None
+
     MAIL_SERVER = os.environ.get("MAIL_SERVER")  # None: mail goes to the log and the outbox page
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")

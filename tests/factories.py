@@ -5,6 +5,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from youthclub.activities.services import session_times
 from youthclub.extensions import db
 from youthclub.i18n import local_now, to_utc
 from youthclub.models import (
@@ -111,6 +112,7 @@ def make_activity(institution, **kw) -> Activity:
         max_age=24,
         capacity=20,
         requires_signup=True,
+        allows_drop_in=True,
         status=ActivityStatus.PUBLISHED,
         district_id=institution.district_id,
     )
@@ -124,7 +126,8 @@ def make_activity(institution, **kw) -> Activity:
 
 def make_session(activity, day: date | None = None, start=time(16, 0), end=time(18, 0)) -> Session:
     day = day or date.today()
-    session = Session(activity=activity, starts_at=to_utc(day, start), ends_at=to_utc(day, end))
+    starts_at, ends_at = session_times(day, start, end)  # an end before the start is on the next day
+    session = Session(activity=activity, starts_at=starts_at, ends_at=ends_at)
     db.session.add(session)
     db.session.flush()
     return session

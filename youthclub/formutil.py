@@ -14,21 +14,23 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def show_refusal(form, err: DomainError, *, default=None, fields=None) -> None:
+def show_refusal(form, err: DomainError, *, default=None, fields=None, unless_shown=False) -> None:
     """Show a service's refusal on ``form``: next to the field it is about, or above the form.
 
-    The field is ``fields[err.code]``, else the one the error names (``err.field``), else
-    ``default``.
+    An error that holds several refusals (``err.problems``) shows each of them. The field is
+    ``fields[code]``, else the one the error names (``err.field``), else ``default``. With
+    ``unless_shown``, a field that already shows an error (the form's own) keeps only that one.
     """
-    field = (fields or {}).get(err.code)
-    if field is None and getattr(err, "field", None):
-        field = getattr(form, err.field, None)
-    if field is None:
-        field = default
-    if field is None:
-        form.form_errors.append(err.message)
-    else:
-        field.errors = [*field.errors, err.message]
+    for problem in getattr(err, "problems", None) or [err]:
+        field = (fields or {}).get(problem.code)
+        if field is None and getattr(problem, "field", None):
+            field = getattr(form, problem.field, None)
+        if field is None:
+            field = default
+        if field is None:
+            form.form_errors.append(problem.message)
+        elif not (unless_shown and field.errors):
+            field.errors = [*field.errors, problem.message]
     form._errors = None  # WTForms caches form.errors
 
 

@@ -1,7 +1,7 @@
 """The home page, which sends each role to its start page, and the error pages."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -19,6 +19,15 @@ def home():
     if target:
         return redirect(target)
     return render_template("main/home.html")
+
+
+@bp.route("/was")
+def accessibility_statement():
+    """The accessibility statement: a redirect to the one published in the WAS tool, or where it will be."""
+    url = current_app.config.get("ACCESSIBILITY_STATEMENT_URL")
+    if url and url.startswith("https://"):
+        return redirect(url, code=302)
+    return render_template("main/was.html")
 
 
 def _messages():

@@ -2,6 +2,7 @@ from . import OK, admin_only, coordinator_only, institution_a, institution_a_adm
 
 RULES = {
     "main.home": public(),
+    "main.accessibility_statement": public(),
     "accounts.login": public(),
     "accounts.logout": public(),
     "accounts.set_language": public(),
@@ -12,6 +13,7 @@ RULES = {
     "accounts.role_delete": admin_only(),
     "accounts.user_toggle_active": admin_only(),
     "accounts.institution_staff": institution_a_admin(),
+    "accounts.institution_staff_remove": institution_a_admin(),
     "programme.institutions": coordinator_only(),
     "programme.institution_new": coordinator_only(),
     "programme.institution": institution_a(),

@@ -7,6 +7,8 @@ RULES = {
     "reports.export_xlsx": STAFF_OR_COORDINATOR,
     "reports.export_csv": STAFF_OR_COORDINATOR,
     "reports.action_plan": coordinator_only(),
+    "reports.offer_gaps_page": coordinator_only(),
+    "reports.offer_gaps_json": coordinator_only(),
     "api.stats": {
         **STAFF_OR_COORDINATOR,
         "params": lambda w: {},

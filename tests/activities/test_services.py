@@ -10,8 +10,9 @@ pytestmark = pytest.mark.usefixtures("request_ctx")
 from tests.factories import attend, make_activity, make_youth, sign_up
 from youthclub.activities import services
 from youthclub.activities.models import ActivityStatus, Session
+from youthclub.attendance.services import is_happening
 from youthclub.extensions import db
-from youthclub.i18n import to_local, to_utc
+from youthclub.i18n import local_today, to_local, to_utc
 from youthclub.signals import activity_cancelled, capacity_changed, session_changed
 from youthclub.signups.models import SignupStatus
 
@@ -62,6 +63,27 @@ def test_bad_activity_input_is_refused_with_the_field(world, bad, field, code):
     with pytest.raises(services.ActivityError) as err:
         services.create_activity(world.inst_a, **_fields(**bad))
     assert (err.value.field, err.value.code) == (field, code)
+
+
+def test_every_bad_activity_field_is_refused_at_once(world):
+    with pytest.raises(services.ActivityError) as err:
+        services.create_activity(world.inst_a, **_fields(title="", min_age=16, max_age=12, capacity=0))
+    assert [(p.field, p.code) for p in err.value.problems] == [
+        ("title", "title_missing"), ("max_age", "age_range_reversed"), ("capacity", "capacity_not_positive")]
+    assert (err.value.field, err.value.code) == ("title", "title_missing")
+
+
+def test_every_bad_pattern_field_is_refused_at_once(world):
+    problems = services.pattern_problems(world.activity_a, weekdays=[], start_time=time(16), end_time=None,
+                                         starts_on=date(2010, 1, 4), ends_on=date(2010, 1, 1))
+    assert [(p.field, p.code) for p in problems] == [
+        ("weekdays", "no_weekday"), ("end_time", "time_missing"), ("ends_on", "end_before_start"),
+        ("starts_on", "outside_programme")]
+
+
+def test_a_sign_up_offer_takes_no_drop_ins_unless_asked(world):
+    assert services.create_activity(world.inst_a, **_fields()).allows_drop_in is False
+    assert services.create_activity(world.inst_a, **_fields(allows_drop_in=True)).allows_drop_in is True
 
 
 def test_drop_in_activity_has_no_capacity(world):
@@ -234,3 +256,71 @@ def test_ical_feed_lists_sessions_with_cancellations(app, world):
     assert "STATUS:CANCELLED" in unfolded and "Hallen er lukket" in unfolded
     assert "SUMMARY:Aflyst: Fodbold\\, hygge" in unfolded
     assert f"DTSTART:{world.session_a.starts_at.strftime('%Y%m%dT%H%M%SZ')}" in unfolded
+
+
+# --- sessions past midnight ------------------------------------------------------------------
+
+def test_an_evening_pattern_runs_past_midnight_and_belongs_to_the_evening_it_starts(world):
+    # Saturdays 22:00–01:00 from 30.01.2027: the first night ends on Sunday 31.01 at 01:00
+    pattern = services.save_pattern(world.activity_a, weekdays=[5], start_time=time(22), end_time=time(1),
+                                    starts_on=date(2027, 1, 30), ends_on=date(2027, 2, 6))
+    sessions = sorted((s for s in world.activity_a.sessions if s.pattern_id == pattern.id), key=lambda s: s.starts_at)
+    assert [(to_local(s.starts_at), to_local(s.ends_at)) for s in sessions] == [
+        (datetime(2027, 1, 30, 22, tzinfo=to_local(sessions[0].starts_at).tzinfo),
+         datetime(2027, 1, 31, 1, tzinfo=to_local(sessions[0].ends_at).tzinfo)),
+        (datetime(2027, 2, 6, 22, tzinfo=to_local(sessions[1].starts_at).tzinfo),
+         datetime(2027, 2, 7, 1, tzinfo=to_local(sessions[1].ends_at).tzinfo)),
+    ]
+    assert [s.ends_at - s.starts_at for s in sessions] == [timedelta(hours=3)] * 2
+    # the catalogue's weekday and the statistics' month are those of the evening it starts
+    assert [s.local_weekday for s in sessions] == [5, 5]
+    assert sessions[0].local_month == 2027 * 12 + 0  # January, though it ends on 31.01 (and 07.02 for the 2nd)
+
+
+def test_a_late_session_across_daylight_saving_lasts_its_wall_clock_hours(world):
+    # the clocks go back at 03:00 on 25.10.2026: 23:00 on the 24th to 02:00 on the 25th is three hours
+    starts_at, ends_at = services.session_times(date(2026, 10, 24), time(23), time(2))
+    assert ends_at - starts_at == timedelta(hours=3)
+    assert (to_local(ends_at).date(), to_local(ends_at).time()) == (date(2026, 10, 25), time(2))
+
+
+@pytest.mark.parametrize("start,end", [(time(16), time(15)), (time(18), time(18))])
+def test_a_session_that_would_last_all_day_or_not_at_all_is_refused(world, start, end):
+    with pytest.raises(services.ActivityError) as err:
+        services.save_pattern(world.activity_a, weekdays=[0], start_time=start, end_time=end,
+                              starts_on=date(2026, 11, 2), ends_on=date(2026, 11, 30))
+    assert (err.value.field, err.value.code) == ("end_time", "end_before_start")
+
+
+def test_a_session_moves_to_a_late_evening(world):
+    session = world.session_a
+    services.move_session(session, *services.session_times(date(2026, 12, 11), time(21, 30), time(0, 30)))
+    assert to_local(session.ends_at).date() == date(2026, 12, 12)
+    with pytest.raises(services.ActivityError):
+        services.move_session(session, *services.session_times(date(2026, 12, 11), time(9), time(8)))
+
+
+def test_the_today_page_keeps_a_session_that_began_yesterday_and_runs_past_midnight(world):
+    today = local_today()
+    late = Session(activity=world.activity_a, **dict(zip(("starts_at", "ends_at"),
+                                                         services.session_times(today - timedelta(days=1), time(22), time(1)))))
+    ended = Session(activity=world.activity_a, **dict(zip(("starts_at", "ends_at"),
+                                                          services.session_times(today - timedelta(days=1), time(20), time(22)))))
+    db.session.add_all([late, ended])
+    db.session.flush()
+    listed = [s for _day, sessions in services.today_sessions(world.inst_a) for s in sessions]
+    assert late in listed and ended not in listed
+
+
+def test_the_calendar_ends_a_late_session_on_the_next_day(world):
+    session = world.session_a
+    session.starts_at, session.ends_at = services.session_times(date(2026, 12, 11), time(22), time(1))
+    feed = services.ical_feed(world.activity_a, host="example.org", url="https://example.org/a")
+    assert "DTSTART:20261211T210000Z" in feed and "DTEND:20261212T000000Z" in feed
+
+
+def test_the_door_scans_into_a_late_session_after_midnight(world):
+    session = world.session_a
+    session.starts_at, session.ends_at = services.session_times(date(2026, 12, 11), time(22), time(1))
+    assert is_happening(session, to_utc(date(2026, 12, 12), time(0, 30)))
+    assert not is_happening(session, to_utc(date(2026, 12, 12), time(3)))

@@ -75,7 +75,7 @@ def test_bad_activity_input_shows_a_danish_message_next_to_the_field(client, wor
 
 @pytest.mark.parametrize("change,field,message", [
     ({"weekdays": []}, "weekdays", "Vælg mindst én ugedag."),
-    ({"end_time": "15:00"}, "end_time", "Sluttidspunktet skal være efter starttidspunktet."),
+    ({"end_time": "15:00"}, "end_time", "Sluttidspunktet skal være efter starttidspunktet (slutter en mødegang efter midnat"),
     ({"starts_on": "2010-01-04", "ends_on": "2010-03-01"}, "starts_on", "Datoen skal ligge i programmets periode"),
     ({"ends_on": "2001-01-01"}, "ends_on", "Slutdatoen skal være samme dag som eller efter startdatoen."),
     ({"skip_dates": "31.02.2027"}, "skip_dates", "Ukendt dato: 31.02.2027."),
@@ -90,6 +90,76 @@ def test_bad_patterns_show_a_danish_message_next_to_the_field(client, world, cha
     assert field_error(response.get_data(as_text=True), field).startswith(message)
     assert db.session.scalar(select(func.count(SessionPattern.id))) == 0
     assert db.session.scalar(select(func.count(Session.id))) == 2
+
+
+def test_one_submit_of_the_offer_form_shows_every_error_next_to_its_field(client, world):
+    client.login_as(world.staff_a)
+    response = client.post_form(f"/institutions/{world.inst_a.id}/activities/new", {
+        **ACTIVITY_FORM, "district_id": str(world.district_a.id), "title": "", "min_age": "16", "max_age": "12",
+        "capacity": "0", "signup_opens_at": "2026-12-02T10:00", "signup_closes_at": "2026-12-01T10:00",
+    })
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert field_error(html, "title") == "Skriv en titel."
+    assert field_error(html, "max_age") == "Maksimumalderen skal være mindst lige så høj som minimumsalderen."
+    assert field_error(html, "capacity").startswith("Antal pladser skal være mindst 1")
+    assert field_error(html, "signup_closes_at") == "Tilmeldingen skal lukke efter den åbner."
+
+
+def test_a_field_the_form_cannot_read_and_the_rules_are_reported_together(client, world):
+    client.login_as(world.staff_a)
+    response = client.post_form(f"/activities/{world.activity_a.id}/edit", {
+        **ACTIVITY_FORM, "district_id": str(world.district_a.id), "min_age": "tolv", "capacity": "-2",
+    })
+    html = response.get_data(as_text=True)
+    assert field_error(html, "min_age") == "Skriv et helt tal."  # the form's own message, once
+    assert field_error(html, "capacity").startswith("Antal pladser skal være mindst 1")
+    db.session.expire_all()
+    assert world.activity_a.capacity == 20
+
+
+def test_one_submit_of_the_pattern_form_shows_every_error_next_to_its_field(client, world):
+    client.login_as(world.staff_a)
+    first = next_weekday(0)
+    response = client.post_form(f"/activities/{world.activity_a.id}/patterns/new", {
+        "weekdays": [], "start_time": "16:00", "end_time": "", "starts_on": first.isoformat(),
+        "ends_on": (first - timedelta(days=3)).isoformat(), "skip_dates": "31.02.2027",
+    })
+    html = response.get_data(as_text=True)
+    assert field_error(html, "weekdays") == "Vælg mindst én ugedag."
+    assert field_error(html, "end_time") == "Skriv et gyldigt tidspunkt (tt:mm)."
+    assert field_error(html, "ends_on") == "Slutdatoen skal være samme dag som eller efter startdatoen."
+    assert field_error(html, "skip_dates").startswith("Ukendt dato: 31.02.2027.")
+    assert db.session.scalar(select(func.count(SessionPattern.id))) == 0
+
+
+def test_an_evening_club_puts_sessions_past_midnight_online(client, world):
+    client.login_as(world.staff_a)
+    first = next_weekday(4)
+    response = client.post_form(f"/activities/{world.activity_a.id}/patterns/new", {
+        "weekdays": ["4"], "start_time": "22:00", "end_time": "01:00", "starts_on": first.isoformat(),
+        "ends_on": (first + timedelta(days=7)).isoformat(),
+    })
+    assert response.status_code == 302
+    page = client.get(f"/activities/{world.activity_a.id}/manage").get_data(as_text=True)
+    assert page.count("<td>22:00–01:00</td>") == 2
+    late = db.session.scalars(select(Session).where(Session.pattern_id.is_not(None))).first()
+    response = client.post_form(f"/sessions/{late.id}/move", {"day": first.isoformat(), "start_time": "23:00",
+                                                              "end_time": "02:00"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert late.ends_at - late.starts_at == timedelta(hours=3)
+
+
+def test_a_new_offer_with_sign_up_does_not_let_everyone_in_unless_staff_choose_it(client, world):
+    client.login_as(world.staff_a)
+    form = client.get(f"/institutions/{world.inst_a.id}/activities/new").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="allows_drop_in"[^>]*>', form) and " checked" not in re.search(
+        r'<input[^>]*id="allows_drop_in"[^>]*>', form).group(0)
+    data = {key: value for key, value in ACTIVITY_FORM.items() if key != "allows_drop_in"}
+    client.post_form(f"/institutions/{world.inst_a.id}/activities/new", {**data, "district_id": str(world.district_a.id)})
+    activity = db.session.scalar(select(Activity).where(Activity.title == "Street dance"))
+    assert activity.capacity == 15 and activity.allows_drop_in is False
 
 
 def test_staff_of_another_institution_change_nothing(client, world):
@@ -243,3 +313,28 @@ def test_anonymous_visitors_start_in_the_catalogue_and_english_is_one_click_away
     client.post_form("/language", {"lang": "en", "next": "/activities"})
     html = client.get("/activities").get_data(as_text=True)
     assert "Find an offer" in html and "All days" in html
+
+
+def test_an_offer_tagged_to_another_districts_initiative_is_saved_with_a_warning(client, world):
+    client.login_as(world.coordinator)
+    response = client.post_form(f"/activities/{world.activity_b.id}/tags",
+                                {"focus_areas": [], "initiatives": [str(world.initiative.id)]}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Tilbuddets indsatsområder er gemt." in html
+    assert 'class="flash flash-warning">Bemærk: Flere unge i klubberne (Indre Nørrebro' in html
+    assert "end tilbuddets (Ydre Nørrebro)" in html
+    db.session.expire_all()
+    assert world.activity_b.initiatives == [world.initiative]  # a warning, not a refusal
+    client.login_as(world.staff_b)
+    assert "Bemærk: Flere unge i klubberne" in client.get(f"/activities/{world.activity_b.id}/manage").get_data(as_text=True)
+
+
+def test_staff_moving_a_tagged_offer_to_another_district_are_warned(client, world):
+    client.login_as(world.coordinator)
+    client.post_form(f"/activities/{world.activity_a.id}/tags", {"initiatives": [str(world.initiative.id)]})
+    page = client.get(f"/activities/{world.activity_a.id}/manage").get_data(as_text=True)
+    assert "Bemærk:" not in page  # the initiative is the offer's own district's
+    client.login_as(world.staff_a)
+    response = client.post_form(f"/activities/{world.activity_a.id}/edit",
+                                {**ACTIVITY_FORM, "district_id": str(world.district_b.id)}, follow_redirects=True)
+    assert "flash-warning\">Bemærk: Flere unge i klubberne" in response.get_data(as_text=True)

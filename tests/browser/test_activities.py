@@ -33,20 +33,33 @@ def test_staff_create_a_weekly_activity_and_see_its_sessions(laptop, world):
     page.get_by_label("Kategori").select_option("sport")
     page.get_by_label("Fra alder").fill("12")
     page.get_by_label("Til alder").fill("17")
-    page.get_by_label("Antal pladser").fill("10")
+    page.get_by_label("Antal pladser").fill("0")
+    assert not page.get_by_label("Unge uden tilmelding må også komme (drop-in)").is_checked()
     assert_accessible(page)
+    # a first try with the ages swapped and no places: both refused at once, each next to its field
+    page.get_by_label("Fra alder").fill("17")
+    page.get_by_label("Til alder").fill("12")
+    page.get_by_role("button", name="Opret tilbud").click()
+    assert page.locator("#max_age-error").inner_text().startswith("Maksimumalderen skal være")
+    assert page.locator("#capacity-error").inner_text().startswith("Antal pladser skal være mindst 1")
+    assert_accessible(page)
+    page.get_by_label("Fra alder").fill("12")
+    page.get_by_label("Til alder").fill("17")
+    page.get_by_label("Antal pladser").fill("10")
     page.get_by_role("button", name="Opret tilbud").click()
 
-    # the pattern form: first without a weekday, which is refused next to the field
+    # the pattern form: first without a weekday and with the dates swapped, both refused at once
     assert page.locator("h1").inner_text() == "Tilføj mødegange"
     first = _next(1)
     page.get_by_label("Starter kl.").fill("16:30")
     page.get_by_label("Slutter kl.").fill("18:00")
     page.get_by_label("Første dato").fill(first.isoformat())
-    page.get_by_label("Sidste dato").fill((first + timedelta(days=20)).isoformat())
+    page.get_by_label("Sidste dato").fill((first - timedelta(days=2)).isoformat())
     page.get_by_role("button", name="Gem mødegange").click()
     assert page.locator("#weekdays-error").inner_text() == "Vælg mindst én ugedag."
+    assert page.locator("#ends_on-error").inner_text().startswith("Slutdatoen skal være")
     assert_accessible(page)
+    page.get_by_label("Sidste dato").fill((first + timedelta(days=20)).isoformat())
     page.get_by_label("tirsdag").check()
     page.get_by_label("torsdag").check()
     page.get_by_role("button", name="Gem mødegange").click()
@@ -58,6 +71,22 @@ def test_staff_create_a_weekly_activity_and_see_its_sessions(laptop, world):
     assert_accessible(page)
     page.get_by_role("button", name="Offentliggør").click()
     assert page.get_by_text("Tilbuddet er offentliggjort.").is_visible()
+
+
+def test_staff_on_a_phone_add_a_late_evening_that_ends_after_midnight(phone, world):
+    page = phone
+    login(page, "staff.a@example.org")
+    page.goto(f"/activities/{world.activity_a.id}/patterns/new")
+    friday = _next(4)
+    page.get_by_label("fredag").check()
+    page.get_by_label("Starter kl.").fill("22:00")
+    page.get_by_label("Slutter kl.").fill("01:00")
+    page.get_by_label("Første dato").fill(friday.isoformat())
+    page.get_by_label("Sidste dato").fill((friday + timedelta(days=14)).isoformat())
+    page.get_by_role("button", name="Gem mødegange").click()
+    assert page.get_by_text("Mødegangene er gemt.").is_visible()
+    assert page.locator("table.sessions-table tbody tr", has_text="22:00–01:00").count() == 3
+    assert_accessible(page)
 
 
 # the boxing offer's weekday is never today's, where the world's own "Fodbold i hallen" meets

@@ -251,3 +251,33 @@ def test_the_demo_door_is_open_at_any_hour_and_says_which_passes_to_try(app):
     # and an earlier demo database gets it from `make run` (seed-demo --if-empty) too
     output = seed(app, "--if-empty")
     assert "Try the door" in output
+
+
+def _genders(title):
+    """(gender, count) of the distinct young people with a sign-up or a visit at ``title``."""
+    signed = select(Signup.youth_id).join(Signup.activity).where(Activity.title == title)
+    visited = (select(Attendance.youth_id).join(Attendance.session).join(Session.activity)
+               .where(Activity.title == title))
+    ids = set(db.session.scalars(signed)) | set(db.session.scalars(visited))
+    rows = db.session.execute(select(YouthProfile.gender, func.count()).where(YouthProfile.id.in_(ids))
+                              .group_by(YouthProfile.gender)).all()
+    return {str(g): n for g, n in rows}
+
+
+def test_the_demo_looks_like_a_real_norrebro(app):
+    """Girls' offers have only girls; football and boxing draw more boys, dance more girls; ages fit each offer."""
+    seed(app)
+    for title in ("Pigefodbold", "Pigeklub"):
+        assert set(_genders(title)) == {"pige"}, title
+        counted = db.session.scalars(select(HeadCount.gender).join(HeadCount.session).join(Session.activity)
+                                     .where(Activity.title == title, HeadCount.count > 0).distinct()).all()
+        assert {str(g) for g in counted} <= {"pige"}, title
+    u15 = _genders("Fodboldtræning U15")
+    assert u15.get("dreng", 0) > 3 * u15.get("pige", 0)
+    dance = _genders("Dans: hiphop og afro")
+    assert dance.get("pige", 0) > 2 * dance.get("dreng", 0)
+    today = local_today()
+    for activity in db.session.scalars(select(Activity)):
+        youths = db.session.scalars(select(YouthProfile).join(Signup, Signup.youth_id == YouthProfile.id)
+                                    .where(Signup.activity_id == activity.id)).all()
+        assert all(activity.min_age <= y.age_on(today) <= activity.max_age for y in youths), activity.title

@@ -117,13 +117,13 @@ def test_the_same_pass_scanned_on_both_instances_writes_one_attendance(two_insta
     import requests
     from sqlalchemy import func, select
 
-    from tests.factories import make_activity, make_institution, make_session, make_user, make_youth, sign_up
+    from tests.factories import make_activity, make_institution, make_session_now, make_user, make_youth, sign_up
     from youthclub.models import Attendance, Role
 
     with two_instances.app.app_context():
         institution = make_institution()
         activity = make_activity(institution)
-        session = make_session(activity)
+        session = make_session_now(activity)
         youth = make_youth()
         sign_up(youth, activity)
         staff_token = _api_token(make_user(Role.STAFF, institution))

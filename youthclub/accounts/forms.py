@@ -36,7 +36,7 @@ class PasswordChangeForm(FlaskForm):
 class UserCreateForm(FlaskForm):
     name = StringField(_l("Navn"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    password = PasswordField(_l("Adgangskode"), validators=[DataRequired(), Length(max=128)])
+    password = PasswordField(_l("Adgangskode"), validators=[Optional(), Length(max=128)])
     role = SelectField(_l("Rolle"), choices=[])
     institution_id = SelectField(_l("Institution"), coerce=int, validators=[Optional()], choices=[])
 
@@ -49,7 +49,6 @@ class RoleForm(FlaskForm):
 class StaffCreateForm(FlaskForm):
     name = StringField(_l("Navn"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    password = PasswordField(_l("Midlertidig adgangskode"), validators=[DataRequired(), Length(max=128)])
     role = SelectField(_l("Rolle"), choices=[])
 
 

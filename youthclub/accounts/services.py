@@ -8,6 +8,7 @@ from ..audit.services import record_event
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..tokens.services import revoke_all_tokens
 from .models import INSTITUTION_ROLES, Membership, Role, User
 from .passwords import hash_password, needs_rehash, verify_password
 
@@ -130,3 +131,23 @@ def set_active(user: User, active: bool) -> None:
 def end_sessions(user: User) -> None:
     """Every cookie issued to ``user`` so far stops working."""
     user.session_version = (user.session_version or 1) + 1
+
+
+def remove_from_institution(user: User, institution, *, by_user: User) -> None:
+    """Someone leaves an institution: their roles there go, and their sessions and API tokens end at once.
+
+    A user with no role left anywhere is deactivated, so the login stops working too.
+    """
+    memberships = [m for m in user.memberships if m.institution_id == institution.id]
+    if not memberships:
+        raise AccountError(_("Personen arbejder ikke på institutionen."), "not_member", status=404)
+    if user.id == by_user.id:
+        raise AccountError(_("Du kan ikke fjerne dig selv. Bed en anden institutionsleder om det."), "remove_self")
+    for membership in memberships:
+        revoke_role(user, membership)
+    end_sessions(user)
+    revoke_all_tokens(user, by_user)
+    if not user.memberships:
+        set_active(user, False)
+    db.session.flush()
+    record_event("staff.remove", user, institution_id=institution.id)

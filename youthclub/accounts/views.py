@@ -14,7 +14,7 @@ from ..ratelimits import rate_limited
 from ..formutil import options, saved_or_refused
 from ..nav import nav_item, start_page
 from ..programme.models import Institution
-from . import services
+from . import services, youth_services
 from .auth import fresh_session, signed_out
 from .access import can_see_roster, get_institution_or_403, is_admin, require, works_at
 from .forms import (
@@ -151,10 +151,14 @@ def user_new():
         with saved_or_refused(form, default=form.password,
                               fields={"email_taken": form.email, "institution_required": form.institution_id}) as saved:
             user = services.create_user(
-                form.email.data, form.name.data, form.password.data, role=role, institution_id=institution_id
+                form.email.data, form.name.data, form.password.data or None, role=role, institution_id=institution_id
             )
+            if not form.password.data:
+                youth_services.invite_user(user, institution=db.session.get(Institution, institution_id or 0))
         if saved.ok:
-            flash(_("Brugeren %(name)s er oprettet.", name=user.name), "success")
+            flash(_("Brugeren %(name)s er oprettet.", name=user.name) if form.password.data else
+                  _("Brugeren %(name)s er oprettet og har fået en mail med et link til at vælge sin adgangskode.",
+                    name=user.name), "success")
             return redirect(url_for("accounts.user_edit", user_id=user.id))
     return render_template("accounts/user_new.html", form=form)
 
@@ -214,24 +218,26 @@ def user_toggle_active(user_id: int):
 @bp.route("/institutions/<int:institution_id>/staff", methods=["GET", "POST"])
 @login_required
 def institution_staff(institution_id: int):
-    """An institution's staff; its institution admins (and admins) add staff here."""
+    """An institution's staff; its institution admins (and admins) add staff here, who get an invitation by mail."""
     institution = get_institution_or_403(institution_id, admin=True)
     form = StaffCreateForm()
     form.role.choices = _role_choices(INSTITUTION_ROLES)
     if form.validate_on_submit():
-        with saved_or_refused(form, default=form.password, fields={"email_taken": form.email}) as saved:
+        invited = False
+        with saved_or_refused(form, default=form.email, fields={"email_taken": form.email}) as saved:
             user = services.find_user_by_email(form.email.data)
             if user is None:
-                user = services.create_user(
-                    form.email.data, form.name.data, form.password.data,
-                    role=Role(form.role.data), institution_id=institution.id,
-                )
+                user = services.create_user(form.email.data, form.name.data, None,
+                                            role=Role(form.role.data), institution_id=institution.id)
+                youth_services.invite_user(user, institution=institution)
+                invited = True
             elif user.is_youth:
                 raise services.AccountError(_("E-mailen tilhører en ung og kan ikke bruges til personale."), "email_taken")
             else:
                 services.grant_role(user, Role(form.role.data), institution.id)
         if saved.ok:
-            flash(_("%(name)s er tilføjet.", name=user.name), "success")
+            flash(_("%(name)s er tilføjet og har fået en mail med et link til at vælge sin adgangskode.", name=user.name)
+                  if invited else _("%(name)s er tilføjet.", name=user.name), "success")
             return redirect(url_for("accounts.institution_staff", institution_id=institution.id))
     members = db.session.scalars(
         select(Membership)
@@ -240,5 +246,27 @@ def institution_staff(institution_id: int):
         .order_by(User.name)
     ).all()
     return render_template(
-        "accounts/institution_staff.html", institution=institution, members=members, form=form, role_labels=ROLE_LABELS
+        "accounts/institution_staff.html", institution=institution, members=members, form=form, role_labels=ROLE_LABELS,
+        simple=SimpleForm(),
     )
+
+
+@bp.route("/institutions/<int:institution_id>/staff/<int:user_id>/remove", methods=["POST"])
+@login_required
+def institution_staff_remove(institution_id: int, user_id: int):
+    """Someone leaves: their roles at the institution go, and their sessions and API tokens end at once."""
+    institution = get_institution_or_403(institution_id, admin=True)
+    user = db.get_or_404(User, user_id)
+    if SimpleForm().validate_on_submit():
+        try:
+            services.remove_from_institution(user, institution, by_user=current_user)
+        except services.AccountError as err:
+            db.session.rollback()
+            if err.code == "not_member":
+                abort(404)
+            flash(err.message, "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s er fjernet fra %(institution)s og er logget ud overalt.", name=user.name,
+                    institution=institution.name), "success")
+    return redirect(url_for("accounts.institution_staff", institution_id=institution.id))

@@ -19,7 +19,7 @@ from ..ratelimits import rate_limited
 from . import youth_services
 from .access import can_see_roster, get_institution_or_403, get_youth_or_404, is_youth, require, signups_seen_by
 from .forms import SimpleForm
-from .models import ConsentKind, ConsentStatus, Gender, YouthProfile
+from .models import ConsentKind, ConsentStatus, Gender, User, YouthProfile
 from .services import AccountError
 from .views import bp
 from .youth_forms import (
@@ -150,16 +150,20 @@ def password_forgot():
 @rate_limited("password_reset")
 def password_reset(token: str):
     """Choose a new password through the e-mailed link (single use, expires)."""
-    if youth_services.find_token(youth_services.TokenPurpose.PASSWORD_RESET, token) is None:
+    link = youth_services.find_token(youth_services.TokenPurpose.PASSWORD_RESET, token)
+    if link is None:
         return render_template("accounts/token_invalid.html"), 404
+    # an invited colleague chooses their first password with the same kind of link
+    first_time = link.user_id is not None and db.session.get(User, link.user_id).password_hash is None
     form = ResetPasswordForm()
     if form.validate_on_submit():
         with saved_or_refused(form, default=form.password) as saved:
             youth_services.reset_password(token, form.password.data)
         if saved.ok:
-            flash(_("Din adgangskode er skiftet. Log ind med den nye."), "success")
+            flash(_("Din adgangskode er gemt. Log ind med den.") if first_time
+                  else _("Din adgangskode er skiftet. Log ind med den nye."), "success")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/password_reset.html", form=form)
+    return render_template("accounts/password_reset.html", form=form, first_time=first_time)
 
 
 # -- staff: young people without e-mail ----------------------------------------------------

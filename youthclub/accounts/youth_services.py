@@ -36,6 +36,8 @@ from .services import AccountError
 CONSENT_NOTICE_VERSION = "2026-1"
 MIN_AGE, MAX_AGE = 8, 30
 RESET_TTL = timedelta(hours=1)
+#: how long a new colleague's link to choose a password works
+INVITATION_TTL = timedelta(days=7)
 CLAIM_TTL = timedelta(days=180)
 GUARDIAN_TTL = timedelta(days=14)
 #: no 0/O, 1/I/L: a claim code is read off paper and typed on a phone
@@ -187,6 +189,22 @@ def request_password_reset(email: str) -> None:
         minutes=int(RESET_TTL.total_seconds() // 60),
     )
     record_event("user.password_reset_requested", user, user=user)
+
+
+def invite_user(user: User, *, institution=None) -> None:
+    """Mail a new colleague a one-time link to choose their own password: whoever added them never knows it.
+
+    The link is a password-reset link that works for ``INVITATION_TTL``; when it has expired, the
+    colleague asks for a new one at "Glemt adgangskode".
+    """
+    secret = secrets.token_urlsafe(32)
+    _issue_token(TokenPurpose.PASSWORD_RESET, secret, INVITATION_TTL, user_id=user.id)
+    send_template(
+        user.email, "staff_invitation", user=user, name=user.name,
+        institution=getattr(institution, "name", None), link=public_url("accounts.password_reset", token=secret),
+        days=INVITATION_TTL.days, login=public_url("accounts.login"),
+    )
+    record_event("user.invite", user, institution_id=getattr(institution, "id", None))
 
 
 def reset_password(secret: str, password: str) -> User:

@@ -103,7 +103,7 @@ class ActivityForm(FlaskForm):
     drop_in_only = BooleanField(_l("Drop-in uden tilmelding"))
     capacity = IntegerField(_l("Antal pladser"), validators=[Optional()])
     waitlist_enabled = BooleanField(_l("Venteliste, når der er fuldt"), default=True)
-    allows_drop_in = BooleanField(_l("Unge uden tilmelding må også komme (drop-in)"), default=True)
+    allows_drop_in = BooleanField(_l("Unge uden tilmelding må også komme (drop-in)"), default=False)
     signup_opens_at = DateTimeLocalField(_l("Tilmelding åbner"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     signup_closes_at = DateTimeLocalField(_l("Tilmelding lukker"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
 

@@ -80,8 +80,9 @@ class Activity(db.Model):
     capacity: Mapped[int | None] = mapped_column(Integer)
     #: whether a full activity keeps a waitlist
     waitlist_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    #: whether visitors without a sign-up may attend (recorded as drop-ins)
-    allows_drop_in: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: whether visitors without a sign-up may also attend an offer that takes sign-ups (recorded as
+    #: drop-ins); off unless staff choose it, so a full offer does not invite everyone in anyway
+    allows_drop_in: Mapped[bool] = mapped_column(Boolean, default=False)
     signup_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signup_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[ActivityStatus] = mapped_column(Choice(ActivityStatus), default=ActivityStatus.DRAFT)

@@ -22,15 +22,41 @@ from .models import Activity, ActivityStatus, Category, Session, SessionPattern
 
 #: a pattern may not generate more sessions than this (two years of three sessions a week)
 MAX_PATTERN_SESSIONS = 320
+#: a session lasts at most this long (so 16:00–15:00 is a typo, while 22:00–01:00 is a late evening)
+MAX_SESSION_LENGTH = timedelta(hours=12)
 MAX_AGE = 99
 
 
 class ActivityError(DomainError):
-    """A rule refused a change to an activity or its sessions; ``field`` names the form field."""
+    """A rule refused a change to an activity or its sessions; ``field`` names the form field.
 
-    def __init__(self, message: str, code: str, *, field: str | None = None, **details):
+    ``problems`` holds every refusal found in one go (this one first), so a form can show them
+    all at once, each next to its field.
+    """
+
+    def __init__(self, message: str, code: str, *, field: str | None = None, problems=(), **details):
         super().__init__(message, code, **details)
         self.field = field
+        self.problems = list(problems) or [self]
+
+
+class _Problems:
+    """Collects the refusals of one check, at most one a field, and raises them together."""
+
+    def __init__(self):
+        self.found: list[ActivityError] = []
+
+    def add(self, message: str, code: str, field: str | None) -> None:
+        if field is None or all(p.field != field for p in self.found):
+            self.found.append(ActivityError(message, code, field=field))
+
+    def has(self, field: str) -> bool:
+        return any(p.field == field for p in self.found)
+
+    def raise_any(self) -> None:
+        if self.found:
+            first = self.found[0]
+            raise ActivityError(first.message, first.code, field=first.field, problems=self.found)
 
 
 # --- activities -------------------------------------------------------------------------------
@@ -41,44 +67,58 @@ ACTIVITY_FIELDS = (
 )
 
 
+def activity_problems(fields: dict) -> list[ActivityError]:
+    """Every refusal of these activity fields at once (empty when they may be saved).
+
+    A field that is None because its form field could not be read is left to the form.
+    """
+    try:
+        _clean(fields)
+    except ActivityError as err:
+        return err.problems
+    return []
+
+
 def _clean(fields: dict) -> dict:
-    """Validate and normalise activity fields; raise ActivityError naming the first bad field."""
+    """Validate and normalise activity fields; raise one ActivityError holding every bad field."""
     from ..programme.models import District
 
+    problems = _Problems()
     data = dict(fields)
     title = (data.get("title") or "").strip()
     if not title:
-        raise ActivityError(_("Skriv en titel."), "title_missing", field="title")
+        problems.add(_("Skriv en titel."), "title_missing", "title")
     data["title"] = title
     data["description"] = (data.get("description") or "").strip()
     try:
         data["category"] = Category(data.get("category"))
     except ValueError:
-        raise ActivityError(_("Vælg en kategori."), "unknown_category", field="category") from None
+        problems.add(_("Vælg en kategori."), "unknown_category", "category")
     min_age, max_age = data.get("min_age"), data.get("max_age")
     if min_age is None or not 0 <= min_age <= MAX_AGE:
-        raise ActivityError(_("Skriv en alder mellem 0 og 99."), "bad_age", field="min_age")
+        problems.add(_("Skriv en alder mellem 0 og 99."), "bad_age", "min_age")
     if max_age is None or not 0 <= max_age <= MAX_AGE:
-        raise ActivityError(_("Skriv en alder mellem 0 og 99."), "bad_age", field="max_age")
-    if max_age < min_age:
-        raise ActivityError(_("Maksimumalderen skal være mindst lige så høj som minimumsalderen."),
-                            "age_range_reversed", field="max_age")
+        problems.add(_("Skriv en alder mellem 0 og 99."), "bad_age", "max_age")
+    elif not problems.has("min_age") and max_age < min_age:
+        problems.add(_("Maksimumalderen skal være mindst lige så høj som minimumsalderen."),
+                     "age_range_reversed", "max_age")
     data["requires_signup"] = bool(data.get("requires_signup", True))
     capacity = data.get("capacity")
     if not data["requires_signup"]:
         capacity = None
     elif capacity is not None and capacity <= 0:
-        raise ActivityError(_("Antal pladser skal være mindst 1 (lad feltet stå tomt for ubegrænset)."),
-                            "capacity_not_positive", field="capacity")
+        problems.add(_("Antal pladser skal være mindst 1 (lad feltet stå tomt for ubegrænset)."),
+                     "capacity_not_positive", "capacity")
     data["capacity"] = capacity
     opens, closes = data.get("signup_opens_at"), data.get("signup_closes_at")
     if opens and closes and closes <= opens:
-        raise ActivityError(_("Tilmeldingen skal lukke efter den åbner."), "signup_window_reversed",
-                            field="signup_closes_at")
+        problems.add(_("Tilmeldingen skal lukke efter den åbner."), "signup_window_reversed", "signup_closes_at")
     for key in ("address", "room"):
         data[key] = (data.get(key) or "").strip() or None
-    if data.get("district_id") is not None and db.session.get(District, data["district_id"]) is None:
-        raise ActivityError(_("Vælg et distrikt."), "unknown_district", field="district_id")
+    district_id = data.get("district_id")
+    if district_id is not None and (not 0 < district_id < 2**31 or db.session.get(District, district_id) is None):
+        problems.add(_("Vælg et distrikt."), "unknown_district", "district_id")
+    problems.raise_any()
     return data
 
 
@@ -225,6 +265,26 @@ def tag_activity(activity: Activity, *, focus_area_ids, initiative_ids) -> Activ
     return activity
 
 
+def initiatives_elsewhere(activity: Activity) -> list:
+    """The initiatives an activity is tagged with that belong to another district's action plan.
+
+    Allowed (an offer may serve young people across the border), but usually a slip: the
+    figures then count the offer for a plan of a district it is not in.
+    """
+    return [i for i in activity.initiatives if i.action_plan.district_id != activity.district_id]
+
+
+def tag_warning(activity: Activity) -> str | None:
+    """The warning staff and coordinators see when an activity serves another district's action plan."""
+    elsewhere = initiatives_elsewhere(activity)
+    if not elsewhere:
+        return None
+    return _("Bemærk: %(initiatives)s hører til handlingsplanen for et andet distrikt end tilbuddets (%(district)s). "
+             "Tjek distriktet eller initiativet.",
+             initiatives=", ".join(f"{i.title} ({i.action_plan.district.name} {i.action_plan.year})" for i in elsewhere),
+             district=activity.district.name)
+
+
 # --- patterns and sessions --------------------------------------------------------------------
 
 def _programme_bounds(activity: Activity):
@@ -235,14 +295,29 @@ def _programme_bounds(activity: Activity):
     )
 
 
-def _check_in_programme(activity: Activity, day: date, field: str) -> None:
+def _check_in_programme(activity: Activity, day: date, field: str, problems: _Problems) -> None:
     programme = _programme_bounds(activity)
     if programme is not None and not programme.covers(day):
-        raise ActivityError(
+        problems.add(
             _("Datoen skal ligge i programmets periode (%(start)s–%(end)s).",
               start=programme.starts_on.strftime("%d.%m.%Y"), end=programme.ends_on.strftime("%d.%m.%Y")),
-            "outside_programme", field=field,
+            "outside_programme", field,
         )
+
+
+def session_times(day: date, start_time: time, end_time: time) -> tuple[datetime, datetime]:
+    """(starts_at, ends_at) in UTC of a session on ``day`` from ``start_time`` to ``end_time``, Copenhagen time.
+
+    An end at or before the start is on the next day: an evening club runs 22:00–01:00.
+    """
+    end_day = day + timedelta(days=1) if end_time <= start_time else day
+    return to_utc(day, start_time), to_utc(end_day, end_time)
+
+
+def _length_problem(starts_at: datetime, ends_at: datetime, problems: _Problems) -> None:
+    if not timedelta(0) < ends_at - starts_at <= MAX_SESSION_LENGTH:
+        problems.add(_("Sluttidspunktet skal være efter starttidspunktet (slutter en mødegang efter midnat, "
+                       "er det næste dag, og den varer højst 12 timer)."), "end_before_start", "end_time")
 
 
 def pattern_dates(weekdays, starts_on: date, ends_on: date, skip_dates=()) -> list[date]:
@@ -268,6 +343,53 @@ def _sessions_with_records(session_ids) -> set[int]:
     return found
 
 
+def pattern_problems(activity: Activity, *, weekdays, start_time, end_time, starts_on, ends_on=None,
+                     skip_dates=()) -> list[ActivityError]:
+    """Every refusal of this weekly pattern at once (empty when it may be saved)."""
+    try:
+        _pattern_days(activity, weekdays, start_time, end_time, starts_on, ends_on, skip_dates)
+    except ActivityError as err:
+        return err.problems
+    return []
+
+
+def _pattern_days(activity: Activity, weekdays, start_time, end_time, starts_on, ends_on, skip_dates):
+    """(weekdays, ends_on, skipped dates, session dates) of a pattern; one ActivityError with every bad field."""
+    problems = _Problems()
+    if starts_on is None:
+        problems.add(_("Vælg en startdato."), "date_missing", "starts_on")
+    elif ends_on is None:
+        ends_on = starts_on
+        weekdays = weekdays or [starts_on.weekday()]
+    weekdays = sorted({int(d) for d in (weekdays or ())})
+    if not weekdays:
+        problems.add(_("Vælg mindst én ugedag."), "no_weekday", "weekdays")
+    elif any(not 0 <= d <= 6 for d in weekdays):
+        problems.add(_("Ukendt ugedag."), "bad_weekday", "weekdays")
+    if start_time is None or end_time is None:
+        problems.add(_("Vælg et tidspunkt."), "time_missing", "start_time" if start_time is None else "end_time")
+    elif end_time == start_time:
+        problems.add(_("Sluttidspunktet skal være efter starttidspunktet."), "end_before_start", "end_time")
+    elif starts_on is not None:
+        _length_problem(*session_times(starts_on, start_time, end_time), problems)
+    if starts_on is not None and ends_on is not None:
+        if ends_on < starts_on:
+            problems.add(_("Slutdatoen skal være samme dag som eller efter startdatoen."), "end_before_start", "ends_on")
+        _check_in_programme(activity, starts_on, "starts_on", problems)
+        _check_in_programme(activity, ends_on, "ends_on", problems)
+    skip = sorted({d if isinstance(d, date) else date.fromisoformat(d) for d in (skip_dates or ())})
+    if problems.found:
+        problems.raise_any()
+    days = pattern_dates(weekdays, starts_on, ends_on, skip)
+    if not days:
+        problems.add(_("Mønstret giver ingen mødegange. Tjek ugedage og datoer."), "no_sessions", "weekdays")
+    elif len(days) > MAX_PATTERN_SESSIONS:
+        problems.add(_("Mønstret giver for mange mødegange (højst %(n)d). Vælg en kortere periode.",
+                       n=MAX_PATTERN_SESSIONS), "too_many_sessions", "ends_on")
+    problems.raise_any()
+    return weekdays, ends_on, skip, days
+
+
 def save_pattern(
     activity: Activity,
     *,
@@ -288,32 +410,8 @@ def save_pattern(
     """
     if activity.status == ActivityStatus.CANCELLED:
         raise ActivityError(_("Tilbuddet er aflyst."), "cancelled")
-    if starts_on is None:
-        raise ActivityError(_("Vælg en startdato."), "date_missing", field="starts_on")
-    if ends_on is None:
-        ends_on = starts_on
-        weekdays = weekdays or [starts_on.weekday()]
-    weekdays = sorted({int(d) for d in (weekdays or ())})
-    if not weekdays:
-        raise ActivityError(_("Vælg mindst én ugedag."), "no_weekday", field="weekdays")
-    if any(not 0 <= d <= 6 for d in weekdays):
-        raise ActivityError(_("Ukendt ugedag."), "bad_weekday", field="weekdays")
-    if start_time is None or end_time is None:
-        raise ActivityError(_("Vælg et tidspunkt."), "time_missing", field="start_time" if start_time is None else "end_time")
-    if end_time <= start_time:
-        raise ActivityError(_("Sluttidspunktet skal være efter starttidspunktet."), "end_before_start", field="end_time")
-    if ends_on < starts_on:
-        raise ActivityError(_("Slutdatoen skal være samme dag som eller efter startdatoen."), "end_before_start",
-                            field="ends_on")
-    _check_in_programme(activity, starts_on, "starts_on")
-    _check_in_programme(activity, ends_on, "ends_on")
-    skip = sorted({d if isinstance(d, date) else date.fromisoformat(d) for d in (skip_dates or ())})
-    days = pattern_dates(weekdays, starts_on, ends_on, skip)
-    if not days:
-        raise ActivityError(_("Mønstret giver ingen mødegange. Tjek ugedage og datoer."), "no_sessions", field="weekdays")
-    if len(days) > MAX_PATTERN_SESSIONS:
-        raise ActivityError(_("Mønstret giver for mange mødegange (højst %(n)d). Vælg en kortere periode.",
-                              n=MAX_PATTERN_SESSIONS), "too_many_sessions", field="ends_on")
+    weekdays, ends_on, skip, days = _pattern_days(activity, weekdays, start_time, end_time, starts_on, ends_on,
+                                                  skip_dates)
 
     created = pattern is None
     if created:
@@ -345,7 +443,7 @@ def save_pattern(
         removed += 1
     for day in days:
         session = by_day.get(day)
-        starts_at, ends_at = to_utc(day, start_time), to_utc(day, end_time)
+        starts_at, ends_at = session_times(day, start_time, end_time)
         if session is None:
             db.session.add(Session(activity=activity, pattern_id=pattern.id, starts_at=starts_at, ends_at=ends_at))
         elif session.moved_from is None and not session.is_cancelled and session.id not in kept_ids:
@@ -359,9 +457,10 @@ def save_pattern(
 def _check_session_times(activity: Activity, starts_at: datetime, ends_at: datetime) -> None:
     if starts_at is None or ends_at is None:
         raise ActivityError(_("Vælg dato og tidspunkt."), "time_missing", field="day")
-    if ends_at <= starts_at:
-        raise ActivityError(_("Sluttidspunktet skal være efter starttidspunktet."), "end_before_start", field="end_time")
-    _check_in_programme(activity, to_local(starts_at).date(), "day")
+    problems = _Problems()
+    _length_problem(starts_at, ends_at, problems)
+    _check_in_programme(activity, to_local(starts_at).date(), "day", problems)
+    problems.raise_any()
 
 
 def move_session(session: Session, new_start: datetime, new_end: datetime, reason: str | None = None) -> Session:
@@ -434,14 +533,17 @@ def institution_activities(institution) -> list[Activity]:
 
 
 def today_sessions(institution, days: int = 7) -> list[tuple[date, list[Session]]]:
-    """Today's and the coming week's sessions of an institution's offers, grouped by local day."""
+    """Today's and the coming week's sessions of an institution's offers, grouped by local day.
+
+    A session that began yesterday evening and runs past midnight is still on the list (under yesterday).
+    """
     today = local_today()
     start, end = to_utc(today, time(0, 0)), to_utc(today + timedelta(days=days + 1), time(0, 0))
     sessions = db.session.scalars(
         select(Session).join(Activity, Activity.id == Session.activity_id)
         .options(contains_eager(Session.activity))
         .where(Activity.institution_id == institution.id, Activity.status != ActivityStatus.CANCELLED,
-               Session.starts_at >= start, Session.starts_at < end)
+               Session.ends_at > start, Session.starts_at < end)
         .order_by(Session.starts_at)
     ).all()
     grouped: dict[date, list[Session]] = {}

@@ -18,14 +18,14 @@ from ..accounts.access import (
     require,
 )
 from ..extensions import db
-from ..formutil import options, saved_or_refused
-from ..i18n import LOCAL_TZ, to_local, to_utc
+from ..formutil import options, saved_or_refused, show_refusal
+from ..i18n import LOCAL_TZ, to_local
 from ..nav import institution_link
 from ..programme.services import list_districts
 from ..signups.places import confirmed_counts, free_places
 from . import services
 from .forms import CATEGORY_LABELS, WEEKDAY_LABELS, ActivityForm, PatternForm, ReasonForm, SessionMoveForm, TagForm
-from .models import ActivityStatus, SessionPattern
+from .models import Activity, ActivityStatus, SessionPattern
 from .views import bp
 
 institution_link("activities.institution_activities", _l("Tilbud"), order=20)
@@ -42,18 +42,26 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=LOCAL_TZ) if value is not None else None
 
 
-def _submit(form, action, message: str, target):
+def _submit(form, action, message: str, target, problems=None):
     """Validate ``form`` and run ``action``; commit, flash and redirect to ``target(result)``.
 
-    A refusal goes next to its field and the form is shown again (None is returned).
+    A refusal goes next to its field and the form is shown again (None is returned). When the
+    form itself refuses, ``problems()`` (the service's own check) adds what else is wrong, so
+    one submit shows every error.
     """
     if not form.validate_on_submit():
+        if form.is_submitted() and problems is not None:
+            for problem in problems():
+                show_refusal(form, problem, unless_shown=True)
         return None
     with saved_or_refused(form) as saved:
         result = action()
     if not saved.ok:
         return None
     flash(message, "success")
+    warning = services.tag_warning(result) if isinstance(result, Activity) else None
+    if warning:
+        flash(warning, "warning")
     return redirect(target(result))
 
 
@@ -106,7 +114,8 @@ def activity_new(institution_id: int):
     form = _activity_form(institution)
     done = _submit(form, lambda: services.create_activity(institution, created_by=current_user, **_activity_fields(form)),
                    _("Tilbuddet er oprettet. Tilføj nu mødegange."),
-                   lambda activity: url_for("activities.pattern_new", activity_id=activity.id))
+                   lambda activity: url_for("activities.pattern_new", activity_id=activity.id),
+                   problems=lambda: services.activity_problems(_activity_fields(form)))
     return done or render_template("activities/activity_form.html", form=form, institution=institution, activity=None)
 
 
@@ -119,7 +128,7 @@ def manage(activity_id: int):
         "activities/manage.html", activity=activity, sessions=services.activity_sessions(activity),
         confirmed=confirmed_counts([activity.id])[activity.id], free=free_places(activity), status_labels=STATUS_LABELS,
         category_labels=CATEGORY_LABELS, weekday_labels=WEEKDAY_LABELS, ActivityStatus=ActivityStatus,
-        can_tag=is_coordinator(current_user),
+        can_tag=is_coordinator(current_user), tag_warning=services.tag_warning(activity),
     )
 
 
@@ -130,7 +139,7 @@ def activity_edit(activity_id: int):
     activity = get_activity_or_403(activity_id)
     form = _activity_form(activity.institution, activity)
     done = _submit(form, lambda: services.update_activity(activity, **_activity_fields(form)), _("Tilbuddet er gemt."),
-                   _to_manage(activity.id))
+                   _to_manage(activity.id), problems=lambda: services.activity_problems(_activity_fields(form)))
     return done or render_template("activities/activity_form.html", form=form, institution=activity.institution,
                                    activity=activity)
 
@@ -212,11 +221,14 @@ def _pattern_view(activity, pattern: SessionPattern | None):
     form = PatternForm(obj=pattern)
     if pattern is not None and not form.is_submitted():
         form.skip_dates.data = " ".join(f"{d[8:10]}.{d[5:7]}.{d[0:4]}" for d in pattern.skip_dates or [])
-    done = _submit(form, lambda: services.save_pattern(
-        activity, pattern=pattern, weekdays=form.weekdays.data, start_time=form.start_time.data,
-        end_time=form.end_time.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-        skip_dates=getattr(form, "parsed_skip_dates", []),
-    ), _("Mødegangene er gemt."), _to_manage(activity.id))
+    def fields():
+        return dict(weekdays=form.weekdays.data, start_time=form.start_time.data, end_time=form.end_time.data,
+                    starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                    skip_dates=getattr(form, "parsed_skip_dates", []))
+
+    done = _submit(form, lambda: services.save_pattern(activity, pattern=pattern, **fields()),
+                   _("Mødegangene er gemt."), _to_manage(activity.id),
+                   problems=lambda: services.pattern_problems(activity, **fields()))
     return done or render_template("activities/pattern_form.html", form=form, activity=activity, pattern=pattern)
 
 
@@ -249,9 +261,9 @@ def session_move(session_id: int):
         form.day.data, form.start_time.data = local.date(), local.time().replace(tzinfo=None)
         form.end_time.data = to_local(session.ends_at).time().replace(tzinfo=None)
         form.reason.data = session.cancel_reason
-    done = _submit(form, lambda: services.move_session(session, to_utc(form.day.data, form.start_time.data),
-                                                         to_utc(form.day.data, form.end_time.data),
-                                                         reason=form.reason.data or ""),
+    done = _submit(form, lambda: services.move_session(
+                       session, *services.session_times(form.day.data, form.start_time.data, form.end_time.data),
+                       reason=form.reason.data or ""),
                    _("Mødegangen er flyttet."), _to_manage(session.activity_id))
     return done or render_template("activities/session_move.html", form=form, session=session, activity=session.activity)
 

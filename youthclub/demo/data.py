@@ -80,7 +80,7 @@ class Offer:
 
     def __init__(self, inst, title, category, ages, day_offsets, start, end, *, description, signup=False,
                  capacity=None, drop_in=True, focus=(2,), initiatives=(), room=None, weeks_back=16,
-                 weeks_ahead=5, popularity=1.0, status="published", full=False):
+                 weeks_ahead=5, popularity=1.0, status="published", full=False, girls=0.5, girls_only=False):
         self.inst = inst
         self.title = title
         self.category = category
@@ -103,33 +103,37 @@ class Offer:
         self.status = status
         #: signed up to capacity with a waitlist
         self.full = full
+        #: the share of girls among those who come (boys make up the rest, beside a few others)
+        self.girls = 1.0 if girls_only else girls
+        #: only girls sign up, come or are counted (Pigeklub, Pigefodbold)
+        self.girls_only = girls_only
 
 
 OFFERS = [
     # Indre Nørrebro
     Offer("blaagaarden", "Aftenåben klub", "andet", (13, 17), (0, 2, 4), "18:00", "21:30",
           description="Klubben er åben om aftenen: bordtennis, PlayStation, musik og en snak med de voksne.",
-          focus=(1, 2), initiatives=(0, 1), room="Klubhuset", popularity=1.4),
+          focus=(1, 2), initiatives=(0, 1), room="Klubhuset", popularity=1.4, girls=0.35),
     Offer("blaagaarden", "Fodbold i hallen", "sport", (12, 16), (1,), "17:00", "18:30",
           description="Indendørs fodbold for drenge og piger. Vi spiller på tværs af klubberne.",
-          signup=True, capacity=18, initiatives=(3,), room="Hal 2", full=True),
+          signup=True, capacity=18, initiatives=(3,), room="Hal 2", full=True, girls=0.3),
     Offer("blaagaarden", "Lydstudie og rap-værksted", "musik", (14, 20), (3,), "17:30", "20:00",
           description="Skriv tekster, lav beats og indspil dit eget nummer med klubbens producer.",
-          signup=True, capacity=8, drop_in=False, room="Studiet", full=True),
+          signup=True, capacity=8, drop_in=False, room="Studiet", full=True, girls=0.3),
     Offer("blaagaarden", "Gaming-aften", "gaming", (12, 17), (0,), "16:00", "19:00",
           description="FIFA, Rocket League og Mario Kart på storskærm. Turnering den sidste fredag i måneden.",
-          initiatives=(1,), room="Medierummet", popularity=1.2),
+          initiatives=(1,), room="Medierummet", popularity=1.2, girls=0.2),
     Offer("griffenfeld", "Fritidsklub efter skole", "andet", (10, 13), (0, 1, 2, 3), "13:30", "17:00",
           description="Leg, værksted og lektiehjørne efter skole for de 10-13-årige.",
           initiatives=(1,), room="Stueetagen", popularity=1.3),
     Offer("griffenfeld", "Kreativt værksted", "kreativ", (10, 14), (2,), "14:30", "16:30",
-          description="Maling, ler og syning. Materialerne står klar.", signup=True, capacity=12, room="Værkstedet"),
+          description="Maling, ler og syning. Materialerne står klar.", signup=True, capacity=12, room="Værkstedet", girls=0.7),
     Offer("griffenfeld", "Pigeklub", "andet", (10, 14), (4,), "15:00", "17:30",
           description="Et frirum kun for piger: snak, bagning, dans og ture.", signup=True, capacity=15,
-          initiatives=(3,), room="Pigerummet"),
+          initiatives=(3,), room="Pigerummet", girls_only=True),
     Offer("faelled", "Lektiecafé", "lektiehjaelp", (12, 17), (1, 3), "15:00", "17:00",
           description="Frivillige studerende hjælper med lektier, afleveringer og eksamenslæsning.",
-          initiatives=(2,), room="Lokale 12"),
+          initiatives=(2,), room="Lokale 12", girls=0.6),
     Offer("faelled", "Skak og brætspil", "andet", (10, 16), (5,), "14:00", "16:00",
           description="Skak, Ludo og Catan. Nybegyndere er velkomne.", popularity=0.6, weeks_back=8),
     Offer("kulturhus", "Fællesspisning for unge og familier", "andet", (10, 24), (6,), "17:30", "19:30",
@@ -137,17 +141,17 @@ OFFERS = [
           room="Salen", popularity=1.5),
     Offer("kulturhus", "Dans: hiphop og afro", "sport", (12, 18), (2,), "18:00", "19:30",
           description="Hiphop og afrodance med en professionel danser. Ingen erfaring nødvendig.",
-          signup=True, capacity=20, initiatives=(3,), room="Salen"),
+          signup=True, capacity=20, initiatives=(3,), room="Salen", girls=0.8),
     Offer("kulturhus", "Filmaften", "kreativ", (13, 24), (5,), "19:00", "21:30",
           description="Vi ser en film sammen lørdag aften og snakker om den bagefter.", focus=(3,),
           initiatives=(4,), popularity=0.8),
     # Ydre Nørrebro
     Offer("lundtofte", "Aftenklub", "andet", (14, 18), (0, 1, 3), "18:30", "22:00",
           description="Klubben holder åbent om aftenen med pool, musik og mad.", focus=(1, 2),
-          initiatives=(0, 1), room="Klubben", popularity=1.4),
+          initiatives=(0, 1), room="Klubben", popularity=1.4, girls=0.3),
     Offer("lundtofte", "Boksning", "sport", (14, 20), (2, 4), "17:00", "18:30",
           description="Boksetræning med fokus på teknik, kondition og respekt.", signup=True, capacity=16,
-          initiatives=(3,), room="Kælderen", full=True),
+          initiatives=(3,), room="Kælderen", full=True, girls=0.3),
     Offer("lundtofte", "Jobværksted", "job_uddannelse", (16, 24), (1,), "16:00", "18:00",
           description="Hjælp til CV, ansøgninger og fritidsjob. Vi øver jobsamtaler.", signup=True, capacity=10,
           drop_in=True, initiatives=(2,), room="Kontoret"),
@@ -156,28 +160,28 @@ OFFERS = [
           drop_in=False, initiatives=(1,), popularity=0.9, weeks_back=12),
     Offer("fight", "Fodboldtræning U15", "sport", (11, 14), (0, 3), "16:30", "18:00",
           description="Træning på banen ved Nørrebrohallen, kamp i weekenden.", signup=True, capacity=22,
-          initiatives=(3,), room="Bane 3"),
+          initiatives=(3,), room="Bane 3", girls=0.15),
     Offer("fight", "Pigefodbold", "sport", (12, 17), (1,), "17:00", "18:30",
           description="Fodbold kun for piger. Støvler kan lånes.", signup=True, capacity=18, initiatives=(3,),
-          room="Bane 3"),
+          room="Bane 3", girls_only=True),
     Offer("fight", "Basket om aftenen", "sport", (14, 24), (4,), "19:00", "21:00",
           description="Åben basket i hallen. Kom og spil med.", initiatives=(1, 3), room="Nørrebrohallen",
-          popularity=1.1),
+          popularity=1.1, girls=0.25),
     Offer("bibliotek", "Lektiehjælp på biblioteket", "lektiehjaelp", (10, 16), (0, 2), "15:00", "17:00",
           description="Hjælp til dansk, matematik og engelsk. Tag dine bøger med.", initiatives=(2,),
-          room="Studiezonen"),
+          room="Studiezonen", girls=0.6),
     Offer("bibliotek", "Kodeklub", "gaming", (10, 15), (3,), "16:00", "17:30",
           description="Lær at programmere spil i Scratch og Python.", signup=True, capacity=12,
-          drop_in=False, initiatives=(1,), room="Makerspace", full=True),
+          drop_in=False, initiatives=(1,), room="Makerspace", full=True, girls=0.35),
     Offer("bibliotek", "Skriveværksted", "kreativ", (14, 20), (1,), "17:00", "19:00",
           description="Skriv noveller, digte og spoken word sammen med en forfatter.", signup=True, capacity=10,
-          room="Mødelokalet", popularity=0.7, weeks_back=10, weeks_ahead=3),
+          room="Mødelokalet", popularity=0.7, weeks_back=10, weeks_ahead=3, girls=0.7),
     Offer("mjolner", "Gårdklub", "andet", (10, 14), (0, 2, 4), "15:00", "18:00",
           description="Aktiviteter i gården: fodbold, cykelværksted og saft.", focus=(2, 3),
           initiatives=(1, 4), popularity=1.3),
     Offer("mjolner", "Mekanikerværksted", "kreativ", (13, 18), (3,), "16:00", "18:30",
           description="Reparer cykler og knallerter med en mekaniker.", signup=True, capacity=8, initiatives=(2,),
-          room="Værkstedet", full=True),
+          room="Værkstedet", full=True, girls=0.15),
     Offer("mjolner", "Sommerlejr – formøde", "ture_oplevelser", (12, 16), (6,), "14:00", "15:30",
           description="Formøder til sommerlejren: hvad skal vi, og hvad skal med?", signup=True, capacity=30,
           weeks_back=0, weeks_ahead=4, focus=(3,), initiatives=(4,), status="draft"),

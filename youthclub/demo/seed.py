@@ -400,14 +400,28 @@ class _Builder:
         self.me = len(self.youths) - 1
 
     def _eligible(self, offer) -> list[int]:
-        return [i for i, age in enumerate(self.youth_ages[:self.me]) if offer.min_age <= age <= offer.max_age]
+        """The young people an offer is for: of its ages, and girls only at a girls' offer."""
+        return [i for i, age in enumerate(self.youth_ages[:self.me]) if offer.min_age <= age <= offer.max_age
+                and (not offer.girls_only or self.youths[i]["gender"] == Gender.PIGE)]
 
     def _weight(self, offer, i: int) -> float:
+        """How likely young person ``i`` is to pick ``offer``: living close, the core of its ages, its mix of girls and boys."""
         if self.youth_home[i] == offer.inst:
-            return 6.0
-        if self.youths[i]["home_district_id"] == self.institutions[offer.inst].district_id:
-            return 2.0
-        return 0.6
+            weight = 6.0
+        elif self.youths[i]["home_district_id"] == self.institutions[offer.inst].district_id:
+            weight = 2.0
+        else:
+            weight = 0.6
+        # the middle of an offer's age range comes most; its youngest and oldest years fewer
+        span = offer.max_age - offer.min_age
+        if span >= 3 and abs(self.youth_ages[i] - (offer.min_age + offer.max_age) / 2) > span / 4:
+            weight *= 0.5
+        gender = self.youths[i]["gender"]
+        if gender == Gender.PIGE:
+            weight *= offer.girls / 0.5
+        elif gender == Gender.DRENG:
+            weight *= (1 - offer.girls) / 0.5
+        return weight
 
     def _pick(self, offer, candidates: list[int], k: int) -> list[int]:
         """``k`` distinct young people, those living close and at home there first."""
@@ -520,7 +534,8 @@ class _Builder:
         bands = sorted({AgeBand.for_age(a) for a in range(offer.min_age, offer.max_age + 1)})
         cells: dict[tuple[AgeBand, Gender], int] = {}
         for _ in range(total):
-            gender = rng.choices([Gender.PIGE, Gender.DRENG, Gender.UOPLYST], [42, 52, 6])[0]
+            gender = (Gender.PIGE if offer.girls_only else
+                      rng.choices([Gender.PIGE, Gender.DRENG, Gender.UOPLYST], [94 * offer.girls, 94 * (1 - offer.girls), 6])[0])
             key = (rng.choice(bands), gender)
             cells[key] = cells.get(key, 0) + 1
         for (band, gender), count in sorted(cells.items()):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..accounts.access import is_admin, is_coordinator, is_youth, require
 from ..accounts.auth import fresh_session, signed_out
 from ..accounts.models import User
+from ..audit.describe import Describer
 from ..audit.labels import action_label, object_label
 from ..audit.models import AuditEvent
 from ..audit.services import audited_page, record_event
@@ -105,24 +106,8 @@ def audit_log():
     page = request.args.get("page", 1, type=int)
     pagination = db.paginate(stmt, page=max(page, 1), per_page=50, error_out=False)
     html = render_template("privacy/audit.html", form=form, pagination=pagination,
-                           action_label=action_label, object_label=object_label)
+                           action_label=action_label, describe=Describer(current_user))
     if is_admin(current_user):
         # admins read staff's free-text reasons, which may name a young person
         return audited_page("audit.view", None, html, page=page)
     return html
-
-
-#: details staff type in their own words; they can name a young person, so only admins read them
-FREE_TEXT_DETAILS = frozenset({"reason", "title"})
-
-
-@bp.app_template_filter("audit_details")
-def audit_details(details) -> str:
-    """Details as short ``key=value`` pairs: ids and codes; staff's free text for admins only."""
-    if not isinstance(details, dict):
-        return ""
-    hidden = None if is_admin(current_user) else _("(skjult)")
-    return ", ".join(
-        f"{key}={hidden if hidden and key in FREE_TEXT_DETAILS else value}"
-        for key, value in sorted(details.items()) if value is not None
-    )

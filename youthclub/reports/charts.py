@@ -5,6 +5,7 @@ the SVG itself is one labelled image.
 """
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 
@@ -15,6 +16,8 @@ class Chart:
     bars: list = field(default_factory=list)
     texts: list = field(default_factory=list)
     legend: list = field(default_factory=list)
+    #: a CSS class for the chart's kind (a bar chart is drawn phone-sized and kept from growing too big)
+    kind: str = ""
 
 
 def _nice_max(value: float) -> float:
@@ -59,27 +62,47 @@ def column_chart(categories: list[str], series: list[tuple[str, str, list]]) -> 
     return chart
 
 
+#: a bar chart is drawn for a phone's width: its 12-pixel labels stay readable at 360 px
+BAR_CHART_WIDTH = 360
+#: label characters on one line: 12-pixel text averages under 7 pixels a character, so this fits the width
+LABEL_LINE_CHARS = 44
+LABEL_LINE_H = 15
+
+
+def label_lines(text: str, width: int = LABEL_LINE_CHARS) -> list[str]:
+    """A label as lines that fit the chart: wrapped at spaces, a word longer than a line broken."""
+    return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=True) or [""]
+
+
 def bar_chart(categories: list[str], series: list[tuple[str, str, list]]) -> Chart:
-    """Horizontal grouped bars: one row per category (e.g. institution), one bar per series."""
-    label_w, width, row_gap = 200, 640, 10
-    bar_h = 16
-    row_h = bar_h * len(series) + row_gap
-    height = max(row_h * len(categories) + 8, 40)
-    chart = Chart(width, height)
+    """Horizontal grouped bars: one row per category (e.g. institution), its label on the lines above its bars.
+
+    The label is whole (wrapped, never clipped), whatever the screen: a long institution name
+    takes two lines rather than losing its start.
+    """
+    width, row_gap, bar_h, value_w = BAR_CHART_WIDTH, 10, 16, 44
     values = [v for _, _, vs in series for v in vs if isinstance(v, (int, float))]
     top_value = _nice_max(max(values, default=0))
-    plot_w = width - label_w - 60
-    for i, category in enumerate(categories):
-        y0 = 4 + i * row_h
-        chart.texts.append({"x": label_w - 8, "y": y0 + row_h / 2, "text": category[:32], "cls": "axis", "anchor": "end"})
+    plot_w = width - value_w
+    rows, y = [], 4
+    for category in categories:
+        lines = label_lines(category)
+        rows.append((y, lines))
+        y += LABEL_LINE_H * len(lines) + 2 + bar_h * len(series) + row_gap
+    chart = Chart(width, max(y, 40), kind="bar-chart")
+    for i, (y0, lines) in enumerate(rows):
+        for n, line in enumerate(lines):
+            chart.texts.append({"x": 0, "y": y0 + LABEL_LINE_H * (n + 1) - 3, "text": line, "cls": "axis label",
+                                "anchor": "start"})
+        bars_y = y0 + LABEL_LINE_H * len(lines) + 2
         for j, (_, cls, vs) in enumerate(series):
             v = vs[i]
-            y = y0 + j * bar_h
+            by = bars_y + j * bar_h
             if not isinstance(v, (int, float)):
-                chart.texts.append({"x": label_w + 4, "y": y + bar_h - 4, "text": v or "–", "cls": "hidden-value", "anchor": "start"})
+                chart.texts.append({"x": 4, "y": by + bar_h - 4, "text": v or "–", "cls": "hidden-value", "anchor": "start"})
                 continue
             w = plot_w * v / top_value
-            chart.bars.append({"x": label_w, "y": y, "w": max(w, 0), "h": bar_h - 2, "cls": cls})
-            chart.texts.append({"x": label_w + w + 4, "y": y + bar_h - 4, "text": f"{v:g}", "cls": "value", "anchor": "start"})
+            chart.bars.append({"x": 0, "y": by, "w": max(w, 0), "h": bar_h - 2, "cls": cls})
+            chart.texts.append({"x": w + 4, "y": by + bar_h - 4, "text": f"{v:g}", "cls": "value", "anchor": "start"})
     chart.legend = [(name, cls) for name, cls, _ in series]
     return chart

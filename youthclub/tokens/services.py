@@ -58,3 +58,11 @@ def revoke_token(token: ApiToken, by_user) -> None:
         token.revoked_at = utcnow()
         record_event("api_token.revoke", token, user=by_user)
         db.session.flush()
+
+
+def revoke_all_tokens(user, by_user) -> int:
+    """Stop every token of ``user`` from working, at once (someone who leaves); returns how many."""
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
+    for token in tokens:
+        revoke_token(token, by_user)
+    return len(tokens)

@@ -1,0 +1,14 @@
+"""Browser journey: from any page's footer on a phone to the accessibility statement."""
+from __future__ import annotations
+
+from tests.browser.conftest import assert_accessible
+
+
+def test_a_phone_reaches_the_accessibility_statement_from_the_footer(phone, world):
+    page = phone
+    page.goto("/activities")
+    page.locator("footer").get_by_role("link", name="Tilgængelighedserklæring").click()
+    assert page.url.endswith("/was")
+    assert page.locator("h1").inner_text() == "Tilgængelighedserklæring"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_accessible(page)

@@ -1,0 +1,89 @@
+"""Where offers are missing: supply and demand per district, with the waitlist released like every figure."""
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import pytest
+
+from tests.factories import make_activity, make_session, make_youth, sign_up
+from youthclub.activities.models import Category
+from youthclub.extensions import db
+from youthclub.reports.gaps import offer_gaps
+from youthclub.signups.models import SignupStatus
+
+
+def _wait(activity, n, *, age=14):
+    for i in range(n):
+        sign_up(make_youth(birth_year=date.today().year - age - 1), activity, status=SignupStatus.WAITLISTED,
+                position=i + 1)
+
+
+@pytest.fixture
+def full_girls_football(world):
+    """A full football offer for 13–15-year-olds in Indre Nørrebro on Wednesdays, six waiting."""
+    wednesday = date.today() + timedelta(days=(2 - date.today().weekday()) % 7 + 7)
+    offer = make_activity(world.inst_a, title="Pigefodbold", category=Category.SPORT, min_age=13, max_age=15, capacity=2)
+    make_session(offer, wednesday, time(17), time(19))
+    for _ in range(2):
+        sign_up(make_youth(), offer)
+    _wait(offer, 6)
+    db.session.commit()
+    return offer
+
+
+def _rows(report, district, dim):
+    gaps = next(d for d in report.districts if d.district.id == district.id)
+    return {row.key[dim]: row.values for row in gaps.tables[dim]}, gaps
+
+
+def test_demand_and_supply_per_district_category_weekday_and_age_band(world, full_girls_football):
+    report = offer_gaps(threshold=None)
+    sport, gaps = _rows(report, world.district_a, "category")
+    # Fodbold i hallen (20 places, 1 taken) and the full Pigefodbold
+    assert sport["sport"] == {"offers": 2, "full": 1, "free_places": 19, "waitlist": 6}
+    assert gaps.total.values == {"offers": 2, "full": 1, "free_places": 19, "waitlist": 6}
+    weekdays, _ = _rows(report, world.district_a, "weekday")
+    assert weekdays[2] == {"offers": 1 + (date.today().weekday() == 2), "full": 1,
+                           "free_places": 19 if date.today().weekday() == 2 else 0, "waitlist": 6}
+    bands, _ = _rows(report, world.district_a, "age_band")
+    assert bands["13-15"]["offers"] == 2 and bands["13-15"]["waitlist"] == 6
+    assert bands["u13"] == {"offers": 1, "full": 0, "free_places": 19, "waitlist": 0}  # Fodbold is 10–24
+    music, _ = _rows(report, world.district_b, "category")
+    assert music == {"musik": {"offers": 1, "full": 0, "free_places": 19, "waitlist": 0}}
+    assert report.total.values["offers"] == 3
+
+
+def test_small_numbers_of_waiting_young_people_are_hidden_and_cannot_be_worked_out(world, full_girls_football):
+    _wait(world.activity_b, 3, age=16)  # three wait for music in Ydre Nørrebro
+    crafts = make_activity(world.inst_b, title="Syværksted", category=Category.KREATIV, capacity=1)
+    make_session(crafts, date.today() + timedelta(days=3))
+    sign_up(make_youth(), crafts)
+    _wait(crafts, 6, age=16)
+    db.session.commit()
+    report = offer_gaps(threshold=5)
+    gaps = next(d for d in report.districts if d.district.id == world.district_b.id)
+    by_category = {row.key["category"]: row for row in gaps.tables["category"]}
+    assert "waitlist" in by_category["musik"].small
+    # 9 waiting in the district, 6 for crafts: showing both would give the 3 away
+    assert "waitlist" in by_category["kreativ"].hidden
+    for table in gaps.tables.values():
+        for row in table:
+            assert row.get("waitlist") is None or row.get("waitlist") == 0 or row.get("waitlist") >= 5
+
+
+def test_the_page_shows_where_places_are_missing_and_no_names(client, world, full_girls_football):
+    client.login_as(world.coordinator)
+    response = client.get("/reports/offer-gaps")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Hvor mangler der tilbud?" in html and "Indre Nørrebro" in html and "Ydre Nørrebro" in html
+    assert html.count("Mangler pladser") >= 1  # Wednesdays: six wait, no place is free
+    assert "Pigefodbold" not in html and world.youth.first_name not in html
+    data = client.get("/reports/offer-gaps.json").get_json()
+    a = next(d for d in data["districts"] if d["district"]["id"] == world.district_a.id)
+    assert a["total"]["waitlist"] == 6 and a["category"][0]["label"] == "Sport"
+
+
+def test_staff_and_young_people_do_not_see_the_page(client, world):
+    client.login_as(world.staff_a)
+    assert client.get("/reports/offer-gaps").status_code == 403

@@ -1,0 +1,52 @@
+"""The audit log reads in words, and links objects where the reader may open them."""
+from __future__ import annotations
+
+from datetime import date
+
+from youthclub.accounts.models import Role
+from youthclub.audit.services import record_event
+from youthclub.extensions import db
+from youthclub.reports.stats import StatsFilter
+
+
+def _trail(world):
+    f = StatsFilter(start=date(2026, 1, 1), end=date(2026, 1, 31), institution_ids=frozenset({world.inst_a.id}))
+    record_event("stats.export", user=world.coordinator, format="xlsx", filters=f.as_dict())
+    record_event("activity.update", world.activity_a, user=world.staff_a)
+    record_event("role.grant", world.staff_a, user=world.admin, role=str(Role.STAFF), institution_id=world.inst_a.id)
+    record_event("session.cancel", world.session_a, user=world.staff_a, reason="Træneren er syg")
+    record_event("signup.create", world.signup, user=world.staff_a, status="waitlisted", position=3)
+    db.session.commit()
+
+
+def test_details_are_words_and_objects_are_links(client, world):
+    _trail(world)
+    client.login_as(world.coordinator)
+    html = client.get("/audit").get_data(as_text=True)
+    assert "filters=" not in html and "institution_ids" not in html and "None" not in html
+    assert "<dt>Filtre</dt><dd>periode 01.01.2026–31.01.2026; institutioner: Klub A</dd>" in html
+    assert "<dt>Format</dt><dd>Excel</dd>" in html
+    assert f'<a href="/activities/{world.activity_a.id}/manage">tilbud nr. {world.activity_a.id}</a>' in html
+    assert f'<dt>Institution</dt><dd><a href="/institutions/{world.inst_a.id}">Klub A</a></dd>' in html
+    assert "<dt>Rolle</dt><dd>medarbejder</dd>" in html
+    assert "<dt>Status</dt><dd>på venteliste</dd><dt>Nummer på ventelisten</dt><dd>3</dd>" in html
+    # a session opens its offer; a user's page is for admins; staff's free text is for admins only
+    assert html.count(f'href="/activities/{world.activity_a.id}/manage"') == 2
+    assert f'href="/admin/users/{world.staff_a.id}"' not in html
+    assert "Træneren er syg" not in html and "<dt>Begrundelse</dt><dd>(skjult)</dd>" in html
+
+
+def test_admins_open_users_and_read_reasons(client, world):
+    _trail(world)
+    client.login_as(world.admin)
+    html = client.get("/audit").get_data(as_text=True)
+    assert f'<a href="/admin/users/{world.staff_a.id}">bruger nr. {world.staff_a.id}</a>' in html
+    assert "<dt>Begrundelse</dt><dd>Træneren er syg</dd>" in html
+
+
+def test_the_log_reads_in_english_too(client, world):
+    _trail(world)
+    client.login_as(world.coordinator)
+    client.post_form("/language", {"lang": "en", "next": "/audit"})
+    html = client.get("/audit").get_data(as_text=True)
+    assert "<dt>Filters</dt><dd>period 01.01.2026–31.01.2026; institutions: Klub A</dd>" in html

@@ -1,0 +1,148 @@
+"""Where offers are missing: demand against supply per district, as it stands now.
+
+Supply is the published offers with a coming session (how many, how many are full, their
+free places); demand is the young people waiting for a place. Both are grouped per district
+by category, weekday and age band, so a coordinator sees where the action plan needs more
+offers. An offer meeting on two weekdays counts on both; by age band, an offer counts in
+every band its age range touches, while a waiting young person counts in their own band.
+
+The number of young people waiting is a count of people: it is released like every figure,
+small counts hidden and protected across each district's total and its groups
+(``release``, which uses the statistics' suppression).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, select
+
+from ..accounts.models import YouthProfile
+from ..activities.models import Activity, ActivityStatus, Session
+from ..attendance.models import AgeBand
+from ..db_types import utcnow
+from ..extensions import db
+from ..i18n import local_today
+from ..programme.models import District
+from ..signups.models import Signup, SignupStatus
+from ..signups.places import free_places_by_activity
+from .stats import AGE_BANDS, Row, primary_suppress, secondary_suppress
+
+#: the groups each district is broken down by
+GAP_DIMENSIONS = ("category", "weekday", "age_band")
+#: the figures of a group; only "waitlist" counts people
+GAP_FIGURES = ("offers", "full", "free_places", "waitlist")
+#: the ages an age band spans (the oldest band takes everyone over 18)
+BAND_AGES = {AgeBand.UNDER_13.value: (0, 12), AgeBand.AGE_13_15.value: (13, 15), AgeBand.AGE_16_17.value: (16, 17),
+             AgeBand.AGE_18_24.value: (18, 99)}
+
+
+@dataclass
+class _Group:
+    offers: set = field(default_factory=set)
+    full: set = field(default_factory=set)
+    free_places: int = 0
+    waiting: set = field(default_factory=set)
+
+    def row(self, key: dict) -> Row:
+        return Row(key=key, values={"offers": len(self.offers), "full": len(self.full),
+                                    "free_places": self.free_places, "waitlist": len(self.waiting)})
+
+
+@dataclass
+class DistrictGaps:
+    district: District
+    total: Row
+    #: dimension -> rows, in the dimension's order
+    tables: dict
+
+
+@dataclass
+class GapReport:
+    total: Row
+    districts: list[DistrictGaps]
+    threshold: int | None
+
+
+def _offer_bands(activity: Activity) -> list[str]:
+    return [band for band in AGE_BANDS if activity.min_age <= BAND_AGES[band][1] and activity.max_age >= BAND_AGES[band][0]]
+
+
+def offer_gaps(*, threshold: int | None, now: datetime | None = None) -> GapReport:
+    """Supply and demand of every district now; the waitlist released with ``threshold`` (None: raw)."""
+    now = now or utcnow()
+    weekdays: dict[int, set[int]] = {}
+    for activity_id, weekday in db.session.execute(
+        select(Session.activity_id, Session.local_weekday).join(Activity, Activity.id == Session.activity_id)
+        .where(Activity.status == ActivityStatus.PUBLISHED, and_(Session.ends_at >= now, Session.cancelled_at.is_(None)))
+        .distinct()
+    ):
+        weekdays.setdefault(activity_id, set()).add(weekday)
+    activities = {a.id: a for a in db.session.scalars(select(Activity).where(Activity.id.in_(list(weekdays) or [-1])))}
+    free = free_places_by_activity(activities)
+    today = local_today()
+    waiting: dict[int, list[tuple[int, str]]] = {}
+    for activity_id, youth in db.session.execute(
+        select(Signup.activity_id, YouthProfile).join(YouthProfile, YouthProfile.id == Signup.youth_id)
+        .where(Signup.status == SignupStatus.WAITLISTED, Signup.activity_id.in_(list(activities) or [-1]))
+    ):
+        waiting.setdefault(activity_id, []).append((youth.id, AgeBand.for_age(youth.age_on(today)).value))
+
+    groups: dict[tuple, _Group] = {}
+
+    def add(key: tuple, activity: Activity, youths, *, offer: bool = True) -> None:
+        group = groups.setdefault(key, _Group())
+        if offer and activity.id not in group.offers:
+            group.offers.add(activity.id)
+            if free[activity.id] is not None:
+                group.free_places += free[activity.id]
+                if free[activity.id] == 0:
+                    group.full.add(activity.id)
+        group.waiting.update(youth_id for youth_id, _band in youths)
+
+    for activity in activities.values():
+        youths = waiting.get(activity.id, [])
+        d = activity.district_id
+        add((), activity, youths)
+        add((d,), activity, youths)
+        add((d, "category", activity.category.value), activity, youths)
+        for weekday in weekdays[activity.id]:
+            add((d, "weekday", weekday), activity, youths)
+        # an offer counts in the bands its ages touch; a waiting young person in their own band
+        offer_bands = _offer_bands(activity)
+        for band in set(offer_bands) | {b for _y, b in youths}:
+            add((d, "age_band", band), activity, [(y, b) for y, b in youths if b == band], offer=band in offer_bands)
+
+    total = groups.get((), _Group()).row({})
+    districts = []
+    for district in db.session.scalars(select(District).order_by(District.code)):
+        tables = {dim: [] for dim in GAP_DIMENSIONS}
+        for key, group in groups.items():
+            if len(key) == 3 and key[0] == district.id:
+                tables[key[1]].append(group.row({"district": district.id, key[1]: key[2]}))
+        order = {"category": lambda r: r.key["category"], "weekday": lambda r: r.key["weekday"],
+                 "age_band": lambda r: AGE_BANDS.index(r.key["age_band"])}
+        for dim in GAP_DIMENSIONS:
+            tables[dim].sort(key=order[dim])
+        districts.append(DistrictGaps(district, groups.get((district.id,), _Group()).row({"district": district.id}),
+                                      tables))
+    report = GapReport(total, districts, threshold)
+    if threshold is not None:
+        release(report, threshold)
+    return report
+
+
+def release(report: GapReport, threshold: int) -> None:
+    """Hide small numbers of waiting young people, and whatever would give them away.
+
+    Each district's groups of one dimension add up to (or, as a young person may wait in
+    two categories, overlap into) the district's total, and the districts into the whole:
+    the statistics' own suppression decides over all of those lines together.
+    """
+    rows = [report.total] + [d.total for d in report.districts]
+    rows += [r for d in report.districts for table in d.tables.values() for r in table]
+    for row in rows:
+        primary_suppress(row, threshold)
+    lines = [(report.total, [d.total for d in report.districts])]
+    lines += [(d.total, table) for d in report.districts for table in d.tables.values() if table]
+    secondary_suppress(lines, threshold)

@@ -104,3 +104,18 @@ def test_log_out_clears_the_site_data(client, world):
     client.login_as(world.staff_a)
     r = client.post_form("/logout")
     assert r.headers["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_the_door_page_leads_only_into_a_session_that_is_happening(client, world):
+    tomorrow = make_session(world.activity_a, day=date.today() + timedelta(days=1))
+    db.session.commit()
+    client.login_as(world.staff_a)
+    page = client.get("/scan/").get_data(as_text=True)
+    assert f'href="/scan/{world.session_a.id}"' in page and f"/scan/{tomorrow.id}" not in page
+    assert "/scan/manifest.webmanifest" in page
+    worker = client.get("/scan/sw.js")
+    assert worker.headers["Service-Worker-Allowed"] == "/scan/"
+    manifest = client.get("/scan/manifest.webmanifest").json
+    assert manifest["scope"] == "/scan/" and manifest["start_url"] == "/scan/"
+    # the old address of the scanner still works
+    assert client.get(f"/sessions/{world.session_a.id}/scan").headers["Location"].endswith(f"/scan/{world.session_a.id}")

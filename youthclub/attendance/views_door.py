@@ -19,10 +19,11 @@ from .views import STATIC, bp
 
 SCOPE = "/scan/"
 
+
 @bp.route("/scan/")
 @require(is_staff)
 def door():
-    """The scanner's start page: today's sessions at my institutions, open ones first to tap."""
+    """The scanner's start page: today's sessions at my institutions, a Scan button on those happening."""
     sessions = todays_sessions(current_user.institution_ids())
     return render_template("attendance/door.html", sessions=sessions, state=services.scan_state,
                            window=services.checkin_window)

@@ -97,6 +97,14 @@ class Config:
 
     DEMO_EMAIL_DOMAIN = "hotspot.example"
 
+    #: roles that must log in with a second factor (an authenticator app); any of
+    #: admin, coordinator, institution_admin, staff. Young people are never asked.
+    MFA_REQUIRED_ROLES = [r.strip() for r in os.environ.get("MFA_REQUIRED_ROLES", "admin,coordinator").split(",") if r.strip()]
+    #: the name the authenticator app shows next to the account
+    MFA_ISSUER = os.environ.get("MFA_ISSUER", "Hotspot Nørrebro")
+    #: how long the step between password and code may take
+    MFA_PENDING_TTL = timedelta(minutes=5)
+
 
 class DevelopmentConfig(Config):
     DEBUG = False

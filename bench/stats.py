@@ -32,6 +32,7 @@ import argparse
 import gc
 import os
 import time
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import text
@@ -60,24 +61,30 @@ PLAIN_DIMS = {
 }
 
 
-def _grouping(dims, exprs) -> tuple[str, str, str]:
-    """The select list, group list and tag joins of a plain statement grouped by ``dims``."""
+def _grouping(dims, exprs, month) -> tuple[str, str, str]:
+    """The select list, group list and tag joins of a plain statement grouped by ``dims``.
+
+    ``month`` is the statement's month index (year × 12 + month − 1): an initiative counts
+    only in its action plan's year.
+    """
     cols = ", ".join(f"{exprs[d]} AS g_{d}" for d in dims)
     group = ", ".join(f"g_{d}" for d in dims)
     joins = ""
     if "initiative" in dims:
-        joins += " LEFT JOIN activity_initiative ai ON ai.activity_id = act.id"
+        joins += (" LEFT JOIN activity_initiative ai ON ai.activity_id = act.id AND ai.initiative_id IN ("
+                  f"SELECT i.id FROM initiative i JOIN action_plan p ON p.id = i.action_plan_id WHERE p.year = {month} / 12)")
     if "focus_area" in dims:
         joins += " LEFT JOIN activity_focus_area afa ON afa.activity_id = act.id"
     return cols, group, joins
 
 
 def plain_people_sql(dims) -> str:
-    """The people aggregate of ``dims`` over the visits themselves."""
-    cols, group, joins = _grouping(dims, PLAIN_DIMS)
+    """The people aggregate of ``dims`` over the visits themselves (a month row's "new": first visit in that month)."""
+    cols, group, joins = _grouping(dims, PLAIN_DIMS, "s.local_month")
+    before = "s2.local_month < v.m" if "month" in dims else "s2.starts_at < :lo"
     return f"""
     WITH v AS (
-      SELECT {cols + ',' if cols else ''} a.youth_id, count(*) AS n,
+      SELECT {cols + ',' if cols else ''} a.youth_id, count(*) AS n, min(s.local_month) AS m,
              max(CASE WHEN y.home_district_id = act.district_id THEN 1 ELSE 0 END) AS loc
       FROM attendance a
       JOIN session s ON s.id = a.session_id
@@ -88,7 +95,7 @@ def plain_people_sql(dims) -> str:
     SELECT {group + ',' if group else ''} count(*), sum(n), sum(CASE WHEN n >= 3 THEN 1 ELSE 0 END), sum(loc),
            count(*) FILTER (WHERE NOT EXISTS (
              SELECT 1 FROM attendance a2 JOIN session s2 ON s2.id = a2.session_id
-             WHERE a2.youth_id = v.youth_id AND s2.cancelled_at IS NULL AND s2.starts_at < :lo))
+             WHERE a2.youth_id = v.youth_id AND s2.cancelled_at IS NULL AND {before}))
     FROM v {'GROUP BY ' + group if group else ''}"""
 
 
@@ -102,10 +109,11 @@ SUMMARY_DIMS = dict(PLAIN_DIMS, month="to_char(make_date(vm.month / 12, vm.month
 
 def summary_people_sql(dims) -> str:
     """The people aggregate of ``dims`` over the visit counts, for a period of whole months :m0..:m1."""
-    cols, group, joins = _grouping(dims, SUMMARY_DIMS)
+    cols, group, joins = _grouping(dims, SUMMARY_DIMS, "vm.month")
+    before = "p.month < v.m" if "month" in dims else "p.month < :m0"
     return f"""
     WITH v AS (
-      SELECT {cols + ',' if cols else ''} vm.youth_id, sum(vm.visits) AS n,
+      SELECT {cols + ',' if cols else ''} vm.youth_id, sum(vm.visits) AS n, min(vm.month) AS m,
              max(CASE WHEN y.home_district_id = act.district_id THEN 1 ELSE 0 END) AS loc
       FROM visit_month vm
       JOIN activity act ON act.id = vm.activity_id
@@ -113,7 +121,7 @@ def summary_people_sql(dims) -> str:
       WHERE vm.month BETWEEN :m0 AND :m1
       GROUP BY {group + ',' if group else ''} vm.youth_id)
     SELECT {group + ',' if group else ''} count(*), sum(n), sum(CASE WHEN n >= 3 THEN 1 ELSE 0 END), sum(loc),
-           count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM visit_month p WHERE p.youth_id = v.youth_id AND p.month < :m0))
+           count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM visit_month p WHERE p.youth_id = v.youth_id AND {before}))
     FROM v {'GROUP BY ' + group if group else ''}"""
 
 
@@ -163,7 +171,7 @@ def main() -> None:
 
     from youthclub import create_app
     from youthclub.extensions import db
-    from youthclub.reports import services, stats
+    from youthclub.reports import disclosure, services, stats
 
     app = create_app()
     gc.freeze()  # as gunicorn.conf.py's post_worker_init does in every worker
@@ -173,6 +181,8 @@ def main() -> None:
     with app.test_request_context():
         today = date.today()
         f = stats.StatsFilter(args.start or date(today.year - 1, 1, 1), args.end or today)
+        # the figures as they stand once the period is over (its sessions all held)
+        f = replace(f, now=max(f.hi, f.now))
         whole = f.whole_months()
         if whole is None or f.partial_ranges():
             raise SystemExit("give a period of whole months (--from the 1st, --to the last day of a month)")
@@ -206,7 +216,7 @@ def main() -> None:
         for dims in DASHBOARD:
             summary, raw = text(summary_people_sql(dims)), text(plain_people_sql(dims))
             with stats._fast_aggregates():
-                app_rows = {tuple(str(x) if x is not None else None for x in stats._normalise_key(dims, k)): tuple(int(x) for x in v[:5])
+                app_rows = {tuple(str(x) if x is not None else None for x in stats._normalise_key(dims, k)): tuple(v[name] for name in stats.PEOPLE_FIGURES)
                             for k, v in stats.query_people(f, [dims])[dims].items()}
                 for sql in (summary, raw):
                     assert _rows(db.session.execute(sql, params), len(dims)) == app_rows, f"plain SQL and the app disagree for {dims}"
@@ -221,7 +231,7 @@ def main() -> None:
             print(lines[-1], flush=True)
 
         def dashboard():
-            s = stats.Statistics(f, 5)
+            s = disclosure.Statistics(f, 5)
             s.prepare(DASHBOARD)
 
         t_dash = best_of(dashboard, args.runs)
@@ -242,7 +252,7 @@ def main() -> None:
                     xlsx_totals[i] += best_of(lambda: db.session.execute(sql, params).all(), 1)
 
         def export():
-            services.build_xlsx(stats.Statistics(f, 5), services.Labels())
+            services.build_xlsx(disclosure.Statistics(f, 5), services.Labels())
 
         t_xlsx = best_of(export, max(1, args.runs - 1))
         lines.append(f"| **XLSX export** ({len(xlsx_dims)} sheets) | {t_xlsx:.3f} | {xlsx_totals[0]:.3f} | "

@@ -10,6 +10,7 @@ import os
 import re
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from flask.testing import FlaskClient
@@ -17,8 +18,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from config import TestingConfig, database_url
+from tests import second_factor
 from youthclub import create_app
 from youthclub.extensions import db
+from youthclub.mfa import login as mfa_login
+from youthclub.mfa import services as mfa_services
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -137,14 +141,37 @@ class Client(FlaskClient):
         return self.open(url, method=method.upper(), json=json, headers=headers, **kwargs)
 
     def login(self, email: str, password: str = "correct horse battery", **extra):
+        """Log in with the form; when a second step follows, complete it as a person would."""
         response = self.post_form("/login", {"email": email, "password": password, **extra})
+        if response.status_code == 302 and urlsplit(response.location).path in (second_factor.CHALLENGE, second_factor.ENROLL):
+            return self.second_factor(email)
         return response
 
-    def login_as(self, user) -> None:
-        """Log in without the form (fast); the real form is tested in test_accounts."""
+    def second_factor(self, email: str):
+        """The code step (or setting up the app from the key on the page), with a code from pyotp."""
+        factor = second_factor.factor_of(email)
+        if factor is None or factor.confirmed_at is None:
+            html = self.get(second_factor.ENROLL).get_data(as_text=True)
+            secret = second_factor.secret_on_page(html)
+            code = second_factor.usable_code(secret, None)
+            return self.post(second_factor.ENROLL, data={"code": code, "csrf_token": CSRF_RE.search(html).group(1)})
+        return self.post_form(second_factor.CHALLENGE, {"code": second_factor.code_for(email)})
+
+    def login_as(self, user, *, second_factor_done: bool = True) -> None:
+        """Log in without the form (fast); the real form is tested in test_accounts.
+
+        A user whose role needs a second factor gets an app set up through the services
+        (confirmed with a pyotp code) and a session marked as having passed the code step,
+        unless ``second_factor_done=False`` (a session that skipped it).
+        """
+        if second_factor_done and mfa_services.needs_second_factor(user):
+            if mfa_services.confirmed_factor(user) is None:
+                second_factor.enroll(user)
         with self.session_transaction() as sess:
             sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
+            if second_factor_done:
+                sess[mfa_login.VERIFIED] = user.id
 
 
 @pytest.fixture

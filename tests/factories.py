@@ -5,9 +5,12 @@ import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import pyotp
+
 from youthclub.activities.services import session_times
 from youthclub.extensions import db
 from youthclub.i18n import local_now, to_utc
+from youthclub.mfa.models import TotpFactor
 from youthclub.models import (
     ActionPlan,
     Activity,
@@ -84,6 +87,14 @@ def make_user(role: Role | None = None, institution=None, email=None, name=None,
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def make_second_factor(user) -> TotpFactor:
+    """An authenticator app ``user`` set up earlier (a random key; codes come from pyotp in tests/second_factor.py)."""
+    factor = TotpFactor(user_id=user.id, secret=pyotp.random_base32(), confirmed_at=datetime.now(UTC))
+    db.session.add(factor)
+    db.session.flush()
+    return factor
 
 
 def make_youth(
@@ -211,6 +222,8 @@ def build_world() -> World:
     inst_b = make_institution(district_b, name="Klub B")
     admin = make_user(Role.ADMIN, email="admin@example.org", name="Admin")
     coordinator = make_user(Role.COORDINATOR, email="koordinator@example.org", name="Koordinator")
+    make_second_factor(admin)  # their role needs one: each has an authenticator app already
+    make_second_factor(coordinator)
     staff_a = make_user(Role.STAFF, inst_a, email="staff.a@example.org", name="Personale A")
     inst_admin_a = make_user(Role.INSTITUTION_ADMIN, inst_a, email="leder.a@example.org", name="Leder A")
     staff_b = make_user(Role.STAFF, inst_b, email="staff.b@example.org", name="Personale B")

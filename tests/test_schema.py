@@ -17,6 +17,8 @@ ALLOWED_YOUTH_FIELDS = {
     "id", "user_id", "first_name", "last_name", "birth_year", "birth_month", "gender", "home_district_id",
     "contact", "pass_token", "pass_issued_at", "calendar_token", "registered_by_institution_id",
     "created_at", "last_active_at", "anonymised_at",
+    # a random number for the statistics' cell keys (docs/metrics.md): says nothing about the person
+    "record_key",
 }
 FORBIDDEN_WORDS = ("cpr", "note", "comment", "label", "behaviour", "behavior", "adfaerd", "risk", "flag", "remark")
 

@@ -86,12 +86,13 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .attendance.views import bp as attendance_bp
     from .main import bp as main_bp
+    from .mfa.views import bp as mfa_bp
     from .privacy.views import bp as privacy_bp
     from .programme.views import bp as programme_bp
     from .reports.views import bp as reports_bp
     from .signups.views import bp as signups_bp
 
-    for bp in (main_bp, accounts_bp, programme_bp, activities_bp, signups_bp, attendance_bp, reports_bp, api_bp, privacy_bp):
+    for bp in (main_bp, accounts_bp, programme_bp, activities_bp, signups_bp, attendance_bp, reports_bp, api_bp, privacy_bp, mfa_bp):
         app.register_blueprint(bp)
 
     from .ops.views import bp as ops_bp  # health, readiness, request logs, proxies

@@ -25,6 +25,7 @@ from .activities.models import (  # noqa: F401
 from .attendance.models import AgeBand, Attendance, CheckinMethod, HeadCount, ScanConflict  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
 from .mail.models import OutboxMessage  # noqa: F401
+from .mfa.models import RecoveryCode, TotpFactor  # noqa: F401
 from .programme.models import (  # noqa: F401
     ActionPlan,
     District,

@@ -12,6 +12,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from .extensions import limiter
+from .mfa.login import pending_user_id
 
 #: policy -> {"ip": limits per client address, "account": limits per account (optional)}
 DEFAULT_RATELIMITS = {
@@ -21,6 +22,10 @@ DEFAULT_RATELIMITS = {
     "signup": {"ip": "30 per minute", "account": "20 per minute"},
     "checkin": {"ip": "600 per minute", "account": "600 per minute"},
     "export": {"ip": "20 per minute", "account": "30 per hour"},
+    #: the statistics page and the action-plan report: enough to click through filters, not to harvest
+    "dashboard": {"ip": "30 per minute", "account": "20 per minute;300 per day"},
+    # the second step of log-in: a 6-digit code has a million values, three of them valid at once
+    "mfa": {"ip": "20 per minute;100 per hour", "account": "5 per minute;20 per hour"},
 }
 
 
@@ -41,6 +46,16 @@ def _account_key() -> str:
     return f"email:{email}" if email else f"ip:{get_remote_address()}"
 
 
+def _second_step_key() -> str:
+    """Between password and code: the account whose password was given (else as ``_account_key``)."""
+    pending = pending_user_id()
+    return f"user:{pending}" if pending is not None else _account_key()
+
+
+#: policies whose account is found another way than ``_account_key``
+ACCOUNT_KEYS = {"mfa": _second_step_key}
+
+
 def rate_limited(policy: str, methods=("POST", "PUT", "PATCH", "DELETE")):
     """Guard a view with the named policy, per client address and per account."""
     if policy not in DEFAULT_RATELIMITS:
@@ -53,7 +68,8 @@ def rate_limited(policy: str, methods=("POST", "PUT", "PATCH", "DELETE")):
         )(view)
         if DEFAULT_RATELIMITS[policy].get("account"):
             view = limiter.shared_limit(
-                lambda: _limits(policy, "account"), scope=f"{policy}:account", key_func=_account_key, methods=methods
+                lambda: _limits(policy, "account"), scope=f"{policy}:account",
+                key_func=ACCOUNT_KEYS.get(policy, _account_key), methods=methods
             )(view)
         return view
 

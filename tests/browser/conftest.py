@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+
+from tests import second_factor
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
@@ -106,3 +109,20 @@ def login(page, email: str, password: str = "correct horse battery") -> None:
     page.fill("input[name=password]", password)
     page.click("form button[type=submit]:has-text('Log ind')")
     page.wait_for_load_state()
+    complete_second_factor(page, email)
+
+
+def complete_second_factor(page, email: str) -> None:
+    """When the second step follows: set up the app from the key the page shows, or type the
+    current code; either code is computed with pyotp, as an authenticator app would."""
+    path = urlsplit(page.url).path
+    if path == second_factor.ENROLL:
+        secret = page.inner_text("#mfa-secret").replace(" ", "")
+        page.fill("input[name=code]", second_factor.usable_code(secret, None))
+        page.click("form button[type=submit]:has-text('Slå til')")
+        page.click("a:has-text('Fortsæt')")
+        page.wait_for_load_state()
+    elif path == second_factor.CHALLENGE:
+        page.fill("input[name=code]", second_factor.code_for(email))
+        page.click("form button[type=submit]:has-text('Log ind')")
+        page.wait_for_load_state()

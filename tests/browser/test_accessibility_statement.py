@@ -10,5 +10,9 @@ def test_a_phone_reaches_the_accessibility_statement_from_the_footer(phone, worl
     page.locator("footer").get_by_role("link", name="Tilgængelighedserklæring").click()
     assert page.url.endswith("/was")
     assert page.locator("h1").inner_text() == "Tilgængelighedserklæring"
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.evaluate("document.fonts.ready.then(() => true)")
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > 360)
+        .map(e => `${e.tagName}.${e.className}: ${Math.round(e.getBoundingClientRect().right)}`)""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, wide
     assert_accessible(page)

@@ -6,6 +6,8 @@ instances, one pass scanned on both) use the same ``two_instances`` fixture
 """
 from __future__ import annotations
 
+from tests import second_factor
+from tests.conftest import CSRF_RE
 from youthclub.extensions import db
 
 PASSWORD = "correct horse battery"
@@ -13,11 +15,11 @@ EMAIL = "medarbejder@example.org"
 
 
 def make_staff(two_instances):
-    from tests.factories import make_user
+    from tests.factories import make_second_factor, make_user
     from youthclub.models import Role
 
     with two_instances.app.app_context():
-        make_user(Role.COORDINATOR, email=EMAIL, password=PASSWORD)
+        make_second_factor(make_user(Role.COORDINATOR, email=EMAIL, password=PASSWORD))
         db.session.commit()
         db.session.remove()
 
@@ -30,7 +32,16 @@ def test_both_instances_share_sessions(two_instances):
     for base in (a, b):
         assert browser.get(f"{base}/readyz").json() == {
             "status": "ready", "database": "ok", "migrations": "current", "redis": "ok"}
-    assert browser.login(a, EMAIL, PASSWORD).status_code == 302
+    response = browser.login(a, EMAIL, PASSWORD)
+    assert response.status_code == 302 and response.headers["Location"].endswith(second_factor.CHALLENGE)
+    assert browser.get(f"{b}/account").status_code == 302  # the password alone opens nothing
+    # the code step on the other instance: what lies between the steps is in the cookie
+    token = CSRF_RE.search(browser.get(f"{b}{second_factor.CHALLENGE}").text).group(1)
+    with two_instances.app.app_context():
+        code = second_factor.code_for(EMAIL)
+        db.session.remove()
+    assert browser.post(f"{b}{second_factor.CHALLENGE}", data={"code": code, "csrf_token": token}).status_code == 302
+    assert browser.get(f"{a}/account").status_code == 200
     assert browser.get(f"{b}/account").status_code == 200
     assert two_instances.browser().get(f"{b}/account").status_code == 302  # and without it, no access
 

@@ -51,3 +51,27 @@ def figures(world):
 
 def year_args(year: int) -> dict:
     return {"from": date(year, 1, 1).isoformat(), "to": date(year, 12, 31).isoformat()}
+
+
+
+def _visits(**where):
+    from sqlalchemy import select
+
+    from youthclub.models import Activity, Attendance, Session, YouthProfile
+
+    stmt = (select(Attendance.id, YouthProfile.id.label("youth_id"), YouthProfile.record_key).select_from(Attendance)
+            .join(YouthProfile, YouthProfile.id == Attendance.youth_id).join(Session, Session.id == Attendance.session_id)
+            .join(Activity, Activity.id == Session.activity_id))
+    if "district" in where:
+        stmt = stmt.where(Activity.district_id == where["district"].id)
+    return db.session.execute(stmt).all()
+
+
+def visits_cell_key(**where) -> int:
+    """The cell key of a count of visits computed the plain way: each visit adds its young person's record key."""
+    return sum(v.record_key for v in _visits(**where)) % 256
+
+
+def people_cell_key(**where) -> int:
+    """The cell key of a count of young people: the record keys of the distinct visitors added up."""
+    return sum(dict((v.youth_id, v.record_key) for v in _visits(**where)).values()) % 256

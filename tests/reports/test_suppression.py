@@ -1,48 +1,117 @@
-"""Small cells are hidden, a second cell hides them from totals, rates on hidden counts go too."""
+"""What leaves the system: small cells hidden, rows with too few young people hidden whole, every other count
+perturbed by its cell key (the same cell, the same value, in every answer), rates rounded; the guard."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
+
+import pytest
+from sqlalchemy import select
 
 from tests import factories as fx
 from tests.reports.conftest import year_args
-from youthclub.models import Gender
-from youthclub.reports.stats import COUNT_FIGURES, Row, Statistics, StatsFilter, secondary_suppress
+from youthclub.extensions import db
+from youthclub.models import AgeBand, Attendance, Gender, HeadCount, Session, YouthProfile
+from youthclub.reports.disclosure import (
+    MAX_PERTURBATION,
+    PERTURBATION_WEIGHTS,
+    Statistics,
+    UnpreparedTable,
+    perturbation,
+    possible_counts,
+    released_count,
+)
+from youthclub.reports.stats import StatsFilter
 
 
 def _by(rows, dim):
     return {r.key[dim]: r for r in rows}
 
 
-def test_a_cell_of_two_is_hidden_and_cannot_be_worked_out_from_the_total(app, figures):
+def _year(figures) -> StatsFilter:
+    return StatsFilter(date(figures.year, 1, 1), date(figures.year, 12, 31))
+
+
+def visitors_key(**where) -> int:
+    """The cell key of "unique young people" computed the plain way: the record keys of the distinct visitors, added up."""
+    stmt = (select(YouthProfile.id, YouthProfile.record_key).join(Attendance, Attendance.youth_id == YouthProfile.id)
+            .join(Session, Session.id == Attendance.session_id).distinct())
+    if "activity" in where:
+        stmt = stmt.where(Session.activity_id.in_([a.id for a in where["activity"]]))
+    if "gender" in where:
+        stmt = stmt.where(YouthProfile.gender == where["gender"])
+    return sum(key for _, key in db.session.execute(stmt)) % 256
+
+
+def test_the_ptable_is_zero_mean_bounded_and_never_gives_a_small_number():
+    for threshold in (3, 5, 10):
+        for count in range(threshold, threshold + 200):
+            values = [perturbation(count, key, threshold) for key in range(256)]
+            assert all(-MAX_PERTURBATION <= p <= MAX_PERTURBATION for p in values)
+            assert min(count + p for p in values) >= threshold  # a released count is never one shown as "<5"
+            if count >= threshold + MAX_PERTURBATION:
+                assert Counter(values) == Counter(PERTURBATION_WEIGHTS)  # every row: the same zero-mean spread
+            for p in set(values):
+                assert count in possible_counts(count + p, threshold)
+        assert released_count(0, 17, threshold) == 0
+        assert all(released_count(c, k, threshold) is None for c in range(1, threshold) for k in (0, 99, 255))
+    # the table is fixed: the same (count, key) always gives the same perturbation
+    assert [perturbation(40, k, 5) for k in range(256)] == [perturbation(40, k, 5) for k in range(256)]
+
+
+def test_a_cell_of_two_is_hidden_and_every_other_count_is_its_exact_value_perturbed_by_its_key(app, figures):
     w = figures.world
-    stats = Statistics(StatsFilter(date(figures.year, 1, 1), date(figures.year, 12, 31)), 5)
+    stats = Statistics(_year(figures), 5)
+    stats.prepare([("institution",)])
     rows = _by(stats.table(("institution",)), "institution")
     total = stats.headline()
-    assert total.values["unique"] == 21 and "unique" not in total.hidden
-    assert rows[w.inst_a.id].values["unique"] == 2 and "unique" in rows[w.inst_a.id].hidden
-    # with only A hidden, 21 - 12 - 7 would give 2 away: the smallest other cell (C, 7) is hidden too
-    assert "unique" in rows[figures.inst_c.id].hidden
-    assert "unique" not in rows[w.inst_b.id].hidden
-    visible = sum(r.values["unique"] for r in rows.values() if "unique" not in r.hidden)
-    assert total.values["unique"] - visible == 9  # only the sum of two hidden cells can be worked out
-    # rates built on a hidden count are hidden as well
-    assert {"avg_per_session", "avg_with_dropins"} <= rows[w.inst_a.id].hidden
+    a, b, c = rows[w.inst_a.id], rows[w.inst_b.id], rows[figures.inst_c.id]
+    assert a.get("unique") is None and a.small == {"unique"}
+    # too few young people behind A: none of their figures is shown, visits and rates included
+    assert {"visits", "new", "returning", "local", "avg_per_session", "avg_with_dropins"} <= a.hidden
+    assert b.get("unique") == released_count(12, visitors_key(activity=[w.activity_b]), 5)
+    assert c.get("unique") == released_count(7, visitors_key(activity=[figures.activity_c]), 5)
+    assert total.get("unique") == released_count(21, visitors_key(), 5)
+    # the total minus the others no longer gives A away: every value from 1 to 4 stays possible
+    worst = [t - bb - cc for t in possible_counts(total.get("unique"), 5)
+             for bb in possible_counts(b.get("unique"), 5) for cc in possible_counts(c.get("unique"), 5)]
+    assert {1, 2, 3, 4} & set(range(min(worst), max(worst) + 1)) == {1, 2, 3, 4}
+    # the rates come from the released counts, rounded
+    assert b.get("avg_per_session") == round(b.get("visits") / b.get("sessions"), 1)
 
 
-def test_age_band_by_gender_hides_a_cell_from_its_row_and_column_totals(app, figures):
-    for _ in range(2):
+def test_the_same_cell_has_the_same_value_however_it_is_asked_for(app, figures):
+    for _ in range(6):
         fx.attend(fx.make_youth(birth_year=figures.year - 17, birth_month=1, gender=Gender.DRENG), figures.world.session_b)
-    stats = Statistics(StatsFilter(date(figures.year, 1, 1), date(figures.year, 12, 31)), 5)
-    cells = stats.table(("age_band", "gender"))
-    margins = {"age_band": _by(stats.table(("age_band",)), "age_band"), "gender": _by(stats.table(("gender",)), "gender")}
-    small = next(c for c in cells if c.key == {"age_band": "16-17", "gender": "dreng"})
-    assert small.values["unique"] == 2 and "unique" in small.hidden
-    for fixed, across in (("age_band", "gender"), ("gender", "age_band")):
-        for value, total in margins[fixed].items():
-            line = [c for c in cells if c.key[fixed] == value]
-            hidden = [c for c in line if "unique" in c.hidden]
-            if "unique" not in total.hidden:
-                assert len(hidden) != 1, (fixed, value, [(c.key, c.values["unique"]) for c in line])
+    f = _year(figures)
+    together = Statistics(f, 5)
+    together.prepare([("age_band", "gender"), ("institution",)])
+    for dims in (("age_band", "gender"), ("age_band",), ("gender",), ()):
+        alone = Statistics(f, 5)
+        alone.prepare([dims])
+        assert [(r.key, r.values, r.hidden) for r in alone.table(dims)] == \
+               [(r.key, r.values, r.hidden) for r in together.table(dims)]
+    # a group asked for as its own filter is the same cell as that group's row in a breakdown
+    boys = _by(together.table(("gender",)), "gender")["dreng"]
+    only_boys = Statistics(StatsFilter(f.start, f.end, gender="dreng"), 5)
+    only_boys.prepare([()])
+    assert only_boys.headline().values == boys.values
+    assert boys.get("unique") == released_count(12, visitors_key(gender=Gender.DRENG), 5)
+
+
+def test_drop_ins_and_rates_are_released_like_the_counts(app, figures):
+    w = figures.world
+    db.session.add(HeadCount(session=w.session_b, age_band=AgeBand.AGE_13_15, gender=Gender.PIGE, count=9))
+    db.session.add(HeadCount(session=w.session_b, age_band=AgeBand.AGE_16_17, gender=Gender.PIGE, count=3))
+    db.session.commit()
+    stats = Statistics(StatsFilter(date(figures.year, 1, 1), date(figures.year, 12, 31), institution_ids=frozenset({w.inst_b.id})), 5)
+    stats.prepare([("age_band",)])
+    key = sum(h.count * h.record_key for h in db.session.scalars(select(HeadCount))) % 256
+    headline = stats.headline()
+    assert headline.get("dropins") == released_count(12, key, 5)
+    assert headline.get("avg_with_dropins") == round((headline.get("visits") + headline.get("dropins")) / headline.get("sessions"), 1)
+    bands = _by(stats.table(("age_band",)), "age_band")
+    assert "dropins" in bands["16-17"].small and bands["16-17"].get("dropins") is None
 
 
 def test_changing_the_threshold_takes_effect(app, client, figures):
@@ -55,37 +124,36 @@ def test_changing_the_threshold_takes_effect(app, client, figures):
         return next(r for r in rows if r["institution"] == institution_id)
 
     assert unique_of(w.inst_a.id)["unique"] is None
-    assert "unique" in unique_of(w.inst_a.id)["suppressed"]
+    assert "unique" in unique_of(w.inst_a.id)["small"]
     app.config["SMALL_CELL_THRESHOLD"] = 2
-    assert unique_of(w.inst_a.id)["unique"] == 2
-    assert unique_of(figures.inst_c.id)["unique"] == 7
+    assert unique_of(w.inst_a.id)["unique"] == released_count(2, visitors_key(activity=[w.activity_a]), 2)
+    assert unique_of(figures.inst_c.id)["unique"] == released_count(7, visitors_key(activity=[figures.activity_c]), 2)
     app.config["SMALL_CELL_THRESHOLD"] = 10
-    assert unique_of(figures.inst_c.id)["unique"] is None
-    assert unique_of(w.inst_b.id)["unique"] == 12 or "unique" in unique_of(w.inst_b.id)["suppressed"]
+    assert unique_of(figures.inst_c.id)["unique"] is None and "unique" in unique_of(figures.inst_c.id)["small"]
+    assert unique_of(w.inst_b.id)["unique"] == released_count(12, visitors_key(activity=[w.activity_b]), 10)
 
 
-def test_secondary_suppression_repeats_until_every_line_is_safe():
-    def row(**values):
-        return Row({}, {f: values.get(f, 0) for f in COUNT_FIGURES})
-
-    a, b, c, d = row(visits=2), row(visits=9), row(visits=6), row(visits=20)
-    for r in (a,):
-        r.hidden.add("visits")
-    row_total, col_total = row(visits=11), row(visits=8)
-    # a sits in a row line (a, b) and a column line (a, c)
-    secondary_suppress([(row_total, [a, b]), (col_total, [a, c]), (row(visits=26), [c, d]), (row(visits=29), [b, d])], 5)
-    assert "visits" in b.hidden and "visits" in c.hidden
-    # b and c now make lines (b, d) and (c, d) unsafe, so d goes as well
-    assert "visits" in d.hidden
+def test_a_table_the_answer_did_not_prepare_is_refused(app, figures):
+    stats = Statistics(_year(figures), 5)
+    with pytest.raises(UnpreparedTable):
+        stats.headline()
+    stats.prepare([("institution", "gender")])
+    assert stats.table(("gender",)) and stats.table(("institution",)) and stats.headline()
+    with pytest.raises(UnpreparedTable):
+        stats.table(("month",))
+    with pytest.raises(UnpreparedTable):
+        stats.table(("gender", "institution"))  # another table, not the same one in another order
+    with pytest.raises(RuntimeError):
+        stats.prepare([("month",)])  # one answer, one set of tables
 
 
 def test_staff_see_their_own_small_numbers_on_the_dashboard_but_not_in_exports(app, client, figures):
     w = figures.world
     client.login_as(w.staff_a)
     page = client.get("/reports", query_string={"year": figures.year}).get_data(as_text=True)
-    assert "&lt;5" not in page
+    assert "&lt;5" not in page and "nøjagtige" in page
     rows = client.get("/api/v1/stats", query_string=year_args(figures.year)).get_json()["rows"]
     assert rows[0]["unique"] is None and "unique" in rows[0]["suppressed"]
     client.login_as(w.coordinator)
     page = client.get("/reports", query_string={"year": figures.year}).get_data(as_text=True)
-    assert "&lt;5" in page
+    assert "&lt;5" in page and "ændret en smule tilfældigt (højst ±3" in page

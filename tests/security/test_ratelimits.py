@@ -218,3 +218,13 @@ def test_without_a_trusted_proxy_forwarded_for_is_ignored(world, limited_app):
         for n in range(4)
     ]
     assert statuses == [401, 401, 401, 429]
+
+
+def test_the_dashboard_is_rate_limited(world, limited_app):
+    app = limited_app(RATELIMITS={"dashboard": {"ip": "100 per minute", "account": "3 per minute"}})
+    client = app.test_client()
+    client.login_as(world.coordinator)
+    statuses = [client.get("/reports").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert "For mange forsøg" in client.get("/reports").get_data(as_text=True)
+    assert client.get("/reports/action-plan").status_code == 429  # the plan report counts with the page

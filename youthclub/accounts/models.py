@@ -121,6 +121,15 @@ def new_pass_token() -> str:
     return secrets.token_urlsafe(20)
 
 
+#: record keys run from 0 to RECORD_KEYS - 1 (the cell key method, docs/metrics.md)
+RECORD_KEYS = 256
+
+
+def new_record_key() -> int:
+    """A permanent random record key for the statistics' cell keys; it says nothing about the person."""
+    return secrets.randbelow(RECORD_KEYS)
+
+
 class YouthProfile(db.Model):
     """A young person. Only the fields listed here may ever hold personal data.
 
@@ -151,6 +160,9 @@ class YouthProfile(db.Model):
     last_active_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: set when the account was closed or retention anonymised the profile
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: random 0..255, never changed (anonymising keeps it): the statistics add up the keys of the
+    #: young people in a cell to decide its small random perturbation (docs/metrics.md)
+    record_key: Mapped[int] = mapped_column(Integer, default=new_record_key, nullable=False)
 
     user: Mapped[User | None] = relationship(back_populates="youth_profile")
     home_district: Mapped["District | None"] = relationship("District")  # noqa: F821

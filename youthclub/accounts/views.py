@@ -12,6 +12,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..ratelimits import rate_limited
 from ..formutil import options, saved_or_refused
+from ..mfa import services as mfa
+from ..mfa.login import start_pending
 from ..nav import nav_item, start_page
 from ..programme.models import Institution
 from . import services, youth_services
@@ -74,6 +76,11 @@ def login():
             flash(err.message, "error")
             return render_template("accounts/login.html", form=form), 401
         fresh_session()
+        if mfa.needs_second_factor(user):
+            # not logged in yet: the code (or setting up the app) comes first
+            start_pending(user, safe_next(form.next.data))
+            db.session.commit()
+            return redirect(url_for("mfa.challenge" if mfa.confirmed_factor(user) else "mfa.enroll"))
         login_user(user, remember=bool(form.remember.data) and user.is_youth)
         db.session.commit()
         return redirect(safe_next(form.next.data) or url_for("main.home"))

@@ -9,6 +9,7 @@ from ..extensions import db
 from ..main import error_response
 from ..ratelimits import rate_limited
 from ..reports import services
+from ..reports.disclosure import MAX_PERTURBATION
 from ..reports.stats import DIMENSIONS, FIGURES
 from . import bp
 
@@ -30,7 +31,9 @@ def stats():
     db.session.commit()
     return jsonify({
         "from": f.start.isoformat(), "to": f.end.isoformat(), "group_by": list(dims),
-        "filters": f.as_dict(), "small_cell_threshold": statistics.threshold, "rows": rows,
+        "filters": f.as_dict(), "small_cell_threshold": statistics.threshold,
+        "max_perturbation": MAX_PERTURBATION if statistics.perturbed else 0,
+        "note": services.disclosure_note(statistics), "rows": rows,
     })
 
 
@@ -60,6 +63,9 @@ OPENAPI_SCHEMAS = {
             "group_by": {"type": "array", "items": {"type": "string", "enum": list(DIMENSIONS)}},
             "filters": {"type": "object"},
             "small_cell_threshold": {"type": "integer"},
+            "max_perturbation": {"type": "integer",
+                                 "description": "The most a released count differs from the exact one (the cell key method)"},
+            "note": {"type": "string", "description": "What the numbers are, in one sentence"},
             "rows": {"type": "array", "items": {"$ref": "#/components/schemas/StatsRow"}},
         },
         "required": ["from", "to", "group_by", "rows"],
@@ -75,8 +81,11 @@ OPENAPI_PATHS = {
     "/stats": {
         "get": {
             "summary": "Participation figures by group (docs/metrics.md defines each figure)",
-            "description": "Counts from 1 to the small-cell threshold minus one are null, and a second cell is hidden "
-            "where a total would reveal one. Staff see their own institution only. Every call is audited.",
+            "description": "Counts are released by the cell key method (docs/metrics.md): each is changed by a small "
+            "fixed amount (at most max_perturbation) that depends only on the cell, so the same cell has the same value "
+            "in every answer. Counts from 1 to the small-cell threshold minus one are null and named in `small`; a row "
+            "with fewer young people behind it than the threshold has every figure of theirs null. Rates are computed "
+            "from the released counts and rounded. Staff see their own institution only. Every call is audited.",
             "parameters": [
                 _param("from", "First day (Europe/Copenhagen), YYYY-MM-DD", {"type": "string", "format": "date"}, True),
                 _param("to", "Last day, inclusive", {"type": "string", "format": "date"}, True),

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..accounts.models import Gender
+from ..accounts.models import Gender, new_record_key
 from ..db_types import Choice, UTCDateTime, utcnow
 from ..extensions import db
 
@@ -96,5 +96,7 @@ class HeadCount(db.Model):
     count: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: random 0..255, never changed: the record key of these anonymous drop-ins in the statistics' cell keys
+    record_key: Mapped[int] = mapped_column(Integer, default=new_record_key, nullable=False)
 
     session: Mapped["Session"] = relationship("Session")  # noqa: F821

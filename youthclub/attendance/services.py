@@ -356,6 +356,27 @@ def roll_call(session: Session) -> list[tuple[YouthProfile, Attendance | None, S
     return rows
 
 
+@dataclass(frozen=True)
+class RollCallCount:
+    """The count at the top of the roll-call: signed-up young people here out of those signed up; the rest apart."""
+
+    #: young people with a confirmed sign-up who are checked in
+    present: int
+    #: young people with a confirmed sign-up
+    signed_up: int
+    #: checked in without a confirmed sign-up (drop-ins)
+    drop_ins: int
+
+
+def roll_call_count(rows) -> RollCallCount:
+    """Count the rows of ``roll_call``: a drop-in is never one of the signed-up."""
+    return RollCallCount(
+        present=sum(1 for _y, attendance, signup in rows if attendance is not None and signup is not None),
+        signed_up=sum(1 for _y, _a, signup in rows if signup is not None),
+        drop_ins=sum(1 for _y, attendance, signup in rows if attendance is not None and signup is None),
+    )
+
+
 def search_youths(session: Session, query: str, user, limit: int = 10) -> list[YouthProfile]:
     """Young people the user may see whose name matches ``query`` (for a forgotten phone)."""
     words = [w for w in (query or "").strip().split() if w][:3]

@@ -132,7 +132,7 @@ def rollcall(session_id: int):
     rows = services.roll_call(session)
     html = render_template(
         "attendance/rollcall.html", session=session, rows=rows, query=query, found=found,
-        present={y.id for y, a, _s in rows if a is not None}, signed=sum(1 for r in rows if r[2]), day=services.session_day(session),
+        present={y.id for y, a, _s in rows if a is not None}, count=services.roll_call_count(rows), day=services.session_day(session),
         needs_reason=services.needs_reason(session.ends_at), conflicts=services.open_conflicts(session),
         late=lambda a: services.needs_reason(a.recorded_at),
     )

@@ -25,7 +25,7 @@ DETAIL_LABELS = {
     "gender": _l("Køn"), "delta": _l("Ændring i antal"), "page": _l("Side"), "activity_id": _l("Tilbud"),
     "sessions": _l("Mødegange"), "removed": _l("Fjernede mødegange"), "kept": _l("Beholdte mødegange"),
     "given_by": _l("Givet af"), "anonymised": _l("Anonymiserede unge"), "tokens": _l("Slettede engangslinks"),
-    "api_tokens": _l("Slettede API-nøgler"), "outbox": _l("Slettede mails"),
+    "api_tokens": _l("Slettede API-nøgler"), "outbox": _l("Slettede mails"), "exact": _l("Nøjagtige tal"),
 }
 FILTER_LABELS = {
     "district_id": _l("distrikt"), "institution_ids": _l("institutioner"), "focus_area_id": _l("indsatsområde"),
@@ -39,7 +39,7 @@ VALUE_LABELS = {
     "change": {"add": _l("tilføjet"), "remove": _l("fjernet")},
     "given_by": {"self": _l("den unge selv"), "guardian": _l("forælder")},
     "page": {"rollcall": _l("afkrydsningsliste"), "signups": _l("tilmeldingsliste"), "pass_card": _l("adgangskort"),
-             "registered": _l("registrerede unge")},
+             "registered": _l("registrerede unge"), "dashboard": _l("statistiksiden"), "action_plan": _l("planrapporten")},
     "age_band": {"u13": _l("under 13"), "13-15": _l("13–15 år"), "16-17": _l("16–17 år"), "18-24": _l("18–24 år")},
     "gender": {"pige": _l("pige"), "dreng": _l("dreng"), "andet": _l("andet"), "uoplyst": _l("ikke oplyst")},
     "format": {"xlsx": _l("Excel"), "csv": _l("CSV"), "json": _l("JSON")},

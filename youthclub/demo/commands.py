@@ -8,6 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..extensions import db
+from . import data
 
 
 @click.command("seed-demo")
@@ -40,9 +41,10 @@ def seed_demo_command(password, if_empty):
             db.session.commit()
             click.echo("The database is not empty; no demo data loaded.")
             _print_logins(logins, known)
+            _print_second_factor(seed.demo_second_factor_logins())
             _print_door(door)
             return
-        result = seed.seed_demo(password)
+        result = seed.seed_demo(password, known_second_factor=os.environ.get("YOUTHCLUB_ENV") != "production")
         db.session.commit()
     if result.created:
         counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
@@ -51,12 +53,22 @@ def seed_demo_command(password, if_empty):
         click.echo("The demo data is already there; nothing added."
                    + (" The demo logins have the new password." if password else ""))
     _print_logins(result.logins, result.password)
+    _print_second_factor(result.known_second_factor)
     _print_door(result.door)
 
 
 def _print_door(lines) -> None:
     for line in lines:
         click.echo(line)
+
+
+def _print_second_factor(emails) -> None:
+    if not emails:
+        return
+    key = " ".join(data.DEMO_TOTP_SECRET[i:i + 4] for i in range(0, len(data.DEMO_TOTP_SECRET), 4))
+    click.echo("Two-step log-in for " + ", ".join(emails) + ": after the password, type the code of an")
+    click.echo(f"authenticator app set up with the key {key}")
+    click.echo(f"or print the current code with `youthclub mfa-code {emails[0]}`.")
 
 
 def _print_logins(logins, password) -> None:

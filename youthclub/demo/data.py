@@ -9,6 +9,9 @@ from datetime import time
 
 DEMO_DOMAIN = "hotspot.example"
 DEFAULT_PASSWORD = "hotspot-demo-2011"
+#: the authenticator-app key of the demo logins whose role needs a second factor (published in
+#: the README, so never given outside a demo: `seed-demo` in production leaves it out)
+DEMO_TOTP_SECRET = "HOTSPOTNORREBRODEMOTOTPSECRETKEY"
 PROGRAMME_NAME = "Hotspot Nørrebro"
 
 #: (code, name, note)

@@ -28,6 +28,7 @@ from ..attendance.models import AgeBand, Attendance, CheckinMethod, HeadCount
 from ..attendance.services import is_happening
 from ..extensions import db
 from ..i18n import to_local, to_utc
+from ..mfa import services as mfa
 from ..programme.models import ActionPlan, District, FocusArea, Initiative, Institution, InstitutionKind, Programme
 from ..signups.models import Signup, SignupStatus
 from . import data
@@ -57,6 +58,8 @@ class SeedResult:
     #: the password that works for the logins, when it is known
     password: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    #: the demo logins whose authenticator app has the published key ``data.DEMO_TOTP_SECRET``
+    known_second_factor: list[str] = field(default_factory=list)
     #: lines that say how to try the door scanner right now
     door: list[str] = field(default_factory=list)
 
@@ -90,8 +93,13 @@ def known_password(password: str | None = None) -> str | None:
     return None
 
 
-def seed_demo(password: str | None = None, *, today: date | None = None, now: datetime | None = None) -> SeedResult:
-    """Load the demo Hotspot Nørrebro, or, when it is there, only make sure the logins exist."""
+def seed_demo(password: str | None = None, *, today: date | None = None, now: datetime | None = None,
+              known_second_factor: bool = True) -> SeedResult:
+    """Load the demo Hotspot Nørrebro, or, when it is there, only make sure the logins exist.
+
+    With ``known_second_factor`` (everywhere but production) the demo logins that need a second
+    factor get an authenticator app with the published key; otherwise they set one up at first log-in.
+    """
     now = now or datetime.now(UTC)
     if today is None:
         from ..i18n import local_today
@@ -100,11 +108,40 @@ def seed_demo(password: str | None = None, *, today: date | None = None, now: da
     programme = db.session.scalar(select(Programme).where(Programme.name == data.PROGRAMME_NAME))
     if programme is not None:
         _ensure_logins(password)
-        door = try_the_door(now)
-        return SeedResult(False, demo_logins(), known_password(password), count_rows(), door)
-    _Builder(today, now, password or data.DEFAULT_PASSWORD).build()
+        created, known = False, known_password(password)
+    else:
+        _Builder(today, now, password or data.DEFAULT_PASSWORD).build()
+        created, known = True, password or data.DEFAULT_PASSWORD
     door = try_the_door(now)
-    return SeedResult(True, demo_logins(), password or data.DEFAULT_PASSWORD, count_rows(), door)
+    return SeedResult(created, demo_logins(), known, count_rows(),
+                      _demo_second_factors() if known_second_factor else [], door)
+
+
+def demo_second_factor_logins() -> list[str]:
+    """The demo logins whose authenticator app has the published key."""
+    emails = []
+    for local, _name, _role, _inst in data.LOGINS:
+        user = db.session.scalar(select(User).where(User.email == login_email(local)))
+        factor = mfa.confirmed_factor(user) if user is not None else None
+        if factor is not None and factor.secret == data.DEMO_TOTP_SECRET:
+            emails.append(user.email)
+    return emails
+
+
+def _demo_second_factors() -> list[str]:
+    """Give each demo login whose role needs a second factor, and has none of its own, the published key."""
+    emails = []
+    for local, _name, _role, _inst in data.LOGINS:
+        user = db.session.scalar(select(User).where(User.email == login_email(local)))
+        if user is None or not mfa.is_required(user):
+            continue
+        factor = mfa.factor_of(user)
+        if factor is None or factor.confirmed_at is None:
+            mfa.set_known_secret(user, data.DEMO_TOTP_SECRET)
+        elif factor.secret != data.DEMO_TOTP_SECRET:
+            continue  # someone set up an app of their own for this login
+        emails.append(user.email)
+    return emails
 
 
 # -- a door a newcomer can try at any hour ------------------------------------------------

@@ -26,7 +26,8 @@ from ..i18n import local_today
 from ..programme.models import District
 from ..signups.models import Signup, SignupStatus
 from ..signups.places import free_places_by_activity
-from .stats import AGE_BANDS, Row, primary_suppress, secondary_suppress
+from .disclosure import primary_suppress, secondary_suppress
+from .stats import AGE_BANDS, Row
 
 #: the groups each district is broken down by
 GAP_DIMENSIONS = ("category", "weekday", "age_band")

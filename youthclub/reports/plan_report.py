@@ -9,7 +9,8 @@ from sqlalchemy import select
 from ..db_types import utcnow
 from ..extensions import db
 from ..programme.models import ActionPlan, District, FocusArea, Initiative
-from .stats import Row, Statistics, StatsFilter
+from .disclosure import RATE_DECIMALS, Statistics, rounded_rate
+from .stats import Row, StatsFilter
 
 #: the figures the report shows, in order
 FIGURES = ("unique", "visits", "new", "returning", "local", "dropins", "sessions")
@@ -27,7 +28,7 @@ class Target:
         actual = row.get(figure)
         if not target or actual is None:
             return None
-        return actual / target
+        return rounded_rate(actual, target, RATE_DECIMALS)
 
 
 @dataclass
@@ -53,6 +54,8 @@ class PlanReport:
     total: Row
     sections: list[FocusAreaSection]
     suppressed: bool
+    #: the answer the figures come from (its filter and how it was released)
+    stats: Statistics
 
 
 def _sum(values):
@@ -85,4 +88,4 @@ def build(district_id: int, year: int, threshold: int | None, now: datetime | No
         ]
         target = Target(_sum(i.target_unique_youths for i in initiatives), _sum(i.target_visits for i in initiatives))
         sections.append(FocusAreaSection(area, by_area.get(area.id) or _empty_row({"focus_area": area.id}), target, lines))
-    return PlanReport(district, year, plan, stats.headline(), sections, threshold is not None)
+    return PlanReport(district, year, plan, stats.headline(), sections, threshold is not None, stats)

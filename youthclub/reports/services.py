@@ -21,7 +21,8 @@ from ..errors import DomainError, Forbidden
 from ..extensions import db
 from ..i18n import local_today
 from ..programme.models import ActionPlan, District, FocusArea, Initiative, Institution
-from .stats import DIMENSIONS, FIGURES, RATE_FIGURES, Statistics, StatsFilter
+from .disclosure import MAX_PERTURBATION, Statistics
+from .stats import DIMENSIONS, FIGURES, RATE_FIGURES, StatsFilter
 
 
 class StatsError(DomainError):
@@ -193,8 +194,20 @@ def shows_raw_figures(user, f: StatsFilter) -> bool:
 
 
 def statistics_for(user, f: StatsFilter, *, leaves_system: bool) -> Statistics:
+    """Exact figures only for an institution's own staff on the page; released figures (docs/metrics.md) for the rest."""
     raw = not leaves_system and shows_raw_figures(user, f)
     return Statistics(f, None if raw else threshold())
+
+
+def disclosure_note(stats: Statistics) -> str:
+    """One sentence a coordinator understands: what the released numbers are."""
+    if not stats.perturbed:
+        return str(_l("Tallene er nøjagtige, fordi du ser din egen institution; eksporter er ændret en smule som alle andre tal."))
+    return str(_l(
+        "Tallene er ændret en smule tilfældigt (højst ±%(d)d, oftest 0 eller ±1) for at beskytte de unge; "
+        "små tal vises som <%(t)d, og .. betyder, at der står for få unge bag rækken.",
+        d=MAX_PERTURBATION, t=threshold(),
+    ))
 
 
 class Labels:
@@ -272,7 +285,7 @@ def csv_text(text: str) -> str:
     return "'" + text if is_formula_shaped(text) else text
 
 
-#: a figure hidden to protect a small one (or a rate on a hidden count)
+#: a figure hidden because too few young people stand behind its row (or a rate on a hidden count)
 PROTECTED = ".."
 
 
@@ -335,7 +348,7 @@ def build_xlsx(stats: Statistics, labels: Labels) -> bytes:
         for r, values in enumerate(body, 2):
             for c, value in enumerate(values, 1):
                 fig = figures[c - 1 - len(dims)] if c > len(dims) else None
-                fmt = "0.0%" if fig in ("attendance_rate", "capacity_use") else "0.0" if fig in RATE_FIGURES else "0"
+                fmt = "0%" if fig in ("attendance_rate", "capacity_use") else "0.0" if fig in RATE_FIGURES else "0"
                 put(ws, r, c, value, fmt)
         ws.freeze_panes = ws.cell(row=2, column=len(dims) + 1)
         for c in range(1, len(header) + 1):
@@ -350,7 +363,9 @@ def build_xlsx(stats: Statistics, labels: Labels) -> bytes:
     put(ws, note_row, 1, small_mark())
     put(ws, note_row, 2, str(_l("Tal fra 1 til %(n)d vises som \"<%(t)d\".", n=threshold() - 1, t=threshold())))
     put(ws, note_row + 1, 1, PROTECTED)
-    put(ws, note_row + 1, 2, str(_l("Skjult, fordi en total ellers ville afsløre et lille tal, eller fordi en andel bygger på et skjult tal.")))
+    put(ws, note_row + 1, 2, str(_l("Skjult, fordi der står færre end %(t)d unge bag rækken, eller fordi en andel bygger på et skjult tal.", t=threshold())))
+    put(ws, note_row + 2, 1, "±")
+    put(ws, note_row + 2, 2, disclosure_note(stats))
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 100
     ws = wb.create_sheet(str(_l("Filtre")))
@@ -376,17 +391,21 @@ def _csv_value(value) -> str:
 
 def build_csv(stats: Statistics, dims, labels: Labels) -> bytes:
     """One breakdown for Danish Excel: semicolons, UTF-8 with BOM, decimal comma."""
+    stats.prepare([dims])
     header, body, _ = table_rows(stats, dims, labels)
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     writer.writerow([csv_text(h) for h in header])
     for values in body:
         writer.writerow([_csv_value(v) for v in values])
+    writer.writerow([])
+    writer.writerow([csv_text(disclosure_note(stats))])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 def json_rows(stats: Statistics, dims, labels: Labels) -> list[dict]:
     """Rows for the API: dimension values and names, figures (null where hidden) and the hidden figures' names."""
+    stats.prepare([dims])
     out = []
     for row in stats.table(dims):
         item = {}
@@ -404,4 +423,9 @@ def json_rows(stats: Statistics, dims, labels: Labels) -> list[dict]:
 def record_export(fmt: str, f: StatsFilter, **details) -> None:
     """Every export leaves a trace: who, when, which filters."""
     record_event("stats.export", format=fmt, filters=f.as_dict(), **details)
+
+
+def record_view(page: str, f: StatsFilter, **details) -> None:
+    """Every statistics page shown leaves a trace like an export: who, when, which page and filters."""
+    record_event("stats.view", page=page, filters=f.as_dict(), **details)
 

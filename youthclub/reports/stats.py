@@ -53,6 +53,9 @@ RATE_FIGURES = ("avg_per_session", "avg_with_dropins", "attendance_rate", "capac
 FIGURES = ("sessions",) + COUNT_FIGURES + RATE_FIGURES
 #: the people figures of one group, as query_people names them
 PEOPLE_FIGURES = ("unique", "visits", "returning", "local", "new")
+#: and the cell key of each, for the release (disclosure.py): its contributors' record keys added
+#: up, for a count of visits each weighted by their visits (modulo 256 there)
+CELL_KEYS = tuple(f"{name}_key" for name in PEOPLE_FIGURES)
 #: a young person with this many visits in the period is "returning"
 RETURNING_VISITS = 3
 
@@ -226,16 +229,25 @@ def _tag_joins(frm, dims, activity_id=Activity.id, month=None):
         frm = frm.outerjoin(activity_focus_area, activity_focus_area.c.activity_id == activity_id)
     if "initiative" in dims:
         frm = frm.outerjoin(activity_initiative, and_(activity_initiative.c.activity_id == activity_id,
-                                                      activity_initiative.c.initiative_id.in_(_initiatives_of_month(month))))
+                                                      _initiatives_of_month(month)))
     return frm
 
 
 def _initiatives_of_month(month):
-    """The initiatives whose action plan is of the year of ``month`` (a month index expression)."""
-    return (
-        select(Initiative.id).join(ActionPlan, ActionPlan.id == Initiative.action_plan_id)
-        .where(ActionPlan.year * 12 <= month, month < ActionPlan.year * 12 + 12)
-    )
+    """The condition that an initiative tag (``activity_initiative``) holds at ``month`` (a month index expression).
+
+    One term per plan year with that year's initiatives as a list of ids, read once (a
+    handful of years), so the condition costs little per joined row.
+    """
+    by_year: dict = {}
+    for initiative_id, year in db.session.execute(
+        select(Initiative.id, ActionPlan.year).join(ActionPlan, ActionPlan.id == Initiative.action_plan_id)
+    ):
+        by_year.setdefault(year, []).append(initiative_id)
+    if not by_year:
+        return literal(False)
+    return or_(*[and_(activity_initiative.c.initiative_id.in_(sorted(ids)), month.between(year * 12, year * 12 + 11))
+                 for year, ids in sorted(by_year.items())])
 
 
 def _grouped(rows_subquery, dims, *aggregates):
@@ -395,7 +407,8 @@ def query_people(f: StatsFilter, tables) -> dict:
     if any(_splits_by_month(t) for t in tables):
         # per young person, activity and month, for the tables with months (and, read again, the rest)
         fine = (
-            select(base.c.youth_id, base.c.aid, base.c.m, band.label("ab"), local(YouthProfile.home_district_id), base.c.n)
+            select(base.c.youth_id, base.c.aid, base.c.m, band.label("ab"), local(YouthProfile.home_district_id), base.c.n,
+                   YouthProfile.record_key.label("rk"))
             .select_from(base.join(YouthProfile, YouthProfile.id == base.c.youth_id).join(Activity, Activity.id == base.c.aid))
             .where(*person)
             .cte("fine")
@@ -404,7 +417,7 @@ def query_people(f: StatsFilter, tables) -> dict:
         if fine is not None:
             coarse = (
                 select(fine.c.youth_id, fine.c.aid, fine.c.ab, func.max(fine.c.loc).label("loc"),
-                       cast(func.sum(fine.c.n), Integer).label("n"))
+                       cast(func.sum(fine.c.n), Integer).label("n"), func.max(fine.c.rk).label("rk"))
                 .group_by(fine.c.youth_id, fine.c.aid, fine.c.ab)
                 .cte("coarse")
             )
@@ -412,18 +425,20 @@ def query_people(f: StatsFilter, tables) -> dict:
             # no month table: the counts summed per young person, activity and age band first, and
             # only those (a few per young person) joined to their activity
             banded = (
-                select(base.c.youth_id, base.c.aid, band.label("ab"), YouthProfile.home_district_id.label("home"), base.c.n)
+                select(base.c.youth_id, base.c.aid, band.label("ab"), YouthProfile.home_district_id.label("home"), base.c.n,
+                       YouthProfile.record_key.label("rk"))
                 .select_from(base.join(YouthProfile, YouthProfile.id == base.c.youth_id))
                 .where(*person)
                 .subquery("banded")
             )
             counted = (
-                select(banded.c.youth_id, banded.c.aid, banded.c.ab, banded.c.home, cast(func.sum(banded.c.n), Integer).label("n"))
-                .group_by(banded.c.youth_id, banded.c.aid, banded.c.ab, banded.c.home)
+                select(banded.c.youth_id, banded.c.aid, banded.c.ab, banded.c.home, banded.c.rk,
+                       cast(func.sum(banded.c.n), Integer).label("n"))
+                .group_by(banded.c.youth_id, banded.c.aid, banded.c.ab, banded.c.home, banded.c.rk)
                 .subquery("counted")
             )
             coarse = (
-                select(counted.c.youth_id, counted.c.aid, counted.c.ab, local(counted.c.home), counted.c.n)
+                select(counted.c.youth_id, counted.c.aid, counted.c.ab, local(counted.c.home), counted.c.n, counted.c.rk)
                 .select_from(counted.join(Activity, Activity.id == counted.c.aid))
                 .cte("coarse")
             )
@@ -444,6 +459,7 @@ def query_people(f: StatsFilter, tables) -> dict:
             select(
                 *[cols[d].label(f"g_{d}") for d in dims], src.c.youth_id,
                 func.max(src.c.loc).label("loc"), cast(func.sum(src.c.n), Integer).label("n"),
+                func.max(src.c.rk).label("rk"),
             )
             .select_from(frm)
             .group_by(*[cols[d] for d in dims], src.c.youth_id)
@@ -462,12 +478,20 @@ def query_people(f: StatsFilter, tables) -> dict:
             "local": func.sum(per_youth.c.loc),
             "new": func.sum(case((is_new, 1), else_=0)),
         }
+        rk = per_youth.c.rk
+        figures.update({
+            "unique_key": func.sum(rk),
+            "visits_key": func.sum(rk * per_youth.c.n),
+            "returning_key": func.sum(case((per_youth.c.n >= RETURNING_VISITS, rk), else_=0)),
+            "local_key": func.sum(rk * per_youth.c.loc),
+            "new_key": func.sum(case((is_new, rk), else_=0)),
+        })
         parts.append(
             select(
                 literal_column(str(i)).label("t"),
                 *[(per_youth.c[f"g_{d}"] if d in dims else cast(null(), _DIMENSION_TYPES[d])).label(f"g_{d}") for d in DIMENSIONS],
                 # labelled apart from SQL's words (returning, local)
-                *[figures[name].label(f"f_{name}") for name in PEOPLE_FIGURES],
+                *[figures[name].label(f"f_{name}") for name in PEOPLE_FIGURES + CELL_KEYS],
             )
             .select_from(per_youth.outerjoin(newcomers, newcomers.c.youth_id == per_youth.c.youth_id))
             .group_by(*keys)
@@ -479,7 +503,7 @@ def query_people(f: StatsFilter, tables) -> dict:
     for row in db.session.connection().execute(stmt).mappings().all():
         dims = tables[int(row["t"])]
         key = tuple(AGE_BANDS[int(row["g_age_band"])] if d == "age_band" else row[f"g_{d}"] for d in dims)
-        out[dims][key] = {name: int(row[f"f_{name}"] or 0) for name in PEOPLE_FIGURES}
+        out[dims][key] = {name: int(row[f"f_{name}"] or 0) for name in PEOPLE_FIGURES + CELL_KEYS}
     return out
 
 
@@ -552,13 +576,15 @@ def query_dropins(f: StatsFilter, shapes) -> dict:
         select(
             Session.activity_id.label("aid"), Session.local_month.label("m"),
             HeadCount.age_band.label("ab"), HeadCount.gender.label("g"), HeadCount.count.label("v0"),
+            # the drop-ins' cell key: each head count's record key weighted by its count (modulo 256 later)
+            (HeadCount.count * HeadCount.record_key).label("v1"),
         )
         .select_from(HeadCount.__table__.join(Session, Session.id == HeadCount.session_id)
                      .join(Activity, Activity.id == Session.activity_id))
         .where(*_held_in_period(f), *_activity_conditions(f), *conds)
         .subquery("rows")
     )
-    return _grain_rows(rows, 1, shapes)
+    return _grain_rows(rows, 2, shapes)
 
 
 def signup_confirmed_at(starts_at) -> list:
@@ -589,7 +615,9 @@ def query_signup_sessions(f: StatsFilter, shapes) -> dict:
     attended = exists().where(Attendance.session_id == sessions.c.sid, Attendance.youth_id == Signup.youth_id)
     rows = (
         select(sessions.c.aid, sessions.c.m, age_band.label("ab"), YouthProfile.gender.label("g"),
-               literal_column("1").label("v0"), case((attended, 1), else_=0).label("v1"))
+               literal_column("1").label("v0"), case((attended, 1), else_=0).label("v1"),
+               # the attended pairs' cell key (the young person's record key for each)
+               case((attended, YouthProfile.record_key), else_=0).label("v2"))
         .select_from(
             Signup.__table__.join(sessions, sessions.c.aid == Signup.activity_id)
             .join(YouthProfile, YouthProfile.id == Signup.youth_id)
@@ -597,7 +625,7 @@ def query_signup_sessions(f: StatsFilter, shapes) -> dict:
         .where(*signup_confirmed_at(sessions.c.at), *_person_conditions(f, age_band))
         .subquery("rows")
     )
-    return _grain_rows(rows, 2, shapes)
+    return _grain_rows(rows, 3, shapes)
 
 
 def query_capacity_visits(f: StatsFilter, shapes) -> dict:
@@ -605,14 +633,15 @@ def query_capacity_visits(f: StatsFilter, shapes) -> dict:
     age_band = _age_band(Session.local_month)
     rows = (
         select(Session.activity_id.label("aid"), Session.local_month.label("m"), age_band.label("ab"),
-               YouthProfile.gender.label("g"), literal_column("1").label("v0"))
+               YouthProfile.gender.label("g"), literal_column("1").label("v0"),
+               YouthProfile.record_key.label("v1"))  # the cell key: each visit adds its young person's record key
         .select_from(Attendance.__table__.join(Session, Session.id == Attendance.session_id)
                      .join(Activity, Activity.id == Session.activity_id)
                      .join(YouthProfile, YouthProfile.id == Attendance.youth_id))
         .where(Session.capacity.is_not(None), *_held_in_period(f), *_activity_conditions(f), *_person_conditions(f, age_band))
         .subquery("rows")
     )
-    return _grain_rows(rows, 1, shapes)
+    return _grain_rows(rows, 2, shapes)
 
 
 def query_waitlist(f: StatsFilter, dims) -> dict:
@@ -633,13 +662,16 @@ def query_waitlist(f: StatsFilter, dims) -> dict:
         dims, month=end_month,
     )
     rows = (
-        select(*[exprs[d].label(f"g_{d}") for d in dims], Signup.youth_id.label("youth_id"))
+        select(*[exprs[d].label(f"g_{d}") for d in dims], Signup.youth_id.label("youth_id"),
+               YouthProfile.record_key.label("rk"))
         .select_from(frm)
         .where(*waiting, *_activity_conditions(f), *_person_conditions(f, age_band))
+        .distinct()
         .subquery("rows")
     )
-    stmt = _grouped(rows, dims, func.count(rows.c.youth_id.distinct()))
-    return _keyed(db.session.execute(stmt), dims, 1)
+    # (count, cell key): each young person once per group, their record keys added up
+    stmt = _grouped(rows, dims, func.count(rows.c.youth_id), func.sum(rows.c.rk))
+    return _keyed(db.session.execute(stmt), dims, 2)
 
 
 # -- tables ---------------------------------------------------------------------------------
@@ -773,22 +805,26 @@ def compute_tables(f: StatsFilter, tables) -> dict:
         rows = []
         for key in keys:
             skey = tuple(v for d, v in zip(dims, key) if d not in PERSON_DIMENSIONS)
-            figures = people.get(key) or dict.fromkeys(PEOPLE_FIGURES, 0)
+            figures = people.get(key) or dict.fromkeys(PEOPLE_FIGURES + CELL_KEYS, 0)
             visits = figures["visits"]
             n_sessions, places = sessions.get(skey, (0, 0))
-            drop = (dropins.get(key) or (0,))[0]
-            expected, attended = pairs.get(key) or (0, 0)
-            visits_cap = (capacity_tables[dims].get(key) or (0,))[0]
+            drop, drop_key = dropins.get(key) or (0, 0)
+            expected, attended, attended_key = pairs.get(key) or (0, 0, 0)
+            visits_cap, visits_cap_key = capacity_tables[dims].get(key) or (0, 0)
+            wait, wait_key = waitlist.get(key) or (0, 0)
             values = {
                 "sessions": n_sessions, "visits": visits, "dropins": drop, "unique": figures["unique"],
                 "new": figures["new"], "returning": figures["returning"], "local": figures["local"],
-                "waitlist": None if "month" in dims else int((waitlist.get(key) or (0,))[0] or 0),
+                "waitlist": None if "month" in dims else int(wait or 0),
                 "avg_per_session": _ratio(visits, n_sessions),
                 "avg_with_dropins": _ratio(visits + drop, n_sessions),
                 "attendance_rate": _ratio(attended, expected),
                 "capacity_use": _ratio(visits_cap, places),
             }
-            parts = {"attended": attended, "expected": expected, "visits_cap": visits_cap, "places": places}
+            parts = {"attended": attended, "expected": expected, "visits_cap": visits_cap, "places": places,
+                     # the cell keys, for the release (disclosure.py)
+                     **{name: figures[name] for name in CELL_KEYS}, "dropins_key": drop_key, "waitlist_key": int(wait_key or 0),
+                     "attended_key": attended_key, "visits_cap_key": visits_cap_key}
             rows.append(Row(dict(zip(dims, key)), values, set(), parts))
         rows.sort(key=lambda r: [(v is None, v if v is not None else 0) for v in r.key.values()])
         out[dims] = rows
@@ -798,122 +834,3 @@ def compute_tables(f: StatsFilter, tables) -> dict:
 def compute_table(f: StatsFilter, dims=()) -> list[Row]:
     """Every figure for every group of ``dims`` under ``f``, unsuppressed."""
     return compute_tables(f, [tuple(dims)])[tuple(dims)]
-
-
-# -- small-cell suppression -----------------------------------------------------------------
-
-def _small(value, threshold) -> bool:
-    return value is not None and 0 < value < threshold
-
-
-def primary_suppress(row: Row, threshold: int) -> None:
-    """Hide counts from 1 to threshold-1, and every rate built on a hidden count."""
-    for figure in COUNT_FIGURES:
-        if _small(row.values.get(figure), threshold):
-            row.hidden.add(figure)
-            row.small.add(figure)
-    derive_rate_hiding(row, threshold)
-
-
-def derive_rate_hiding(row: Row, threshold: int) -> None:
-    if "visits" in row.hidden:
-        row.hidden |= {"avg_per_session", "avg_with_dropins", "capacity_use"}
-    if "dropins" in row.hidden:
-        row.hidden.add("avg_with_dropins")
-    if _small(row.parts.get("attended"), threshold):
-        row.hidden.add("attendance_rate")
-    if _small(row.parts.get("visits_cap"), threshold):
-        row.hidden.add("capacity_use")
-
-
-def secondary_suppress(lines, threshold: int) -> None:
-    """``lines``: (total_row, [part rows]) whose parts add up to (or, for people, overlap into) the total.
-
-    A line with exactly one hidden cell (a part or the total) gives that cell away by
-    subtraction, so a second one is hidden: the smallest visible non-zero part, or the
-    total when no part is left. Repeated until no line changes, since every cell also
-    sits in other lines (a row and a column, a table and its margins).
-    """
-    changed = True
-    while changed:
-        changed = False
-        for figure in COUNT_FIGURES:
-            for total, parts in lines:
-                cells = parts + ([total] if total is not None else [])
-                if sum(1 for c in cells if figure in c.hidden) != 1:
-                    continue
-                candidates = [p for p in parts if figure not in p.hidden and p.values.get(figure)]
-                if candidates:
-                    victim = min(candidates, key=lambda p: p.values[figure])
-                elif total is not None and figure not in total.hidden and total.values.get(figure):
-                    victim = total
-                else:
-                    continue
-                victim.hidden.add(figure)
-                changed = True
-    for total, parts in lines:
-        for p in parts + ([total] if total is not None else []):
-            derive_rate_hiding(p, threshold)
-
-
-class Statistics:
-    """Tables for one filter; suppressed when ``threshold`` is given.
-
-    Suppression is decided jointly for every table one answer publishes and all their
-    margins (each table with one dimension fewer, down to the headline), so a hidden
-    cell cannot be worked out from any total shown beside it. Call ``prepare`` with
-    every breakdown an answer will show before reading tables.
-    """
-
-    def __init__(self, f: StatsFilter, threshold: int | None):
-        self.filter = f
-        self.threshold = threshold
-        self._raw: dict = {}
-        self._done: dict = {}
-
-    def raw(self, dims) -> list[Row]:
-        dims = tuple(dims)
-        if dims not in self._raw:
-            self._raw.update(compute_tables(self.filter, [dims]))
-        return self._raw[dims]
-
-    def prepare(self, breakdowns) -> None:
-        """Compute and suppress ``breakdowns`` and every margin of them, together."""
-        family = set(self._done)
-        for dims in breakdowns:
-            dims = tuple(dims)
-            for r in range(len(dims) + 1):
-                family.update(itertools.combinations(dims, r))
-        # every table not computed yet, from one pass over the visits
-        missing = sorted(d for d in family if d not in self._raw)
-        if missing:
-            self._raw.update(compute_tables(self.filter, missing))
-        for dims in family:
-            if dims not in self._done:
-                rows = [replace(r, hidden=set(r.hidden), small=set(r.small), values=dict(r.values)) for r in self.raw(dims)]
-                if self.threshold is not None:
-                    for row in rows:
-                        primary_suppress(row, self.threshold)
-                self._done[dims] = rows
-        if self.threshold is None:
-            return
-        lines = []
-        for dims in family:
-            for i in range(len(dims)):
-                rest = dims[:i] + dims[i + 1:]
-                margin = {tuple(m.key[x] for x in rest): m for m in self._done[rest]}
-                groups: dict = {}
-                for row in self._done[dims]:
-                    groups.setdefault(tuple(row.key[x] for x in rest), []).append(row)
-                lines.extend((margin.get(k), parts) for k, parts in groups.items())
-        secondary_suppress(lines, self.threshold)
-
-    def table(self, dims=()) -> list[Row]:
-        """The rows of ``dims`` (prepared on first use if ``prepare`` did not name them)."""
-        dims = tuple(dims)
-        if dims not in self._done:
-            self.prepare([dims])
-        return self._done[dims]
-
-    def headline(self) -> Row:
-        return self.table(())[0]

@@ -66,6 +66,7 @@ def _charts(stats, labels):
 
 @bp.route("/reports")
 @require(is_staff_or_coordinator)
+@rate_limited("dashboard", methods=("GET",))
 def dashboard():
     """Headline figures, the monthly trend and the breakdowns, with the filters above them."""
     f = _filter_or_abort()
@@ -76,13 +77,15 @@ def dashboard():
     stats.prepare(DASHBOARD_BREAKDOWNS)
     labels = services.Labels()
     hidden = services.small_mark()
+    services.record_view("dashboard", f, exact=not stats.perturbed)
+    db.session.commit()
     return render_template(
         "reports/dashboard.html",
         error=None, options=options, args=request.args.to_dict(), stats=stats, labels=labels, f=f,
         headline=stats.headline(), headline_figures=HEADLINE, figures=FIGURES,
         figure_labels=services.FIGURE_LABELS, figure_definitions=services.FIGURE_DEFINITIONS,
         dimension_labels=services.DIMENSION_LABELS, charts=_charts(stats, labels), protected=services.PROTECTED,
-        hidden_text=hidden, suppressed=stats.threshold is not None,
+        hidden_text=hidden, suppressed=stats.perturbed, disclosure_note=services.disclosure_note(stats),
         filters_used=services.describe_filter(f, labels),
         age_band_table=stats.table(("age_band",)), gender_table=stats.table(("gender",)),
         initiative_table=stats.table(("initiative",)), breakdowns=services.BREAKDOWNS,
@@ -135,6 +138,7 @@ def export_csv():
 
 @bp.route("/reports/action-plan")
 @require(is_coordinator)
+@rate_limited("dashboard", methods=("GET",))
 def action_plan():
     """Targets beside actual figures for a district's year, focus area 2 first; prints as a report."""
     options = services.filter_options(current_user)
@@ -148,9 +152,13 @@ def action_plan():
     report = plan_report.build(district_id, year, services.threshold()) if district_id else None
     if district_id and report is None:
         abort(404)
+    if report is not None:
+        services.record_view("action_plan", report.stats.filter)
+        db.session.commit()
     return render_template("reports/action_plan.html", report=report, options=options, year=year,
                            district_id=district_id, figure_labels=services.FIGURE_LABELS,
-                           figures=plan_report.FIGURES, hidden_text=services.small_mark())
+                           figures=plan_report.FIGURES, hidden_text=services.small_mark(),
+                           disclosure_note=services.disclosure_note(report.stats) if report else None)
 
 
 @bp.app_template_filter("stat")
@@ -163,7 +171,8 @@ def format_stat(value, figure: str = "") -> str:
     if isinstance(value, str):
         return value
     if figure in ("attendance_rate", "capacity_use"):
-        return format_percent(value, format="#,##0.0 %")
+        # released as whole percents (disclosure.RATE_DECIMALS)
+        return format_percent(value, format="#,##0 %")
     if isinstance(value, float):
         return format_decimal(value, format="#,##0.0")
     return format_decimal(value, format="#,##0")

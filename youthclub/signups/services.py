@@ -129,8 +129,7 @@ def sign_up(youth: YouthProfile, activity: Activity, *, by_user=None) -> Signup:
     promote_waitlist(activity)
     signup = Signup(youth_id=youth.id, activity_id=activity.id)
     if has_free_place(free_places(activity)) and not anyone_waiting(activity.id):
-        signup.status = SignupStatus.CONFIRMED
-        signup.confirmed_at = utcnow()
+        _confirm(signup)
     elif activity.waitlist_enabled:
         last = db.session.scalar(
             select(func.max(Signup.position)).where(
@@ -157,6 +156,14 @@ def _renumber(activity_id: int) -> None:
     for number, entry in enumerate(waitlist(activity_id), start=1):
         if entry.position != number:
             entry.position = number
+
+
+def _confirm(signup: Signup) -> None:
+    """A confirmed place from now on. The one place that confirms: the statistics pair a sign-up with the
+    sessions held between its ``confirmed_at`` and its ``cancelled_at``."""
+    signup.status = SignupStatus.CONFIRMED
+    signup.position = None
+    signup.confirmed_at = utcnow()
 
 
 def cancel_signup(signup: Signup, *, by_user, reason: str | None = None) -> list[Signup]:
@@ -211,9 +218,7 @@ def promote_waitlist(activity: Activity) -> list[Signup]:
         return promoted
     promoted = waitlist(activity.id, limit=free)
     for signup in promoted:
-        signup.status = SignupStatus.CONFIRMED
-        signup.position = None
-        signup.confirmed_at = utcnow()
+        _confirm(signup)
     if not promoted:
         return promoted
     db.session.flush()

@@ -1,0 +1,266 @@
+"""What leaves the system: the cell key method, the minimum-contributors rule and rounding (docs/metrics.md).
+
+``stats.py`` computes exact figures; this module decides what of them an answer may show.
+Every young person (and every head count) carries a permanent random record key from 0 to
+255; a cell's key is its contributors' keys added up (for a count of visits, each weighted
+by their visits), modulo 256, computed in SQL with the figures. A fixed lookup table (the
+ptable) turns (count, cell key) into a small perturbation, so the same cell gets the same
+value in every answer, in every format, however it was asked for, while the difference of
+two answers carries the noise of both. Counts from 1 to threshold − 1 are shown as "<5";
+a row with fewer young people behind it than the threshold shows none of their figures.
+Rates are computed from the released counts and rounded.
+"""
+from __future__ import annotations
+
+import itertools
+import random
+from functools import cache
+
+from ..accounts.models import RECORD_KEYS
+from .stats import COUNT_FIGURES, Row, StatsFilter, compute_tables
+
+#: the largest amount the ptable adds to or takes from a count
+MAX_PERTURBATION = 3
+#: how many of the 256 cell keys give each perturbation (zero-mean; ±3 only for 1 key in 256)
+PERTURBATION_WEIGHTS = {-3: 1, -2: 22, -1: 60, 0: 90, 1: 60, 2: 22, 3: 1}
+#: the ptable's rows for counts well above the threshold repeat after this many counts
+PTABLE_CYCLE = 64
+#: the ptable is fixed and may be published; what keeps a perturbation unknown is the record keys
+PTABLE_SEED = "youthclub-ptable-2026"
+#: rates (shares) are released as whole percents, averages with one decimal
+RATE_DECIMALS = 2
+AVERAGE_DECIMALS = 1
+#: the figures of registered young people: all hidden in a row with too few of them behind it
+PEOPLE_COUNTS = ("visits", "unique", "new", "returning", "local")
+PEOPLE_RATES = ("avg_per_session", "avg_with_dropins", "attendance_rate", "capacity_use")
+
+assert sum(PERTURBATION_WEIGHTS.values()) == RECORD_KEYS
+
+
+class UnpreparedTable(LookupError):
+    """A table was asked for that the answer did not prepare."""
+
+
+@cache
+def _ptable_row(threshold: int, row: int) -> tuple[int, ...]:
+    """The perturbation for each of the 256 cell keys in one row of the ptable.
+
+    Rows 0 .. MAX_PERTURBATION − 1 are the counts just at and above the threshold (row =
+    count − threshold): their perturbation never takes them below the threshold, so a
+    released number is never one a small count would be shown as; the weight of the
+    perturbations they cannot have goes to 0. The other rows hold every perturbation.
+    """
+    weights = dict(PERTURBATION_WEIGHTS)
+    if row < MAX_PERTURBATION:
+        for p in [p for p in weights if p < -row]:
+            weights[0] += weights.pop(p)
+    values = [p for p, w in sorted(weights.items()) for _ in range(w)]
+    random.Random(f"{PTABLE_SEED}:{threshold}:{row}").shuffle(values)
+    return tuple(values)
+
+
+def perturbation(count: int, key: int, threshold: int) -> int:
+    """What the ptable adds to a count of ``threshold`` or more with cell key ``key``."""
+    offset = count - threshold
+    row = offset if offset < MAX_PERTURBATION else MAX_PERTURBATION + count % PTABLE_CYCLE
+    return _ptable_row(threshold, row)[key % RECORD_KEYS]
+
+
+def released_count(count: int, key: int, threshold: int) -> int | None:
+    """A count as it leaves the system: 0 stays 0, 1 to threshold − 1 is None (shown "<5"), the rest perturbed."""
+    if count <= 0:
+        return 0
+    if count < threshold:
+        return None
+    return count + perturbation(count, key, threshold)
+
+
+def possible_counts(released: int, threshold: int) -> range:
+    """Every true count that could have been released as ``released`` (what an outsider can know)."""
+    if released == 0:
+        return range(0, 1)
+    return range(max(threshold, released - MAX_PERTURBATION), released + MAX_PERTURBATION + 1)
+
+
+def rounded_rate(num, den, decimals: int) -> float | None:
+    """``num / den`` rounded for release, None when either is missing or the denominator is 0."""
+    if num is None or not den:
+        return None
+    return round(num / den, decimals)
+
+
+def release_row(row: Row, threshold: int) -> Row:
+    """The row as it may leave the system; the exact figures and the counts behind them stay behind.
+
+    Minimum contributors: a row with 1 to threshold − 1 young people behind it shows none of
+    their figures (visits and rates included); its "unique" is shown as "<5" and the rest as
+    hidden. Drop-ins are anonymous and stand on their own count, as does the waitlist.
+    """
+    v, parts = row.values, row.parts
+    out = {"sessions": v["sessions"]}
+    hidden, small = set(), set()
+
+    def count(figure, c, key):
+        if c is None:  # a figure the table does not give (the waitlist per month)
+            out[figure] = None
+            return
+        out[figure] = released_count(c, key, threshold)
+        if out[figure] is None:
+            hidden.add(figure)
+            small.add(figure)
+
+    too_few = 0 < v["unique"] < threshold
+    for figure in PEOPLE_COUNTS:
+        if too_few:
+            out[figure] = None
+            hidden.add(figure)
+        else:
+            count(figure, v[figure], parts[f"{figure}_key"])
+    if too_few:
+        small.add("unique")
+    count("dropins", v["dropins"], parts["dropins_key"])
+    count("waitlist", v["waitlist"], parts["waitlist_key"])
+
+    def numerator(c, key, den):
+        """A rate's numerator as released, or None (hidden) when too few young people stand behind the row or it is small.
+
+        A denominator below the threshold hides it too: 0 % of 3 sign-up sessions says 3 were missed.
+        """
+        if too_few or 0 < den < threshold:
+            return None
+        return released_count(c, key, threshold)
+
+    sessions = v["sessions"]
+    attended = numerator(parts["attended"], parts["attended_key"], parts["expected"])
+    at_capacity = numerator(parts["visits_cap"], parts["visits_cap_key"], parts["places"])
+    visits, dropins = out["visits"], out["dropins"]
+    rates = {
+        "avg_per_session": (visits, sessions, AVERAGE_DECIMALS),
+        "avg_with_dropins": (None if visits is None or dropins is None else visits + dropins, sessions, AVERAGE_DECIMALS),
+        "attendance_rate": (attended, parts["expected"], RATE_DECIMALS),
+        "capacity_use": (at_capacity, parts["places"], RATE_DECIMALS),
+    }
+    for figure, (num, den, decimals) in rates.items():
+        out[figure] = rounded_rate(num, den, decimals)
+        if num is None and den:
+            hidden.add(figure)
+    return Row(dict(row.key), out, hidden, {}, small)
+
+
+def exact_row(row: Row) -> Row:
+    """The row with its exact counts (an institution's own staff), rates rounded as everywhere."""
+    v, parts = row.values, row.parts
+    out = dict(v)
+    out["avg_per_session"] = rounded_rate(v["visits"], v["sessions"], AVERAGE_DECIMALS)
+    out["avg_with_dropins"] = rounded_rate(v["visits"] + v["dropins"], v["sessions"], AVERAGE_DECIMALS)
+    out["attendance_rate"] = rounded_rate(parts["attended"], parts["expected"], RATE_DECIMALS)
+    out["capacity_use"] = rounded_rate(parts["visits_cap"], parts["places"], RATE_DECIMALS)
+    return Row(dict(row.key), out, set(), {}, set())
+
+
+def margins(breakdowns) -> list[tuple]:
+    """Each breakdown and every table with fewer of its dimensions, down to the headline ``()``."""
+    family = {()}
+    for dims in breakdowns:
+        dims = tuple(dims)
+        for r in range(len(dims) + 1):
+            family.update(itertools.combinations(dims, r))
+    return sorted(family, key=lambda d: (len(d), d))
+
+
+class Statistics:
+    """The tables of one answer: released (the cell key method) when ``threshold`` is given, exact when None.
+
+    An answer names every table it will show once (``prepare``): they are computed together
+    from one pass over the visits, with their margins. Asking afterwards for a table that was
+    not prepared raises ``UnpreparedTable`` instead of quietly computing it on its own.
+    """
+
+    def __init__(self, f: StatsFilter, threshold: int | None):
+        self.filter = f
+        self.threshold = threshold
+        self._tables: dict | None = None
+
+    @property
+    def perturbed(self) -> bool:
+        return self.threshold is not None
+
+    def prepare(self, breakdowns) -> None:
+        """Compute ``breakdowns`` and every margin of them, together, and release them."""
+        if self._tables is not None:
+            raise RuntimeError("an answer prepares its tables once")
+        family = margins(breakdowns)
+        raw = compute_tables(self.filter, family)
+        if self.threshold is None:
+            self._tables = {dims: [exact_row(r) for r in rows] for dims, rows in raw.items()}
+        else:
+            self._tables = {dims: [release_row(r, self.threshold) for r in rows] for dims, rows in raw.items()}
+
+    def table(self, dims=()) -> list[Row]:
+        """The rows of ``dims``; it must be one of the prepared tables or their margins."""
+        dims = tuple(dims)
+        if self._tables is None or dims not in self._tables:
+            raise UnpreparedTable(f"the table {dims!r} was not prepared for this answer")
+        return self._tables[dims]
+
+    def headline(self) -> Row:
+        return self.table(())[0]
+
+
+# -- a fixed release grid --------------------------------------------------------------------
+# Where the questions cannot vary (the gaps report: one moment, fixed groups), suppressing the
+# whole grid together is enough, and exact numbers stay exact: small cells hidden, and a second
+# cell in every line that would give one away.
+
+def _small(value, threshold) -> bool:
+    return value is not None and 0 < value < threshold
+
+
+def primary_suppress(row: Row, threshold: int) -> None:
+    """Hide counts from 1 to threshold-1, and every rate built on a hidden count."""
+    for figure in COUNT_FIGURES:
+        if _small(row.values.get(figure), threshold):
+            row.hidden.add(figure)
+            row.small.add(figure)
+    derive_rate_hiding(row, threshold)
+
+
+def derive_rate_hiding(row: Row, threshold: int) -> None:
+    if "visits" in row.hidden:
+        row.hidden |= {"avg_per_session", "avg_with_dropins", "capacity_use"}
+    if "dropins" in row.hidden:
+        row.hidden.add("avg_with_dropins")
+    if _small(row.parts.get("attended"), threshold):
+        row.hidden.add("attendance_rate")
+    if _small(row.parts.get("visits_cap"), threshold):
+        row.hidden.add("capacity_use")
+
+
+def secondary_suppress(lines, threshold: int) -> None:
+    """``lines``: (total_row, [part rows]) whose parts add up to (or, for people, overlap into) the total.
+
+    A line with exactly one hidden cell (a part or the total) gives that cell away by
+    subtraction, so a second one is hidden: the smallest visible non-zero part, or the
+    total when no part is left. Repeated until no line changes, since every cell also
+    sits in other lines (a row and a column, a table and its margins).
+    """
+    changed = True
+    while changed:
+        changed = False
+        for figure in COUNT_FIGURES:
+            for total, parts in lines:
+                cells = parts + ([total] if total is not None else [])
+                if sum(1 for c in cells if figure in c.hidden) != 1:
+                    continue
+                candidates = [p for p in parts if figure not in p.hidden and p.values.get(figure)]
+                if candidates:
+                    victim = min(candidates, key=lambda p: p.values[figure])
+                elif total is not None and figure not in total.hidden and total.values.get(figure):
+                    victim = total
+                else:
+                    continue
+                victim.hidden.add(figure)
+                changed = True
+    for total, parts in lines:
+        for p in parts + ([total] if total is not None else []):
+            derive_rate_hiding(p, threshold)

@@ -69,7 +69,7 @@ def test_ids_beyond_a_database_integer_are_not_found_not_a_server_error(client, 
     huge = 1559903438580209317576704
     client.login_as(world.staff_a)
     assert client.get(f"/activities/{huge}").status_code == 404
-    assert client.get(f"/sessions/{huge}/scan").status_code == 404
+    assert client.get(f"/scan/{huge}").status_code == 404
     response = client.api("POST", f"/api/v1/sessions/{huge}/checkins", json={"youth_id": world.youth.id, "nonce": "n1"})
     assert response.status_code == 404
     # the largest database integer itself is still an ordinary (missing) id

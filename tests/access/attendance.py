@@ -1,4 +1,4 @@
-from . import DENY, LOGIN, door_of_institution_a, institution_a, names_of_institution_a, public, roles, youth_only
+from . import DENY, LOGIN, OK, door_of_institution_a, institution_a, names_of_institution_a, public, roles, youth_only
 
 RULES = {
     "attendance.my_pass": youth_only(),
@@ -11,6 +11,14 @@ RULES = {
     "attendance.pass_card_revoke": names_of_institution_a(),
     "attendance.pass_card_with_code": names_of_institution_a(),
     "attendance.scanner": door_of_institution_a(),
+    "attendance.scanner_old_url": door_of_institution_a(),
+    # the door's start page lists the staff member's own institutions' sessions
+    "attendance.door": roles(DENY, anonymous=LOGIN, staff_a=OK, staff_b=OK, inst_admin_a=OK),
+    "attendance.scanner_service_worker": public(),
+    "attendance.scanner_manifest": public(),
+    # names on a device: staff only, never coordinators or admins without an institution
+    "api.door_roster_view": roles(DENY, anonymous=LOGIN, staff_a=OK, staff_b=OK, inst_admin_a=OK),
+    "api.csrf_token_view": roles(OK, anonymous=LOGIN),
     "attendance.youth_search": door_of_institution_a(),
     "attendance.rollcall": names_of_institution_a(),
     # head counts are anonymous: coordinators keep them

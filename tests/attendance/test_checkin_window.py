@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.factories import make_session
@@ -156,7 +158,7 @@ def test_a_scan_inside_the_window_is_not_a_correction(staff, world):
 
 
 def test_scanner_page_of_a_session_not_happening_says_so(staff, tomorrow):
-    page = staff.get(f"/sessions/{tomorrow.id}/scan").get_data(as_text=True)
+    page = staff.get(f"/scan/{tomorrow.id}").get_data(as_text=True)
     assert 'id="scan-not-now" class="flash flash-error" role="alert">' in page  # shown, not hidden
     assert services.session_day(tomorrow).strftime("%d.%m.%Y") in page
 
@@ -168,8 +170,42 @@ def test_today_page_offers_scan_only_for_a_session_that_is_happening(staff, worl
         later = make_session(world.activity_a, day=now.date(), start=time(now.hour + 3), end=time(23, 59))
         db.session.commit()
     page = staff.get(f"/institutions/{world.inst_a.id}/today").get_data(as_text=True)
-    assert f"/sessions/{world.session_a.id}/scan" in page
-    assert f"/sessions/{tomorrow.id}/scan" not in page
+    assert f"/scan/{world.session_a.id}" in page
+    assert f"/scan/{tomorrow.id}" not in page
     assert f"/sessions/{tomorrow.id}/rollcall" in page
     if later is not None:
-        assert f"/sessions/{later.id}/scan" not in page
+        assert f"/scan/{later.id}" not in page
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(scans=st.lists(st.tuples(st.integers(min_value=0, max_value=60 * 30), st.booleans()), min_size=1, max_size=6),
+       start_ago=st.integers(min_value=-120, max_value=60 * 26), length=st.integers(min_value=30, max_value=240))
+def test_a_scan_counts_exactly_when_it_is_inside_the_window(world, in_request, scans, start_ago, length):
+    """After every scan of a random sequence: an attendance exists iff some accepted scan was in the window."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    session = make_session(world.activity_a)
+    session.starts_at = now - timedelta(minutes=start_ago)
+    session.ends_at = session.starts_at + timedelta(minutes=length)
+    db.session.flush()
+    opens, closes = session.starts_at - timedelta(minutes=60), session.ends_at + timedelta(minutes=60)
+    inside_seen = False
+    for minutes_ago, with_reason in scans:
+        at = now - timedelta(minutes=minutes_ago)
+        inside = opens <= at <= closes
+        late = at < now - timedelta(hours=24)
+        try:
+            services.check_in(session, world.youth.pass_token, nonce=nonce(), scanned_at=at, by_user=world.staff_a,
+                              offline=True, reason="sent late" if with_reason else None)
+            accepted = True
+        except services.CheckinError as err:
+            accepted = False
+            assert err.code in ("session_not_now", "reason_required")
+            assert inside_seen or err.code == ("reason_required" if inside else "session_not_now")
+        # a scan outside the window, or late without a reason, never makes a first attendance
+        if not inside_seen:
+            assert accepted == (inside and (with_reason or not late))
+        inside_seen = inside_seen or accepted
+        count = db.session.scalar(select(func.count(Attendance.id)).where(Attendance.session_id == session.id))
+        assert count == (1 if inside_seen else 0)
+    db.session.rollback()

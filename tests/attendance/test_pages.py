@@ -89,8 +89,9 @@ def test_pass_card_link_partial_is_registered_for_the_youth_slot(app, world):
             return render_template_string(
                 "{% for t in slot_templates('session_actions') %}{% include t %}{% endfor %}", session=world.session_a)
 
-    for path in ("scan", "rollcall", "headcount"):
+    for path in ("rollcall", "headcount"):
         assert f"/sessions/{world.session_a.id}/{path}" in actions(world.staff_a)
+    assert f"/scan/{world.session_a.id}" in actions(world.staff_a)
     # a coordinator is offered only the anonymous head count, never the names
     coordinator = actions(world.coordinator)
     assert "/headcount" in coordinator and "/scan" not in coordinator and "/rollcall" not in coordinator
@@ -106,7 +107,7 @@ def test_youth_nav_has_my_pass(client, world):
 
 def test_scanner_page_passes_data_without_inline_script(client, world):
     client.login_as(world.staff_a)
-    r = client.get(f"/sessions/{world.session_a.id}/scan")
+    r = client.get(f"/scan/{world.session_a.id}")
     page = r.get_data(as_text=True)
     assert r.status_code == 200
     assert f'data-session-id="{world.session_a.id}"' in page and "data-texts=" in page

@@ -11,13 +11,12 @@ from __future__ import annotations
 import secrets
 import statistics
 import subprocess
-from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import assert_accessible, launch, login, phone_context
-from tests.factories import make_session, make_youth, sign_up
+from tests.factories import make_session_now, make_youth, sign_up
 from youthclub.attendance.models import Attendance, CheckinMethod
 from youthclub.extensions import db
 
@@ -135,7 +134,7 @@ def test_scanning_passes_checks_people_in_and_shows_their_names(scanner_page, wo
     page.context.new_cdp_session(page).send("Network.setCacheDisabled", {"cacheDisabled": True})
     transfers.clear()
     session_id = world.session_a.id
-    page.goto(f"/sessions/{session_id}/scan")
+    page.goto(f"/scan/{session_id}")
     page.wait_for_function("() => document.getElementById('scanner').dataset.camera === 'on'", timeout=20000)
     page.evaluate(WATCH_FRAMES)
 
@@ -153,12 +152,7 @@ def test_scanning_passes_checks_people_in_and_shows_their_names(scanner_page, wo
     assert sorted(a.youth_id for a in rows) == sorted(door)
     assert {a.method for a in rows} == {CheckinMethod.QR}
 
-    latencies = []
-    for entry in log:
-        if entry["kind"] in ("ok", "repeat"):
-            before = [t for t in appeared if t <= entry["at"]]
-            if before:
-                latencies.append(entry["at"] - before[-1])
+    latencies = _latencies([e for e in log if e["kind"] in ("ok", "repeat")], appeared)
     sizes = {}
     for request in transfers:
         url = request.url.replace(live_server.url, "")
@@ -180,6 +174,34 @@ def test_scanning_passes_checks_people_in_and_shows_their_names(scanner_page, wo
     assert any("qr-scanner-worker" in url for url, _ in sizes)
 
 
+def _latencies(log, appeared) -> list[float]:
+    """For each result on screen, the time since the frame in which its pass appeared."""
+    latencies = []
+    for entry in log:
+        before = [t for t in appeared if t <= entry["at"]]
+        if before:
+            latencies.append(entry["at"] - before[-1])
+    return latencies
+
+
+def _write_offline_benchmark(latencies) -> None:
+    from bench.report import write_section
+
+    median = statistics.median(latencies) if latencies else float("nan")
+    write_section("scanner-offline", f"""## Scanner offline: pass to name (browser journey `tests/browser/test_scanner.py`)
+
+The same phone, camera and video as the online measurement, with the network cut
+(`context.set_offline(True)`): the scanner decides from today's door roster on the device
+(salted hash of the pass, the rule in `door-rules.js`, the IndexedDB write) and shows the first name and outcome.
+From the capture time of the first frame showing a pass to the result on screen, QR decoding included. Target: median under 100 ms.
+
+| measure | value |
+| --- | --- |
+| scans measured | {len(latencies)} |
+| median pass-to-name latency, offline | {median:.0f} ms |
+| slowest | {max(latencies) if latencies else float('nan'):.0f} ms |""")
+
+
 def _write_benchmark(latencies, sizes, total) -> None:
     from bench.report import write_section
 
@@ -197,7 +219,7 @@ compression by the test server), decoder and its worker included, check-in reque
 | measure | value |
 | --- | --- |
 | scans measured | {len(latencies)} |
-| median scan-to-confirmation latency | {median:.0f} ms |
+| median scan-to-confirmation latency, online (target under 300 ms) | {median:.0f} ms |
 | slowest | {max(latencies) if latencies else float('nan'):.0f} ms |
 | scanner page transfer size | {total / 1024:.1f} KB |
 
@@ -208,18 +230,26 @@ compression by the test server), decoder and its worker included, check-in reque
 
 def test_offline_scans_are_queued_and_all_arrive_once_back_online(scanner_page, world, door):
     page = scanner_page
-    session = make_session(world.activity_a, day=date.today() + timedelta(days=1))
+    session = make_session_now(world.activity_a)
     db.session.commit()
     session_id = session.id
     login(page, "staff.a@example.org")
-    page.goto(f"/sessions/{session_id}/scan")
+    page.goto(f"/scan/{session_id}")
     page.wait_for_function("() => document.getElementById('scanner').dataset.camera === 'on'", timeout=20000)
 
+    page.wait_for_function("() => document.getElementById('scanner').dataset.ready === 'yes'", timeout=20000)
+    page.evaluate(WATCH_FRAMES)
     page.context.set_offline(True)
     page.wait_for_function("() => document.getElementById('scan-network').textContent.trim() === 'Ingen forbindelse'")
     page.wait_for_function("() => document.getElementById('scan-queue').textContent.includes('3')", timeout=60000)
-    assert page.locator("#scan-result-text").inner_text() == "Gemt, synkroniseres senere" or \
-        page.evaluate("window.scannerLog.some(e => e.kind === 'saved')")
+    # decided on the phone from the door roster: each name at once, checked in
+    log = page.evaluate("window.scannerLog.filter(e => e.offline)")
+    assert {e["name"] for e in log if e["code"] == "checked_in"} == set(NAMES)
+    # and as they come round again: already checked in, from the phone's own record
+    page.wait_for_function("() => window.scannerLog.filter(e => e.offline).length >= 6", timeout=60000)
+    log = page.evaluate("window.scannerLog.filter(e => e.offline)")
+    assert {e["code"] for e in log[3:6]} == {"already_checked_in"}
+    _write_offline_benchmark(_latencies(log, page.evaluate("window.passAppeared")))
     assert _attendances(session_id) == []
     # a reload while offline is not needed: the queue is in IndexedDB; nothing has reached the server yet
 
@@ -291,6 +321,6 @@ def test_roll_call_and_head_count_work_by_touch_and_are_accessible(phone, world)
         phone.get_by_role("button", name="+ Drenge 13–15").tap()
     assert phone.locator("#headcount-total").inner_text() == "2"
     assert_accessible(phone)
-    phone.goto(f"/sessions/{session_id}/scan")
+    phone.goto(f"/scan/{session_id}")
     assert_accessible(phone)
     assert len(_attendances(session_id)) == 1

@@ -109,7 +109,9 @@ def test_the_demo_is_a_living_hotspot_around_today(app):
     todays = db.session.scalars(select(Session).where(Session.cancelled_at.is_(None))).all()
     assert sum(to_local(s.starts_at).date() == today for s in todays) >= 3
     club = db.session.scalar(select(Activity).where(Activity.title == "Aftenåben klub"))
-    assert {to_local(s.starts_at).time() for s in club.sessions} == {time(18, 0)}
+    # weekly at 18:00, plus (unless it is one of them) the door's session happening now
+    others = [s for s in club.sessions if to_local(s.starts_at).time() != time(18, 0)]
+    assert len(others) <= 1 and all(s.starts_at <= datetime.now(UTC) <= s.ends_at for s in others)
 
     # full activities with a waitlist in order; never more confirmed than places
     full = 0
@@ -222,6 +224,33 @@ def test_production_needs_a_password_of_its_own(app, monkeypatch):
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code != 0 and "--password" in result.output
     assert count_rows()["users"] == 0
+
+
+def test_the_demo_door_is_open_at_any_hour_and_says_which_passes_to_try(app):
+    from youthclub.attendance.services import is_happening
+    from youthclub.demo.seed import keep_door_open
+
+    output = seed(app)
+    assert "Try the door" in output and "/me/pass" in output and "/pass-card" in output
+
+    def open_door_sessions(at):
+        return [s for s in db.session.scalars(select(Session).join(Session.activity)
+                                              .where(Activity.title == data.DOOR_OFFER))
+                if is_happening(s, at) and s.activity.allows_drop_in]
+
+    now = datetime.now(UTC)
+    assert open_door_sessions(now)
+    # make run on another day, at another hour: the door is opened again, once
+    for hour in (0, 7, 13, 23):
+        later = datetime.combine(local_today(), time(hour, 30), tzinfo=to_local(now).tzinfo).astimezone(UTC)
+        with app.test_request_context():
+            first = keep_door_open(later)
+            again = keep_door_open(later)
+        assert first.id == again.id and is_happening(first, later)
+        assert to_local(first.starts_at).date() == to_local(later).date()
+    # and an earlier demo database gets it from `make run` (seed-demo --if-empty) too
+    output = seed(app, "--if-empty")
+    assert "Try the door" in output
 
 
 def _genders(title):

@@ -36,6 +36,17 @@ def init_login_manager(login_manager) -> None:
         return redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path))
 
 
+#: sent when a log-in ends: the browser drops its cache and the site's storage, which holds
+#: the door scanner's roster, its kept pages and the young person's kept pass
+CLEAR_SITE_DATA = '"cache", "storage"'
+
+
+def signed_out(response):
+    """``response`` with ``Clear-Site-Data``, for log-out and account closure."""
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
+
+
 def fresh_session() -> None:
     """Empty the session (at log-in, log-out and account closure), keeping only the chosen language."""
     lang = session.get("lang")

@@ -17,7 +17,7 @@ from ..mfa.login import start_pending
 from ..nav import nav_item, start_page
 from ..programme.models import Institution
 from . import services, youth_services
-from .auth import fresh_session
+from .auth import fresh_session, signed_out
 from .access import can_see_roster, get_institution_or_403, is_admin, require, works_at
 from .forms import (
     ROLE_LABELS,
@@ -96,7 +96,7 @@ def logout():
     logout_user()
     fresh_session()
     flash(_("Du er logget ud."), "info")
-    return redirect(url_for("main.home"))
+    return signed_out(redirect(url_for("main.home")))
 
 
 @bp.route("/language", methods=["POST"])

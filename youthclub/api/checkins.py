@@ -25,7 +25,7 @@ from ..ratelimits import rate_limited
 from . import bp
 from .core import allow_token_scope
 
-MAX_BATCH = 500
+MAX_BATCH = services.MAX_BATCH
 
 
 class BadInput(DomainError):

@@ -32,6 +32,8 @@ from .models import AgeBand, Attendance, CheckinMethod, HeadCount, ScanConflict
 
 #: corrections to attendance older than this need a reason (and always leave an audit event)
 CORRECTION_WINDOW = timedelta(hours=24)
+#: the most scans one batch from an offline queue may hold (the scanner sends at most this many)
+MAX_BATCH = 500
 #: a device clock this far ahead of the server is not believed
 CLOCK_SKEW = timedelta(minutes=5)
 

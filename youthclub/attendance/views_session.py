@@ -55,12 +55,21 @@ def scanner_texts() -> dict:
         "no_results": _("Ingen fundet."),
         "error": _("Noget gik galt. Prøv igen."),
         "check_in": _("Tjek ind"),
+        "not_saved": _("IKKE gemt! Telefonen kunne ikke gemme scanningen. Skriv navnet ned eller brug afkrydsningslisten."),
+        "unknown_saved": _("Ukendt her: gemt og tjekkes, når der er net"),
+        "syncing": _("Sender %(done)s af %(total)s …", done="{done}", total="{total}"),
+        "difference": _("%(name)s: offline %(device)s, serveren: %(server)s", name="{name}", device="{device}",
+                        server="{server}"),
+        "accepted_later": _("tjekket ind ved synkronisering"),
+        "roster_none": _("Ingen dørliste på telefonen: uden net gemmes scanninger uden navn."),
+        "roster_age": _("Dørliste hentet kl. %(time)s", time="{time}"),
+        "logout_queued": _("%(n)s scanninger er ikke sendt endnu og går tabt ved log ud. Log ud alligevel?", n="{n}"),
         "codes": {code: services.refusal_message(code)
                   for code in (*services.REFUSAL_CODES, "nonce_conflict", "scanned_in_future")},
     }
 
 
-@bp.route("/sessions/<int:session_id>/scan")
+@bp.route("/scan/<int:session_id>")
 @require(is_staff_or_coordinator)
 def scanner(session_id: int):
     """The door scanner: camera, rapid mode, name search, offline queue."""
@@ -69,6 +78,7 @@ def scanner(session_id: int):
         "attendance/scanner.html", session=session, count=services.checked_in_count(session),
         conflicts=services.open_conflicts(session), texts=json.dumps(scanner_texts(), ensure_ascii=False),
         happening=services.is_happening(session), not_now=services.not_now_message(session),
+        window=services.checkin_window(session), batch_max=services.MAX_BATCH,
     )
 
 

@@ -59,6 +59,10 @@ STAFF_NAMES = {
     "lundtofte": "Rasmus Holm", "fight": "Nadia Petersen",
 }
 
+#: the demo's door: a drop-in session of this offer is kept running whenever the demo is loaded
+DOOR_INSTITUTION = "blaagaarden"
+DOOR_OFFER = "Aftenåben klub"
+
 #: the demo logins, one per role: (local part, name, role, institution key)
 LOGINS = [
     ("admin", "Anne Admin", "admin", None),

@@ -25,8 +25,9 @@ from ..activities.models import (
     activity_initiative,
 )
 from ..attendance.models import AgeBand, Attendance, CheckinMethod, HeadCount
+from ..attendance.services import is_happening
 from ..extensions import db
-from ..i18n import to_utc
+from ..i18n import to_local, to_utc
 from ..mfa import services as mfa
 from ..programme.models import ActionPlan, District, FocusArea, Initiative, Institution, InstitutionKind, Programme
 from ..signups.models import Signup, SignupStatus
@@ -59,6 +60,8 @@ class SeedResult:
     counts: dict[str, int] = field(default_factory=dict)
     #: the demo logins whose authenticator app has the published key ``data.DEMO_TOTP_SECRET``
     known_second_factor: list[str] = field(default_factory=list)
+    #: lines that say how to try the door scanner right now
+    door: list[str] = field(default_factory=list)
 
 
 def login_email(local: str) -> str:
@@ -109,8 +112,9 @@ def seed_demo(password: str | None = None, *, today: date | None = None, now: da
     else:
         _Builder(today, now, password or data.DEFAULT_PASSWORD).build()
         created, known = True, password or data.DEFAULT_PASSWORD
+    door = try_the_door(now)
     return SeedResult(created, demo_logins(), known, count_rows(),
-                      _demo_second_factors() if known_second_factor else [])
+                      _demo_second_factors() if known_second_factor else [], door)
 
 
 def demo_second_factor_logins() -> list[str]:
@@ -138,6 +142,61 @@ def _demo_second_factors() -> list[str]:
             continue  # someone set up an app of their own for this login
         emails.append(user.email)
     return emails
+
+
+# -- a door a newcomer can try at any hour ------------------------------------------------
+
+
+def keep_door_open(now: datetime | None = None) -> Session | None:
+    """A drop-in session of the demo's door offer happening at ``now`` (made when there is none).
+
+    It stays inside today's local date, so it is on the Today page and the door roster.
+    """
+    now = now or datetime.now(UTC)
+    activity = db.session.scalar(
+        select(Activity).join(Institution, Institution.id == Activity.institution_id)
+        .where(Activity.title == data.DOOR_OFFER, Institution.name == dict(
+            (key, name) for key, name, *_rest in data.INSTITUTIONS)[data.DOOR_INSTITUTION]))
+    if activity is None:
+        return None
+    local = to_local(now)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    for session in db.session.scalars(select(Session).where(
+            Session.activity_id == activity.id, Session.starts_at >= midnight.astimezone(UTC),
+            Session.starts_at < (midnight + timedelta(days=1)).astimezone(UTC), Session.cancelled_at.is_(None))):
+        if is_happening(session, now):
+            return session
+    start = max(midnight, local.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1))
+    end = min(midnight.replace(hour=23, minute=59), local + timedelta(hours=3))
+    session = Session(activity_id=activity.id, starts_at=start.astimezone(UTC), ends_at=end.astimezone(UTC))
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def try_the_door(now: datetime | None = None) -> list[str]:
+    """Keep the door open and say which demo passes to scan there."""
+    session = keep_door_open(now)
+    if session is None:
+        return []
+    day = to_local(session.starts_at).date()
+    activity = db.session.get(Activity, session.activity_id)
+    ung = db.session.scalar(select(User).where(User.email == login_email("ung")))
+    others = db.session.scalars(select(YouthProfile).where(
+        YouthProfile.user_id.is_(None), YouthProfile.anonymised_at.is_(None)).order_by(YouthProfile.id)).all()
+    inside = next((y for y in others if activity.min_age <= y.age_on(day) <= activity.max_age), None)
+    outside = next((y for y in others if y.age_on(day) > activity.max_age), None)
+    lines = [
+        f"Try the door: {activity.title}, {to_local(session.starts_at):%H:%M}–{to_local(session.ends_at):%H:%M} "
+        f"today (drop-in). Log in as {login_email('personale')}, tap Scan on the Today page (or open /scan/), "
+        "and show the scanner one of these passes (on a second screen):",
+    ]
+    if ung is not None:
+        lines.append(f"  {ung.youth_profile.first_name}: log in as {login_email('ung')} and open Mit pas (/me/pass)")
+    for youth, what in ((inside, "checked in as a drop-in"), (outside, "outside the age range: override")):
+        if youth is not None:
+            lines.append(f"  {youth.first_name} ({what}): /youth/{youth.id}/pass-card")
+    return lines
 
 
 def count_rows() -> dict[str, int]:

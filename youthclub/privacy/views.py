@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
 from ..accounts.access import is_admin, is_coordinator, is_youth, require
-from ..accounts.auth import fresh_session
+from ..accounts.auth import fresh_session, signed_out
 from ..accounts.models import Gender, User
 from ..accounts.youth_forms import MONTHS
 from ..audit.describe import Describer
@@ -93,7 +93,7 @@ def close_account():
             logout_user()
             fresh_session()
             flash(_("Din konto er lukket, og dine oplysninger er slettet."), "success")
-            return redirect(url_for("main.home"))
+            return signed_out(redirect(url_for("main.home")))
     return render_template("privacy/close.html", form=form)
 
 

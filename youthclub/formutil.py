@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, ValidationError
@@ -63,9 +64,10 @@ class Outcome:
 
 
 @contextmanager
-def saved_or_refused(form, *, default=None, fields=None):
-    """Around a submitted form's service call: commit what it did, or, when a rule refuses it,
-    undo it and show the refusal on the form (``show_refusal``). Check ``outcome.ok`` after.
+def saved_or_refused(form=None, *, default=None, fields=None, success=None):
+    """Around a service call: commit what it did, or, when a rule refuses it, undo it and show the
+    refusal on ``form`` (``show_refusal``), or without a form as a flashed message (a button's
+    POST that redirects). ``success`` is flashed once committed. Check ``outcome.ok`` after.
 
         with saved_or_refused(form, default=form.year) as saved:
             plan = plans.save_plan(...)
@@ -77,7 +79,12 @@ def saved_or_refused(form, *, default=None, fields=None):
         yield outcome
     except DomainError as err:
         db.session.rollback()
-        show_refusal(form, err, default=default, fields=fields)
+        if form is None:
+            flash(err.message, "error")
+        else:
+            show_refusal(form, err, default=default, fields=fields)
     else:
         db.session.commit()
         outcome.ok = True
+        if success:
+            flash(success, "success")

@@ -1,7 +1,7 @@
 """Staff and admins merge two profiles of one young person (a confirm page, then one POST)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -10,12 +10,13 @@ from ..activities.models import Activity, Session
 from ..audit.services import audited_page
 from ..attendance.models import Attendance
 from ..extensions import db
+from ..formutil import saved_or_refused
 from ..nav import slot
 from ..signups.models import Signup
 from ..signups.services import ACTIVE
 from .access import can_merge_youths, get_youth_or_404, youth_part_for
 from .forms import SimpleForm
-from .merge import MergeError, merge_candidates, merge_youths
+from .merge import merge_candidates, merge_youths
 from .views import bp
 
 slot("youth", "accounts/_merge_candidates.html", order=80)
@@ -48,14 +49,10 @@ def youth_merge(youth_id: int, other_id: int):
         abort(403)
     form = SimpleForm()
     if form.validate_on_submit():
-        try:
+        with saved_or_refused(success=_("Profilerne er slået sammen. Brug adgangskortet fra denne profil.")) as saved:
             merge_youths(keep, remove, current_user)
-        except MergeError as err:
-            db.session.rollback()
-            flash(err.message, "error")
+        if not saved.ok:
             return redirect(url_for("accounts.youth_merge", youth_id=youth_id, other_id=other_id))
-        db.session.commit()
-        flash(_("Profilerne er slået sammen. Brug adgangskortet fra denne profil."), "success")
         return redirect(url_for("accounts.youth", youth_id=youth_id))
     html = render_template("accounts/youth_merge.html", keep=_facts(keep), remove=_facts(remove), form=form)
     return audited_page("youth.view", keep, html, page="merge", other_youth_id=remove.id)

@@ -240,13 +240,10 @@ def youth_claim_code(youth_id: int):
     youth = get_youth_or_404(youth_id)
     if not SimpleForm().validate_on_submit():
         abort(400)
-    try:
+    with saved_or_refused() as saved:
         code = youth_services.issue_claim_code(youth)
-    except AccountError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+    if not saved.ok:
         return redirect(url_for("accounts.youth", youth_id=youth.id))
-    db.session.commit()
     return render_template("accounts/youth_created.html", youth=youth, code=code, institution=None)
 
 

@@ -146,14 +146,8 @@ def activity_edit(activity_id: int):
 
 def _state_change(activity_id: int, service, message: str):
     activity = get_activity_or_403(activity_id)
-    try:
+    with saved_or_refused(success=message):
         service(activity)
-    except services.ActivityError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
     return redirect(url_for("activities.manage", activity_id=activity.id))
 
 
@@ -286,12 +280,6 @@ def session_cancel(session_id: int):
 def session_restore(session_id: int):
     """Undo a session's cancellation."""
     session = get_session_or_403(session_id)
-    try:
+    with saved_or_refused(success=_("Mødegangen gennemføres alligevel.")):
         services.restore_session(session)
-    except services.ActivityError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Mødegangen gennemføres alligevel."), "success")
     return redirect(url_for("activities.manage", activity_id=session.activity_id))

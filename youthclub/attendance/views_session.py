@@ -22,6 +22,7 @@ from ..accounts.youth_services import youth_details
 from ..database import parse_db_id
 from ..errors import DomainError
 from ..extensions import db
+from ..formutil import saved_or_refused
 from . import services
 from .models import AgeBand, Attendance, ScanConflict
 from .views import bp
@@ -168,13 +169,8 @@ def headcount(session_id: int):
             delta = int(request.form.get("delta", "0"))
         except ValueError:
             abort(400)
-        try:
+        with saved_or_refused():
             services.adjust_head_count(session, band, gender, delta, current_user, reason=request.form.get("reason"))
-        except DomainError as err:
-            db.session.rollback()
-            flash(err.message, "error")
-        else:
-            db.session.commit()
         return redirect(url_for("attendance.headcount", session_id=session.id, _anchor=f"cell-{band}-{gender}"))
     counts = services.head_counts(session)
     return render_template(

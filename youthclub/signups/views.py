@@ -19,6 +19,7 @@ from ..activities.ical import calendar, webcal
 from ..activities.models import Activity, Session
 from ..db_types import utcnow
 from ..extensions import db
+from ..formutil import saved_or_refused
 from ..nav import nav_item, public_host, public_url, slot, start_page
 from ..ratelimits import rate_limited
 from . import receivers  # noqa: F401  (connects the signal receivers)
@@ -70,13 +71,10 @@ def sign_up(activity_id: int):
     back = safe_next(form.next.data) or url_for("signups.my_activities")
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with saved_or_refused() as saved:
         signup = services.sign_up(_youth(), activity, by_user=current_user)
-    except services.SignupError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+    if not saved.ok:
         return redirect(back)
-    db.session.commit()
     if signup.status == SignupStatus.CONFIRMED:
         flash(_("Du er tilmeldt %(title)s.", title=activity.title), "success")
     else:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from ..accounts.models import ApiToken, TokenScope
 from ..accounts.passwords import verify_password
 from ..extensions import db
+from ..formutil import saved_or_refused
 from ..nav import slot
 from ..ratelimits import rate_limited
 from . import services
@@ -34,14 +35,11 @@ def create():
     if not verify_password(current_user.password_hash, request.form.get("password", "")):
         flash(_("Skriv din nuværende adgangskode for at oprette en nøgle."), "error")
         return redirect(url_for("accounts.account"))
-    try:
+    with saved_or_refused() as saved:
         token, secret = services.create_token(current_user, request.form.get("name", ""),
                                               scope=request.form.get("scope") or TokenScope.FULL)
-    except services.TokenError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+    if not saved.ok:
         return redirect(url_for("accounts.account"))
-    db.session.commit()
     return render_template("tokens/created.html", token=token, secret=secret)
 
 

@@ -33,7 +33,43 @@ class Role(enum.StrEnum):
 INSTITUTION_ROLES = (Role.STAFF, Role.INSTITUTION_ADMIN)
 
 
-class User(UserMixin, db.Model):
+class RolesMixin:
+    """What a login may do, read from its ``memberships`` (each with ``role`` and ``institution_id``).
+
+    Shared by ``User`` and the API's bearer principal (``api.core.TokenUser``), so a role means
+    the same whichever way the request came in.
+    """
+
+    def has_role(self, role: Role, institution_id: int | None = None) -> bool:
+        for m in self.memberships:
+            if m.role == role and (institution_id is None or m.institution_id == institution_id):
+                return True
+        return False
+
+    @property
+    def is_admin(self) -> bool:
+        return self.has_role(Role.ADMIN)
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.has_role(Role.COORDINATOR)
+
+    @property
+    def is_programme_wide(self) -> bool:
+        """Coordinators and admins see every institution."""
+        return self.is_admin or self.is_coordinator
+
+    @property
+    def is_staff_member(self) -> bool:
+        return any(m.role in INSTITUTION_ROLES for m in self.memberships)
+
+    def institution_ids(self, *roles: Role) -> set[int]:
+        """Institutions this user works at (in any of ``roles``; all institution roles by default)."""
+        roles = roles or INSTITUTION_ROLES
+        return {m.institution_id for m in self.memberships if m.role in roles and m.institution_id}
+
+
+class User(RolesMixin, UserMixin, db.Model):
     """A login: staff, coordinator, admin, or a young person's own account."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,37 +99,9 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # type: ignore[override]
         return bool(self.active)
 
-    def has_role(self, role: Role, institution_id: int | None = None) -> bool:
-        for m in self.memberships:
-            if m.role == role and (institution_id is None or m.institution_id == institution_id):
-                return True
-        return False
-
-    @property
-    def is_admin(self) -> bool:
-        return self.has_role(Role.ADMIN)
-
-    @property
-    def is_coordinator(self) -> bool:
-        return self.has_role(Role.COORDINATOR)
-
-    @property
-    def is_programme_wide(self) -> bool:
-        """Coordinators and admins see every institution."""
-        return self.is_admin or self.is_coordinator
-
     @property
     def is_youth(self) -> bool:
         return self.youth_profile is not None
-
-    @property
-    def is_staff_member(self) -> bool:
-        return any(m.role in INSTITUTION_ROLES for m in self.memberships)
-
-    def institution_ids(self, *roles: Role) -> set[int]:
-        """Institutions this user works at (in any of ``roles``; all institution roles by default)."""
-        roles = roles or INSTITUTION_ROLES
-        return {m.institution_id for m in self.memberships if m.role in roles and m.institution_id}
 
 
 class Membership(db.Model):
@@ -167,6 +175,14 @@ def new_record_key() -> int:
     return secrets.randbelow(RECORD_KEYS)
 
 
+def age_on(birth_year: int, birth_month: int, day: date) -> int:
+    """Age in whole years on ``day`` of someone born in that month (on the 1st, as the day is not kept)."""
+    age = day.year - birth_year
+    if day.month < birth_month:
+        age -= 1
+    return age
+
+
 class YouthProfile(db.Model):
     """A young person. Only the fields listed here may ever hold personal data.
 
@@ -211,10 +227,7 @@ class YouthProfile(db.Model):
 
     def age_on(self, day: date) -> int:
         """Age in whole years on ``day`` (born on the 1st of the birth month, as the day is not kept)."""
-        age = day.year - self.birth_year
-        if day.month < self.birth_month:
-            age -= 1
-        return age
+        return age_on(self.birth_year, self.birth_month, day)
 
     @property
     def display_name(self) -> str:

@@ -74,6 +74,11 @@ class TokenUser(RolesMixin):
         return f"{self.id}:{self.session_version}"
 
     @property
+    def youth_profile(self) -> YouthProfile | None:
+        # a young person's own token (sign-ups): their profile alone, not the user with it
+        return db.session.get(YouthProfile, self.youth_id) if self.youth_id is not None else None
+
+    @property
     def user(self) -> User:
         if self._user is None:
             self._user = db.session.get(User, self.id)

@@ -11,23 +11,24 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, func, literal, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..accounts.access import visible_youths
 from ..accounts.models import Gender, RevokedPass, YouthProfile, age_on, new_pass_token
+from ..accounts.services import mark_active
 from ..activities.models import Activity, Session
 from ..audit.services import record_event
 from ..database import lock_row, locking_enabled
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
-from ..i18n import fmt_date, fmt_time, local_today, to_local, to_utc
+from ..i18n import fmt_date, fmt_time, to_local
 from ..signals import pass_revoked
 from ..signups.models import Signup, SignupStatus
 from .models import AgeBand, Attendance, CheckinMethod, HeadCount, ScanConflict
@@ -475,8 +476,25 @@ def _check_in_youth(scan: Scan, youth: Visitor, *, nonce, when, by_user, offline
             # the profile was merged into another while this scan waited for its row: its pass is revoked now
             _refuse_pass(youth.pass_token)
         return CheckinResult(_with_youth(existing, youth), created=False)
-    _touch(youth)
+    mark_active(youth.id, youth.last_active_at)
     return CheckinResult(replace(attendance, id=new_id), created=True)
+
+
+_INSERTED = ("session_id", "method", "recorded_by_id", "scanned_at", "recorded_at", "nonce", "drop_in", "age_override")
+
+
+def _insert_statement(dialect: str, lock: bool):
+    """INSERT … SELECT from the young person's row … ON CONFLICT DO NOTHING RETURNING id, built once."""
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    source = select(_y.c.id, *(bindparam(c, type_=_att.c[c].type) for c in _INSERTED)).where(
+        _y.c.id == bindparam("youth_id"))
+    if lock:
+        source = source.with_for_update(read=True, key_share=True)  # FOR KEY SHARE
+    return (insert_(_att).from_select(["youth_id", *_INSERTED], source)
+            .on_conflict_do_nothing().returning(_att.c.id))
+
+
+_INSERT_STATEMENTS = {(d, lock): _insert_statement(d, lock) for d in ("postgresql", "sqlite") for lock in (True, False)}
 
 
 def _insert_attendance(a: CheckedIn, nonce: str | None) -> int | None:
@@ -485,30 +503,13 @@ def _insert_attendance(a: CheckedIn, nonce: str | None) -> int | None:
     The row is selected from the young person's, key-share locked: a merge that removes the
     profile makes this wait, then insert nothing, instead of failing the transaction.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    cols = _att.c
-    source = select(
-        _y.c.id, literal(a.session_id, cols.session_id.type), literal(a.method, cols.method.type),
-        literal(a.recorded_by_id, cols.recorded_by_id.type), literal(a.scanned_at, cols.scanned_at.type),
-        literal(utcnow(), cols.recorded_at.type), literal(nonce or None, cols.nonce.type),
-        literal(a.drop_in, cols.drop_in.type), literal(a.age_override, cols.age_override.type),
-    ).where(_y.c.id == a.youth_id)
-    if locking_enabled():
-        source = source.with_for_update(read=True, key_share=True)  # FOR KEY SHARE
-    stmt = (insert_(_att).from_select(["youth_id", "session_id", "method", "recorded_by_id", "scanned_at",
-                                       "recorded_at", "nonce", "drop_in", "age_override"], source)
-            .on_conflict_do_nothing().returning(cols.id))
-    return db.session.connection().execute(stmt).scalar()
-
-
-def _touch(youth: Visitor) -> None:
-    """Last active today: written at most once a day per young person (retention counts months)."""
-    today = to_utc(local_today(), time(0))
-    if youth.last_active_at is None or youth.last_active_at < today:
-        db.session.connection().execute(
-            update(_y).where(_y.c.id == youth.id, or_(_y.c.last_active_at.is_(None), _y.c.last_active_at < today))
-            .values(last_active_at=utcnow()))
+    conn = db.session.connection()
+    stmt = _INSERT_STATEMENTS[(conn.dialect.name, locking_enabled())]
+    return conn.execute(stmt, {
+        "youth_id": a.youth_id, "session_id": a.session_id, "method": a.method, "recorded_by_id": a.recorded_by_id,
+        "scanned_at": a.scanned_at, "recorded_at": utcnow(), "nonce": nonce or None, "drop_in": a.drop_in,
+        "age_override": a.age_override,
+    }).scalar()
 
 
 def move_attendances(from_youth: YouthProfile, to_youth: YouthProfile) -> int:

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import YouthProfile
+from ..accounts.services import mark_active
 from ..activities.models import Activity, ActivityStatus, Session
 from ..audit.services import record_event
 from ..database import lock_row
@@ -147,7 +148,7 @@ def sign_up(youth: YouthProfile, activity: Activity, *, by_user=None) -> Signup:
     except IntegrityError:
         # a second request of the same young person won the unique index
         raise refusal_error("already_signed_up") from None
-    youth.last_active_at = utcnow()
+    mark_active(youth.id, youth.last_active_at)
     record_event("signup.create", signup, user=by_user, status=str(signup.status), position=signup.position)
     return signup
 

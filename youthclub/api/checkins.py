@@ -74,6 +74,10 @@ def _parse_item(item) -> dict:
             "scanned_at": scanned_at, "override_age": override, "reason": reason}
 
 
+#: a scan of nothing: what ``_scan_for`` reads to answer 404/403 before a malformed scan's 400
+NO_SCAN = {"token": None, "youth_id": None, "nonce": None}
+
+
 def _scan_for(session_id, item: dict) -> services.Scan:
     """The scan's facts in one statement (``services.read_scan``); 404 for no session, 403 for another institution."""
     scan = services.read_scan(session_id, token=item["token"], youth_id=item["youth_id"], nonce=item["nonce"]) \
@@ -120,9 +124,13 @@ def session_checkin(session_id: int):
     if denied:
         return denied
     data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadInput("Forventede et JSON-objekt.", "malformed_json")
-    item = _parse_item(data)
+    try:
+        if not isinstance(data, dict):
+            raise BadInput("Forventede et JSON-objekt.", "malformed_json")
+        item = _parse_item(data)
+    except BadInput:
+        _scan_for(session_id, NO_SCAN)  # no such session, or another institution's, comes first
+        raise
     body, status = _perform(session_id, item, offline=False)
     db.session.commit()
     return jsonify(body), status

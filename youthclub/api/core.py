@@ -12,6 +12,7 @@ from flask_login import current_user, login_user
 from sqlalchemy import bindparam, or_, select, update
 
 from ..accounts.models import ApiToken, Membership, Role, RolesMixin, TokenScope, User, YouthProfile
+from ..database import locking_enabled
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import csrf, db
@@ -139,6 +140,20 @@ def _scope_allows(token) -> bool:
 LAST_USED_EVERY = timedelta(minutes=1)
 
 
+def _touch_token(token_id: int, now: datetime) -> None:
+    """Write the token's last use, unless another request of it is writing it right now.
+
+    Conditional, so of the scanners that saw an old time only the first writes; on PostgreSQL
+    the others skip the row it has locked instead of waiting for its commit.
+    """
+    stale = (ApiToken.id == token_id) & or_(ApiToken.last_used_at.is_(None),
+                                            ApiToken.last_used_at < now - LAST_USED_EVERY)
+    if db.session.get_bind().dialect.name == "postgresql" and locking_enabled():
+        stale = ApiToken.id.in_(select(ApiToken.id).where(stale).with_for_update(skip_locked=True))
+    db.session.execute(update(ApiToken).where(stale).values(last_used_at=now)
+                       .execution_options(synchronize_session=False))
+
+
 @bp.before_request
 def authenticate():
     """Bearer token, else the session cookie with a CSRF header on unsafe methods."""
@@ -152,11 +167,7 @@ def authenticate():
         login_user(token.user, remember=False, fresh=False)
         now = utcnow()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
-            # conditional, so of the scanners that saw an old time only the first writes
-            db.session.execute(
-                update(ApiToken).where(ApiToken.id == token.id, or_(ApiToken.last_used_at.is_(None),
-                                                                   ApiToken.last_used_at < now - LAST_USED_EVERY))
-                .values(last_used_at=now).execution_options(synchronize_session=False))
+            _touch_token(token.id, now)
             g.api_token_touched = True
         g.api_token = token
         g.login_via_token = True

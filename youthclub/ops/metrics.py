@@ -23,6 +23,9 @@ from ..errors import DomainError
 
 #: whether prometheus-client writes to files (decided by the library when it is first imported)
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+if MULTIPROCESS:
+    # the instruments below open their files there at once; a missing directory must not stop the app
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # no *_created series beside every counter: multiprocess mode has none, so neither has `make run`
 disable_created_metrics()

@@ -13,7 +13,6 @@ from datetime import datetime
 from flask import current_app
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY
 from sqlalchemy import func, select
 
@@ -21,6 +20,7 @@ from ..db_types import utcnow
 from ..extensions import db
 from ..mail.models import OutboxMessage
 from . import metrics
+from .multiproc import LockedMultiProcessCollector
 
 #: kombu's Redis transport keeps a queue's priorities 3, 6 and 9 in lists beside the queue's own
 KOMBU_PRIORITY_SEP = "\x06\x16"
@@ -110,7 +110,7 @@ def exposition(now: datetime | None = None) -> bytes:
     """The text a scrape receives: every worker's instruments, then the cluster's figures."""
     if metrics.MULTIPROCESS:
         workers = CollectorRegistry()
-        MultiProcessCollector(workers, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        LockedMultiProcessCollector(workers, path=os.environ["PROMETHEUS_MULTIPROC_DIR"])
     else:
         workers = REGISTRY
     cluster = CollectorRegistry()

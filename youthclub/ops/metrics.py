@@ -69,10 +69,19 @@ DB_POOL_MAX_OVERFLOW = Gauge(
 
 def observe_request(route: str | None, method: str, status: int, seconds: float | None) -> None:
     """Count one answered request (called by the request log, which already has all of it)."""
-    route = route or UNMATCHED
-    REQUESTS.labels(route, method, str(status)).inc()
+    key = (route or UNMATCHED, method, status)
+    children = _request_children.get(key)
+    if children is None:
+        children = _request_children[key] = (REQUESTS.labels(key[0], method, str(status)),
+                                              REQUEST_SECONDS.labels(key[0], method))
+    children[0].inc()
     if seconds is not None:
-        REQUEST_SECONDS.labels(route, method).observe(seconds)
+        children[1].observe(seconds)
+
+
+#: the labelled children by (route, method, status): ``labels()`` validates and locks on every call,
+#: a dict look-up does not (the keys are bounded: routes × methods × statuses)
+_request_children: dict[tuple, tuple] = {}
 
 
 def counted(counter: Counter, outcome):
@@ -81,18 +90,26 @@ def counted(counter: Counter, outcome):
     One increment per call, nothing else: the check-in path is hot. An exception that is
     not a domain refusal counts as ``error`` and is raised on unchanged.
     """
+    children: dict[str, object] = {}
+
+    def count(label: str) -> None:
+        child = children.get(label)
+        if child is None:
+            child = children[label] = counter.labels(label)
+        child.inc()
+
     def decorate(service):
         @functools.wraps(service)
         def counted_service(*args, **kwargs):
             try:
                 result = service(*args, **kwargs)
             except DomainError as err:
-                counter.labels(err.code).inc()
+                count(err.code)
                 raise
             except Exception:
-                counter.labels("error").inc()
+                count("error")
                 raise
-            counter.labels(outcome(result)).inc()
+            count(outcome(result))
             return result
 
         return counted_service

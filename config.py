@@ -74,7 +74,7 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     #: the bearer tokens a Prometheus scraper may send to /metrics: METRICS_TOKEN, comma-separated
-    #: while one is rotated out; none, and /metrics answers 404 (docs/operations.md)
+    #: while one is rotated out; none, and /metrics answers 404 (docs/monitoring.md)
     METRICS_TOKENS = _list("METRICS_TOKEN")
     #: the job queues whose depth /metrics reports (Redis lists on the broker, CELERY_BROKER_URL or REDIS_URL)
     METRICS_QUEUES = _list("METRICS_QUEUES", "celery")

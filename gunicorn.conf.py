@@ -55,7 +55,7 @@ def on_starting(server):
     """Before any worker: prometheus-client's multiprocess directory (PROMETHEUS_MULTIPROC_DIR).
 
     Every worker writes its counters there and a scrape of /metrics at any worker reads them
-    all (docs/operations.md). A directory named in the environment is emptied of the last
+    all (docs/monitoring.md). A directory named in the environment is emptied of the last
     run's files; without one, a temporary directory is made for this master.
     """
     global _metrics_dir_made

@@ -248,3 +248,34 @@ def test_a_scrape_answers_while_the_database_is_down():
     samples = parse(response.get_data(as_text=True))
     assert value(samples, "youthclub_metrics_source_up", source="database") == 0
     assert not any(name.startswith("youthclub_outbox") for name, _ in samples)
+
+
+# -- the dashboard and the alerts read what the app exposes --------------------------------
+
+
+def test_the_dashboard_and_alerts_use_only_exposed_metrics_and_real_routes(app, client, test_redis):
+    import json
+    import re
+
+    import yaml
+
+    from tests.conftest import ROOT
+
+    url, _ = test_redis
+    app.config.update(REDIS_URL=url, METRICS_TOKENS=[TOKEN])
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).get_data(as_text=True)
+    # every family the app declares, with or without samples yet, under the names PromQL sees
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
+    exposed = {family.name + suffix for family in text_string_to_metric_families(text)
+               for suffix in suffixes.get(family.type, ("",))}
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
+    queries = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    alerts = yaml.safe_load((ROOT / "docs" / "prometheus-alerts.yml").read_text())
+    queries += [rule["expr"] for group in alerts["groups"] for rule in group["rules"]]
+    assert len(queries) > 15
+    used = {name for query in queries for name in re.findall(r"\byouthclub_[a-z_]+\b", query)}
+    assert used and not used - exposed, f"not exposed: {sorted(used - exposed)}"
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    routes = {route for query in queries for pattern in re.findall(r'route=~?"([^"]+)"', query)
+              for route in pattern.split("|")}
+    assert routes and routes <= rules, f"no such route: {sorted(routes - rules)}"

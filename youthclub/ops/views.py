@@ -73,7 +73,7 @@ def metrics():
     """Prometheus metrics, for a scraper that sends ``Authorization: Bearer <METRICS_TOKEN>``.
 
     Without METRICS_TOKEN configured the endpoint does not exist (404); a missing or wrong
-    token is refused with 401. docs/operations.md says how to scrape it.
+    token is refused with 401. docs/monitoring.md says how to scrape it.
     """
     tokens = current_app.config.get("METRICS_TOKENS") or []
     if not tokens:

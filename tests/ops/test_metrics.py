@@ -1,4 +1,7 @@
-"""/metrics: only for its token, and its figures move with the traffic (in one process; gunicorn in test_metrics_gunicorn)."""
+"""/metrics: only for its token, and its figures move with the traffic.
+
+In one process here; several gunicorn workers in test_metrics_gunicorn.py.
+"""
 from __future__ import annotations
 
 import os
@@ -124,10 +127,14 @@ def checkins(samples, outcome: str) -> float:
 def test_check_ins_count_by_outcome(scrape, client, world):
     client.login_as(world.staff_a)
     url = f"/api/v1/sessions/{world.session_a.id}/checkins"
+
+    def scan(token):
+        return client.api("POST", url, json={"token": token, "nonce": str(uuid.uuid4())}).status_code
+
     before = scrape()
-    assert client.api("POST", url, json={"token": world.youth.pass_token, "nonce": str(uuid.uuid4())}).status_code == 201
-    assert client.api("POST", url, json={"token": world.youth.pass_token, "nonce": str(uuid.uuid4())}).status_code == 200
-    assert client.api("POST", url, json={"token": "no-such-pass", "nonce": str(uuid.uuid4())}).status_code == 422
+    assert scan(world.youth.pass_token) == 201
+    assert scan(world.youth.pass_token) == 200
+    assert scan("no-such-pass") == 422
     after = scrape()
     assert checkins(after, "checked_in") - checkins(before, "checked_in") == 1
     assert checkins(after, "already_checked_in") - checkins(before, "already_checked_in") == 1

@@ -62,7 +62,8 @@ def gunicorn(tmp_path):
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"],
+            [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+             "--bind", f"127.0.0.1:{port}"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
@@ -98,8 +99,9 @@ def test_one_scrape_sees_every_worker_and_the_dead_ones(gunicorn):
     for pid in first:
         os.kill(pid, signal.SIGKILL)
     wait_for(lambda: (w := workers_of(master.pid)) and len(w) == 2 and not (w & first), "two new workers")
-    for pid in first:  # gunicorn's child_exit folded the dead workers' files into the archive
-        wait_for(lambda: not (metrics_dir / f"counter_{pid}.db").exists(), f"worker {pid}'s files folded")
+    # gunicorn's child_exit folded the dead workers' files into the archive
+    dead_files = [metrics_dir / f"counter_{pid}.db" for pid in first]
+    wait_for(lambda: not any(f.exists() for f in dead_files), "the dead workers' files folded")
     assert (metrics_dir / "counter_archive.db").exists() and (metrics_dir / "histogram_archive.db").exists()
 
     for _ in range(30):

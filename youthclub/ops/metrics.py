@@ -90,7 +90,7 @@ def counted(counter: Counter, outcome):
     One increment per call, nothing else: the check-in path is hot. An exception that is
     not a domain refusal counts as ``error`` and is raised on unchanged.
     """
-    children: dict[str, object] = {}
+    children: dict[str, Counter] = {}
 
     def count(label: str) -> None:
         child = children.get(label)

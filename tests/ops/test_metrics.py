@@ -120,6 +120,16 @@ def test_requests_count_by_route_rule_and_status(scrape, client, world):
     assert value(after, "youthclub_http_requests_total", route="/metrics", method="GET", status="200") >= 1
 
 
+def test_a_method_the_client_makes_up_is_other(scrape, client):
+    before = scrape()
+    for method in ("BREW", "XYZZY"):
+        assert client.open("/healthz", method=method).status_code == 405
+    after = scrape()
+    assert value(after, "youthclub_http_requests_total", route="(unmatched)", method="other", status="405") \
+        - value(before, "youthclub_http_requests_total", route="(unmatched)", method="other", status="405") == 2
+    assert not any(dict(labels).get("method") in ("BREW", "XYZZY") for _, labels in after)
+
+
 def checkins(samples, outcome: str) -> float:
     return value(samples, "youthclub_checkins_total", outcome=outcome)
 

@@ -32,6 +32,8 @@ disable_created_metrics()
 
 #: a request the URL map did not match (404, 405): one label value, whatever the path was
 UNMATCHED = "(unmatched)"
+#: the methods that get a label value of their own; any other a client sends (BREW, XYZ…) is "other"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 REQUESTS = Counter(
     "youthclub_http_requests", "HTTP requests answered, by route (the URL rule), method and status.",
@@ -72,8 +74,11 @@ def observe_request(route: str | None, method: str, status: int, seconds: float 
     key = (route or UNMATCHED, method, status)
     children = _request_children.get(key)
     if children is None:
-        children = _request_children[key] = (REQUESTS.labels(key[0], method, str(status)),
-                                              REQUEST_SECONDS.labels(key[0], method))
+        if method not in METHODS:
+            method = "other"  # the client chooses the method: it must not choose new series
+            key = (key[0], method, status)
+        children = _request_children.setdefault(key, (REQUESTS.labels(key[0], method, str(status)),
+                                                      REQUEST_SECONDS.labels(key[0], method)))
     children[0].inc()
     if seconds is not None:
         children[1].observe(seconds)

@@ -2,9 +2,10 @@
 
 Each line holds the method, the route pattern (``/activities/<int:activity_id>``, never the
 raw path with its ids or query string), the endpoint, the status, the duration in ms and
-a request id (and counts the request for the metrics, ``metrics.py``). The id comes from the ``X-Request-ID`` header a proxy sets (when it looks
+a request id. The id comes from the ``X-Request-ID`` header a proxy sets (when it looks
 like an id) or is made here, and is echoed in the response's ``X-Request-ID`` header so
 a log line can be matched to a user's report. No addresses, user ids, e-mails or bodies.
+The same moment counts the request for the metrics (``metrics.observe_request``).
 """
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from ..db_types import utcnow
 from ..extensions import db
 from ..mail.models import OutboxMessage
 from . import metrics
+from .clients import redis_client
 from .multiproc import LockedMultiProcessCollector
 
 #: kombu's Redis transport keeps a queue's priorities 3, 6 and 9 in lists beside the queue's own
@@ -74,7 +75,7 @@ class ClusterCollector:
             return  # no Redis broker: nothing to report, and nothing is down
         names = current_app.config.get("METRICS_QUEUES") or ("celery",)
         try:
-            client = _redis(url)
+            client = redis_client(url, timeout=0.5)
             pipe = client.pipeline(transaction=False)
             for name in names:
                 pipe.llen(name)
@@ -92,18 +93,6 @@ class ClusterCollector:
         for index, name in enumerate(names):
             depth.add_metric([name], sum(lengths[index * per_queue:(index + 1) * per_queue]))
         yield depth
-
-
-def _redis(url: str):
-    """One client per process and URL, with short timeouts: a scrape must not hang on a lost Redis."""
-    clients = current_app.extensions.setdefault("metrics_redis", {})
-    client = clients.get(url)
-    if client is None:
-        import redis
-
-        client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        clients[url] = client
-    return client
 
 
 def exposition(now: datetime | None = None) -> bytes:

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from ..extensions import db
 from . import metrics as instruments
 from . import requestlog, scrape
+from .clients import redis_client
 
 bp = Blueprint("ops", __name__)
 
@@ -58,7 +59,7 @@ def readyz():
                        current=sorted(current), head=sorted(heads)), 503
     if current_app.config.get("REDIS_URL"):
         try:
-            _redis().ping()
+            redis_client(current_app.config["REDIS_URL"], timeout=2).ping()
         except Exception as err:  # the rate limits live there, and fall back to memory: still ready
             current_app.logger.error("readyz: redis unavailable (%s); rate limits counted per worker",
                                      type(err).__name__)
@@ -88,17 +89,6 @@ def metrics():
     response = Response(scrape.exposition(), mimetype=None, content_type=CONTENT_TYPE_LATEST)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _redis():
-    """One Redis client per process (it keeps its own connection pool)."""
-    client = current_app.extensions.get("ops_redis")
-    if client is None:
-        import redis
-
-        client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
-        current_app.extensions["ops_redis"] = client
-    return client
 
 
 def _current_revisions() -> set[str]:

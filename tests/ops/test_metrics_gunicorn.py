@@ -23,9 +23,11 @@ from tests.ops.test_metrics import parse, value
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "gunicorn-metrics-token-0123456789abcdef"
 
+
 def workers_of(master: int) -> set[int]:
     children = Path(f"/proc/{master}/task/{master}/children")
     return {int(pid) for pid in children.read_text().split()} if children.exists() else set()
+
 
 def wait_for(predicate, what: str, deadline_s: float = 60):
     end = time.monotonic() + deadline_s
@@ -35,6 +37,7 @@ def wait_for(predicate, what: str, deadline_s: float = 60):
             return result
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
 
 @pytest.fixture
 def gunicorn(tmp_path):
@@ -69,13 +72,16 @@ def gunicorn(tmp_path):
     finally:
         _stop(process)
 
+
 def scrape(url: str) -> dict:
     response = requests.get(f"{url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
     assert response.status_code == 200, response.text
     return parse(response.text)
 
+
 def healthz_count(samples: dict) -> float:
     return value(samples, "youthclub_http_requests_total", route="/healthz", method="GET", status="200")
+
 
 @pytest.mark.slow
 def test_one_scrape_sees_every_worker_and_the_dead_ones(gunicorn):
@@ -113,6 +119,7 @@ def test_one_scrape_sees_every_worker_and_the_dead_ones(gunicorn):
     assert value(samples, "youthclub_http_requests_total", route="/metrics", method="GET", status="401") == 1
     # one counter file per live worker beside the archive, however many workers have come and gone
     assert len(list(metrics_dir.glob("counter_*.db"))) <= 3
+
 
 def test_without_a_directory_the_master_makes_one_and_removes_it_on_exit():
     from youthclub.ops.multiproc import prepare_directory, remove_directory

@@ -73,10 +73,20 @@ def gunicorn(tmp_path):
         _stop(process)
 
 
-def scrape(url: str) -> dict:
-    response = requests.get(f"{url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
-    assert response.status_code == 200, response.text
-    return parse(response.text)
+class Scraper:
+    """Prometheus at one instance: each scrape answered is counted here (and, once answered, by the app)."""
+
+    def __init__(self, url: str):
+        self.url, self.answered = url, 0
+
+    def __call__(self) -> dict:
+        response = requests.get(f"{self.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+        assert response.status_code == 200, response.text
+        self.answered += 1
+        return parse(response.text)
+
+    def pool_size(self) -> float:
+        return value(self(), "youthclub_db_pool_size")
 
 
 def healthz_count(samples: dict) -> float:
@@ -86,36 +96,39 @@ def healthz_count(samples: dict) -> float:
 @pytest.mark.slow
 def test_one_scrape_sees_every_worker_and_the_dead_ones(gunicorn):
     url, master, metrics_dir = gunicorn
+    scrape = Scraper(url)
     assert not (metrics_dir / "counter_4242.db").exists()  # the last run's files are gone
     assert requests.get(f"{url}/metrics", timeout=30).status_code == 401
     first = workers_of(master.pid)
+    # the pools of two live workers once both have built the app (SQLAlchemy's default pool_size is 5)
+    wait_for(lambda: scrape.pool_size() == 10, "both workers' pools")
     for _ in range(30):
         assert requests.get(f"{url}/healthz", timeout=30).status_code == 200
-    assert healthz_count(scrape(url)) == 30
-    # the pools of two live workers (SQLAlchemy's default pool_size is 5)
-    assert value(scrape(url), "youthclub_db_pool_size") == 10
+    assert healthz_count(scrape()) == 30
 
     for pid in first:
         os.kill(pid, signal.SIGKILL)
     wait_for(lambda: (w := workers_of(master.pid)) and len(w) == 2 and not (w & first), "two new workers")
-    # gunicorn's child_exit folded the dead workers' files into the archive
-    dead_files = [metrics_dir / f"counter_{pid}.db" for pid in first]
+    # gunicorn's child_exit folded the dead workers' counters into the archive and dropped their live gauges
+    dead_files = [metrics_dir / f"{kind}_{pid}.db" for pid in first for kind in ("counter", "gauge_livesum")]
     wait_for(lambda: not any(f.exists() for f in dead_files), "the dead workers' files folded")
     assert (metrics_dir / "counter_archive.db").exists() and (metrics_dir / "histogram_archive.db").exists()
+    # so the pools counted are the new workers' only (the dead ones' would make 20)
+    wait_for(lambda: scrape.pool_size() == 10, "the new workers' pools")
 
     for _ in range(30):
         assert requests.get(f"{url}/healthz", timeout=30).status_code == 200
-    samples = scrape(url)
+    before_last = scrape.answered
+    samples = scrape()
     assert healthz_count(samples) == 60
     assert value(samples, "youthclub_http_request_duration_seconds_count", route="/healthz", method="GET") == 60
     assert value(samples, "youthclub_http_request_duration_seconds_bucket", route="/healthz", method="GET",
                  le="+Inf") == 60
-    # the dead workers' pools are no longer counted
     assert value(samples, "youthclub_db_pool_size") == 10
     assert value(samples, "youthclub_metrics_source_up", source="database") == 1
-    # the two scrapes before this one are counted, whichever workers answered them (a scrape is
-    # counted once answered, so not in its own answer), and so is the refused one
-    assert value(samples, "youthclub_http_requests_total", route="/metrics", method="GET", status="200") == 2
+    # every scrape before this one is counted, whichever worker answered it and whether it has died
+    # since (a scrape is counted once answered, so not in its own answer), and so is the refused one
+    assert value(samples, "youthclub_http_requests_total", route="/metrics", method="GET", status="200") == before_last
     assert value(samples, "youthclub_http_requests_total", route="/metrics", method="GET", status="401") == 1
     # one counter file per live worker beside the archive, however many workers have come and gone
     assert len(list(metrics_dir.glob("counter_*.db"))) <= 3

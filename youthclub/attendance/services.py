@@ -29,6 +29,7 @@ from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import fmt_date, fmt_time, to_local
+from ..ops.metrics import CHECKINS, counted
 from ..signals import pass_revoked
 from ..signups.models import Signup, SignupStatus
 from .models import AgeBand, Attendance, CheckinMethod, HeadCount, ScanConflict
@@ -405,6 +406,7 @@ def check_in(session: Session | int, token: str | None, *, nonce: str | None, sc
                        override_age=override_age, manual=youth is not None, reason=reason, correction=correction)
 
 
+@counted(CHECKINS, lambda result: "checked_in" if result.created else "already_checked_in")
 def record_scan(scan: Scan, token: str | None, *, nonce: str | None, scanned_at: datetime | None = None,
                 by_user=None, offline: bool = False, override_age: bool = False, manual: bool = False,
                 reason: str | None = None, correction: bool = False) -> CheckinResult:

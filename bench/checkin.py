@@ -87,8 +87,7 @@ GAP = (
     "p99 is queueing for CPU: it is far from 50 ms whenever the machine is this loaded, and the ceiling's "
     "own p99 suffers alike. On PostgreSQL the remaining waits are the shared server's WAL (`IO:WALSync`, "
     "`LWLock:WALWrite`: the server is also loading other engineers' databases), not check-ins waiting "
-    "for each other. The same script run on main's code in the same sitting (see below) gives the ratio "
-    "the lock left. Closing the rest would take a leaner stack for this one endpoint (no ORM session, no "
+    "for each other. Closing the rest would take a leaner stack for this one endpoint (no ORM session, no "
     "per-request hooks), which this issue does not buy at a door that scans a few passes a minute."
 )
 

@@ -129,9 +129,12 @@ def sign_up(youth: YouthProfile, activity: Activity, *, by_user=None) -> Signup:
     if active_signup(youth.id, activity.id) is not None:
         raise refusal_error("already_signed_up")
     # whoever waits is first: free places go to them before a newcomer is considered
-    promote_waitlist(activity)
+    waiting = anyone_waiting(activity.id)
+    if waiting:
+        promote_waitlist(activity)
+        waiting = anyone_waiting(activity.id)
     signup = Signup(youth_id=youth.id, activity_id=activity.id)
-    if has_free_place(free_places(activity)) and not anyone_waiting(activity.id):
+    if not waiting and has_free_place(free_places(activity)):
         _confirm(signup)
     elif activity.waitlist_enabled:
         last = db.session.scalar(

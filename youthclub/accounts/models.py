@@ -237,6 +237,8 @@ class TokenPurpose(enum.StrEnum):
     GUARDIAN_CONSENT = "guardian_consent"
     #: registration screen 1's answers, kept on the server while screen 2 is filled in
     REGISTRATION_DRAFT = "registration_draft"
+    #: a registration waiting for its e-mail to be confirmed (the answers and the password's hash in payload)
+    REGISTRATION_CONFIRM = "registration_confirm"
 
 
 class OneTimeToken(db.Model):

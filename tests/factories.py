@@ -252,7 +252,7 @@ def mailed_link(to: str, path_prefix: str) -> str | None:
 
     from youthclub.mail.models import OutboxMessage
 
-    db.session.expire_all()  # the mail may have been written by another request or the live server
+    db.session.commit()  # a fresh read: the mail was written by another request or the live server
     bodies = db.session.scalars(select(OutboxMessage.body_text).where(OutboxMessage.to_address == to)
                                 .order_by(OutboxMessage.id.desc()))
     for body in bodies:

@@ -31,6 +31,8 @@ PERIOD_FIGURES = ("visits", "dropins", "new")
 DERIVED = ("not_new", "not_returning", "not_local", "noshows", "attended")
 #: counts of young people: a row's are at most its margin's
 PEOPLE = ("unique", "new", "returning", "local")
+#: counts of young people released with an empty group shown as "<5" as well (the waitlist: its own people)
+SMALL_INCLUDES_ZERO = PEOPLE + ("waitlist",)
 FILTERS = ("district", "institution", "category", "age_band", "gender")
 
 
@@ -112,7 +114,7 @@ class Attacker:
         if r is None:
             if small:
                 # "<5" of young people also stands for 0 (an empty group is not told from a small one)
-                return (0 if figure in PEOPLE else 1), self.threshold - 1
+                return (0 if figure in SMALL_INCLUDES_ZERO else 1), self.threshold - 1
             return 0, INF if hidden else INF
         if r == 0:
             return 0, 0

@@ -23,7 +23,7 @@ from tests.reports.attacker import Attacker
 from tests.reports.test_stats_figures import _build
 from youthclub.extensions import db
 from youthclub.i18n import local_today, to_local
-from youthclub.models import Activity, Gender, HeadCount, Institution, Role, Session, YouthProfile
+from youthclub.models import Activity, Gender, HeadCount, Institution, Role, Session, SignupStatus, YouthProfile
 from youthclub.reports.stats import StatsFilter, compute_tables
 
 THRESHOLD = 5
@@ -157,3 +157,33 @@ def test_no_small_number_is_recovered_from_the_demo_data(app, client):
     recovered = campaign.result()
     assert campaign.attacker.hidden_targets() > 50  # the demo has plenty of small numbers to try
     assert not recovered, f"{len(recovered)} of {campaign.attacker.hidden_targets()} small numbers recovered: {recovered[:5]}"
+
+
+def test_a_small_waitlist_is_not_pinned_by_its_breakdowns(app, client):
+    """Four young people wait, one of each gender, at a club with plenty of visitors (found by CI).
+
+    The total waitlist shows "<5" and so does each gender's: four groups of at least one under a
+    total of at most four pin every one of them to 1, unless the rows under a small waitlist
+    keep their waitlist to themselves.
+    """
+    try:
+        institution = fx.make_institution()
+        activity = fx.make_activity(institution, capacity=1)
+        session = fx.make_session(activity, day=date(2026, 3, 3))
+        for _ in range(8):
+            fx.attend(fx.make_youth(gender=Gender.DRENG, birth_year=2012), session)
+        for gender in Gender:
+            fx.sign_up(fx.make_youth(gender=gender, birth_year=2010), activity, status=SignupStatus.WAITLISTED, position=1)
+        coordinator = fx.make_user(Role.COORDINATOR)
+        db.session.commit()
+        client.login_as(coordinator)
+        campaign = Campaign(client)
+        start, end = date(2026, 1, 1), date(2026, 12, 31)
+        campaign.filters_and_breakdowns(start, end, [{"institution": institution.id}]
+                                        + [{"institution": institution.id, "gender": g.value} for g in Gender])
+        recovered = campaign.result()
+        assert campaign.attacker.hidden_targets() >= 5
+        assert not recovered, f"{len(recovered)} of {campaign.attacker.hidden_targets()} small numbers recovered: {recovered[:5]}"
+    finally:
+        db.session.rollback()
+        _empty_tables()

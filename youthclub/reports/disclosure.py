@@ -94,17 +94,20 @@ def release_row(row: Row, threshold: int) -> Row:
 
     Minimum contributors: a row with 0 to threshold − 1 young people behind it shows none of
     their figures (visits and rates included); its "unique" is shown as "<5" and the rest as
-    hidden. Drop-ins are anonymous and stand on their own count, as does the waitlist.
+    hidden. Drop-ins are anonymous and stand on their own count. The waitlist counts young
+    people too (those who wait, who need not have visited): 0 to threshold − 1 of them is "<5",
+    since a "0" beside "<5" tells an empty group from a small one, and the same group asked for
+    on its own (a filter per gender) and its total would otherwise pin every part.
     """
     v, parts = row.values, row.parts
     out = {"sessions": v["sessions"]}
     hidden, small = set(), set()
 
-    def count(figure, c, key):
+    def count(figure, c, key, people=False):
         if c is None:  # a figure the table does not give (the waitlist per month)
             out[figure] = None
             return
-        out[figure] = released_count(c, key, threshold)
+        out[figure] = None if people and c < threshold else released_count(c, key, threshold)
         if out[figure] is None:
             hidden.add(figure)
             small.add(figure)
@@ -121,7 +124,7 @@ def release_row(row: Row, threshold: int) -> Row:
     if too_few:
         small.add("unique")
     count("dropins", v["dropins"], parts["dropins_key"])
-    count("waitlist", v["waitlist"], parts["waitlist_key"])
+    count("waitlist", v["waitlist"], parts["waitlist_key"], people=True)
 
     def numerator(c, key, den):
         """A rate's numerator as released, or None (hidden) when too few young people stand behind the row or it is small.

@@ -8,7 +8,6 @@ or a note that staff need an address of their own (a young person's).
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
@@ -21,10 +20,7 @@ from ..nav import public_url
 from . import services
 from .models import INSTITUTION_ROLES, Role, StaffInvitation, User
 from .services import AccountError
-from .youth_services import hash_secret
-
-#: how long an invitation's link works
-INVITATION_TTL = timedelta(days=7)
+from .youth_services import INVITATION_TTL, hash_secret
 
 
 def invite_staff(institution, *, email: str, name: str, role: Role, by_user: User) -> StaffInvitation:

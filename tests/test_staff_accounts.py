@@ -69,6 +69,16 @@ def test_an_invitation_expires(client, world):
     assert response.status_code == 404 and "Invitationen er udløbet" in response.get_data(as_text=True)
 
 
+def test_purge_deletes_expired_invitations(client, world):
+    from youthclub.privacy.services import purge
+
+    client.login_as(world.inst_admin_a)
+    _invite(client, world)
+    assert purge()["invitations"] == 0
+    assert purge(now=utcnow() + timedelta(days=8))["invitations"] == 1
+    assert db.session.scalar(select(StaffInvitation)) is None
+
+
 def _visible_answer(response) -> str:
     """The page as the inviter sees it, with the address typed and the per-session parts taken out."""
     from tests.conftest import CSRF_RE

@@ -216,6 +216,7 @@ def main() -> None:
     parser.add_argument("--empty-url", required=True, help="a PostgreSQL database to empty and fill with the catalogue only")
     parser.add_argument("--generate-load-seconds", type=float, help="the time generate-load took, for the report")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--period-runs", type=int, default=1, help="runs for the whole period (each takes long)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     city_url = os.environ["DATABASE_URL"]
@@ -228,7 +229,7 @@ def main() -> None:
     print("visit counts", counts, flush=True)
     year = time_statistics(app, date(args.year, 1, 1), date(args.year, 12, 31), args.runs)
     print("one year", year, flush=True)
-    period = time_statistics(app, args.start, args.end, args.runs)
+    period = time_statistics(app, args.start, args.end, args.period_runs)
     print("whole period", period, flush=True)
     with app.app_context():
         from youthclub.extensions import db
@@ -248,7 +249,8 @@ def main() -> None:
         f"`bench/ten_years.py` on PostgreSQL: {institutions:,} institutions, {activities:,} offers, {sessions:,} sessions, "
         f"{youths:,} young people and {attendance:,} attendances over {years} years ({args.start:%d.%m.%Y}–{args.end:%d.%m.%Y}), "
         f"made by `youthclub generate-load --institutions 200 --youths 50000 --attendances 20000000 --from {args.start} --to {args.end}`. "
-        f"Database size **{counts['size'] / 2**30:.1f} GiB**. Statistics: best of {args.runs} after a warm-up; the baseline is "
+        f"Database size **{counts['size'] / 2**30:.1f} GiB**. Statistics: best of {args.runs} (the whole period: "
+        f"{args.period_runs}) after a warm-up, load average {os.getloadavg()[0]:.1f} on the shared 2 cores at the end; the baseline is "
         "`bench/stats.py`'s plain SQL, the people aggregate of each table hand-written over the visit counts, one statement "
         "per table, added up (the app computes every figure and the margins, and releases them). The catalogue and the "
         "check-in are compared with the same offers and coming sessions copied into an empty database, without the ten "

@@ -265,7 +265,7 @@ def generate_load(youths: int, attendances: int, *, seed: int = 1, start: date |
     for activity in activities:
         days = rng.sample(range(7), SESSIONS_PER_WEEK)
         day = start + timedelta(days=rng.randrange(7))
-        while day <= end and len(session_rows) < n_sessions * 2:
+        while day <= end:
             if day.weekday() in days:
                 starts = to_utc(day, time(rng.choice([15, 16, 17, 18]), 0))
                 session_rows.append({"activity_id": activity.id, "capacity": activity.capacity,

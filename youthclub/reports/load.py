@@ -30,8 +30,9 @@ from ..extensions import db
 from ..i18n import to_utc
 from ..programme.models import ActionPlan, District, FocusArea, Initiative, Institution, InstitutionKind, Programme
 from ..signups.models import Signup, SignupStatus
+from .bulk import secondary_indexes_dropped
 from .models import VisitMonth
-from .visit_counts import INSERT_TRIGGER, add_visit_counts
+from .visit_counts import add_visit_counts, visit_counts_suspended
 
 #: registered visits per session on average
 VISITS_PER_SESSION = 25
@@ -101,57 +102,6 @@ def _postgresql() -> bool:
 
 def _count(table: str) -> int:
     return db.session.scalar(text(f"SELECT count(*) FROM {table}")) or 0
-
-
-@contextmanager
-def _visit_counts_suspended():
-    """Without the trigger that counts each new visit into ``visit_month`` (the caller counts them after)."""
-    if _postgresql():
-        db.session.execute(text(f"ALTER TABLE attendance DISABLE TRIGGER {INSERT_TRIGGER}"))
-        yield
-        db.session.execute(text(f"ALTER TABLE attendance ENABLE TRIGGER {INSERT_TRIGGER}"))
-        return
-    # SQLite has no disabled triggers: drop it and make it again from its own text, in the same transaction
-    sql = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :n"), {"n": INSERT_TRIGGER})
-    if sql is None:
-        raise RuntimeError(f"the trigger {INSERT_TRIGGER} is missing: run the migrations")
-    db.session.execute(text(f"DROP TRIGGER {INSERT_TRIGGER}"))
-    yield
-    db.session.execute(text(sql))
-
-
-@contextmanager
-def _secondary_indexes_dropped(table: str, rows_to_add: int, progress):
-    """On PostgreSQL, ``table`` without its indexes and constraints other than the primary key while ``rows_to_add`` go in.
-
-    Only when the load is at least as large as the table (otherwise updating the indexes
-    costs less than building them again); they are made again from their own definitions.
-    """
-    if not _postgresql() or rows_to_add < _count(table):
-        yield
-        return
-    constraints = db.session.execute(text(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('u', 'f', 'x') ORDER BY contype DESC, conname"
-    ), {"t": table}).all()
-    indexes = db.session.execute(text(
-        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-        "WHERE x.indrelid = CAST(:t AS regclass) AND NOT EXISTS ("
-        "  SELECT 1 FROM pg_constraint c WHERE c.conrelid = x.indrelid AND c.conindid = x.indexrelid) ORDER BY i.relname"
-    ), {"t": table}).all()
-    for name, _ in constraints:
-        db.session.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
-    for name, _ in indexes:
-        db.session.execute(text(f'DROP INDEX "{name}"'))
-    yield
-    # room to sort in memory, for this transaction only
-    db.session.execute(text("SELECT set_config('maintenance_work_mem', '1GB', true)"))
-    for name, definition in indexes:
-        progress.note(f"{table}: {name}")
-        db.session.execute(text(definition))
-    for name, definition in constraints:
-        progress.note(f"{table}: {name}")
-        db.session.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
 
 
 def _copy_visits(visits, total: int, update) -> int:
@@ -344,12 +294,12 @@ def generate_load(youths: int, attendances: int, *, seed: int = 1, start: date |
                                    "count": rng.randint(1, 12), "updated_at": now})
 
     _pg = _postgresql()
-    with _visit_counts_suspended():
-        with _secondary_indexes_dropped("attendance", attendances, progress):
+    with visit_counts_suspended():
+        with secondary_indexes_dropped("attendance", attendances, progress.note):
             with progress.bar("Fremmøder", attendances) as update:
                 made = _copy_visits(visits(), attendances, update)
         progress.note("visit_month")
-        with _secondary_indexes_dropped("visit_month", made // 3, progress):
+        with secondary_indexes_dropped("visit_month", made // 3, progress.note):
             if session_ids:
                 add_visit_counts(min(session_ids), max(session_ids))
     _insert_all(HeadCount.__table__, counts)

@@ -114,15 +114,24 @@ def time_catalogue(url: str, runs: int) -> dict:
 
 def time_checkin(url: str, n: int) -> float:
     """Median time of ``n`` check-ins through the API, each a new visit, at a session that has started."""
-    from bench.common import api_token, make_offer
+    from bench.common import api_token
     from youthclub.extensions import db
-    from youthclub.models import Category, Membership, Role, Session, User, YouthProfile
+    from youthclub.models import (Activity, ActivityStatus, Category, District, Institution, InstitutionKind, Membership,
+                                  Programme, Role, Session, User, YouthProfile)
 
     app = _app(url)
     tag = uuid.uuid4().hex[:8]
     with app.app_context():
-        institution, activity = make_offer(db, title=f"Bench {tag}", category=Category.SPORT, capacity=None,
-                                           allows_drop_in=True)
+        # an offer of its own (a district code of its own: the city's districts are there already)
+        district = District(programme=Programme(name=f"Bench {tag}", starts_on=date(2011, 3, 1), ends_on=date(2099, 1, 1)),
+                            code=f"b{tag}", name=f"Bench {tag}")
+        institution = Institution(name=f"Bench {tag}", kind=InstitutionKind.UNGDOMSKLUB, district=district)
+        activity = Activity(institution=institution, district=district, title=f"Bench {tag}", description="",
+                            category=Category.SPORT, min_age=10, max_age=24, capacity=None, requires_signup=False,
+                            allows_drop_in=True, status=ActivityStatus.PUBLISHED)
+        activity.refresh_search_text()
+        db.session.add_all([district, institution, activity])
+        db.session.flush()
         staff = User(email=f"bench-{tag}@example.org", name="Bench", password_hash=None)
         staff.memberships.append(Membership(role=Role.STAFF, institution=institution))
         db.session.add(staff)
@@ -149,8 +158,8 @@ def time_checkin(url: str, n: int) -> float:
     return statistics.median(samples)
 
 
-def time_statistics(app, start: date, end: date, runs: int) -> dict:
-    """Whole dashboard, dashboard page and XLSX export of a period, and their plain-SQL baselines."""
+def time_statistics(app, start: date, end: date, runs: int, full: bool = True) -> dict:
+    """Whole dashboard, dashboard page and XLSX export of a period, and their plain-SQL baselines (``full=False``: the dashboard only)."""
     from youthclub.extensions import db
     from youthclub.reports import disclosure, services, stats
 
@@ -178,9 +187,10 @@ def time_statistics(app, start: date, end: date, runs: int) -> dict:
 
         out = {"visit_counts": counts[0], "visits": counts[1]}
         out["dashboard"], out["dashboard_plain"] = best_of(dashboard, runs), plain(DASHBOARD)
-        out["page"] = best_of(_dashboard_page(app, f), runs)
-        out["xlsx"], out["xlsx_plain"] = best_of(export, runs), plain(((),) + services.BREAKDOWNS)
-        out["xlsx_sheets"] = 1 + len(services.BREAKDOWNS)
+        if full:
+            out["page"] = best_of(_dashboard_page(app, f), runs)
+            out["xlsx"], out["xlsx_plain"] = best_of(export, runs), plain(((),) + services.BREAKDOWNS)
+            out["xlsx_sheets"] = 1 + len(services.BREAKDOWNS)
     return out
 
 
@@ -229,7 +239,8 @@ def main() -> None:
     print("visit counts", counts, flush=True)
     year = time_statistics(app, date(args.year, 1, 1), date(args.year, 12, 31), args.runs)
     print("one year", year, flush=True)
-    period = time_statistics(app, args.start, args.end, args.period_runs)
+    # the whole period: the dashboard only (its goal; the page and the export cost about as much again)
+    period = time_statistics(app, args.start, args.end, args.period_runs, full=False)
     print("whole period", period, flush=True)
     with app.app_context():
         from youthclub.extensions import db
@@ -272,11 +283,10 @@ def main() -> None:
         lines.append(f"| whole dashboard, {label} ({m['visits']:,} visits, {m['visit_counts']:,} visit counts) "
                      f"| **{m['dashboard']:.3f} s** | {m['dashboard_plain']:.3f} s | {m['dashboard'] / m['dashboard_plain']:.2f} "
                      f"| < {limit:g} s: {_goal(m['dashboard'], limit)} |")
-        lines.append(f"| dashboard page `GET /reports`, {label} | {m['page']:.3f} s | | | |")
+        if "page" in m:
+            lines.append(f"| dashboard page `GET /reports`, {label} | {m['page']:.3f} s | | | |")
     lines.append(f"| XLSX export, {args.year} ({year['xlsx_sheets']} sheets) | **{year['xlsx']:.3f} s** | {year['xlsx_plain']:.3f} s "
                  f"| {year['xlsx'] / year['xlsx_plain']:.2f} | < 1.5 s: {_goal(year['xlsx'], 1.5)} |")
-    lines.append(f"| XLSX export, {years} years | {period['xlsx']:.3f} s | {period['xlsx_plain']:.3f} s "
-                 f"| {period['xlsx'] / period['xlsx_plain']:.2f} | |")
     for name in CATALOGUE_PAGES:
         ratio = catalogue_city[name] / catalogue_empty[name]
         lines.append(f"| catalogue, {name} | {catalogue_city[name] * 1000:.1f} ms | {catalogue_empty[name] * 1000:.1f} ms "

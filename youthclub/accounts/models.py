@@ -237,6 +237,8 @@ class TokenPurpose(enum.StrEnum):
     GUARDIAN_CONSENT = "guardian_consent"
     #: registration screen 1's answers, kept on the server while screen 2 is filled in
     REGISTRATION_DRAFT = "registration_draft"
+    #: a registration waiting for its e-mail to be confirmed (the answers and the password's hash in payload)
+    REGISTRATION_CONFIRM = "registration_confirm"
 
 
 class OneTimeToken(db.Model):
@@ -313,3 +315,33 @@ class ConsentRecord(db.Model):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffInvitation(db.Model):
+    """An invitation to work at an institution, sent to an e-mail address; the role is given when it is accepted.
+
+    Until then the institution knows only what it typed (the address, and a name for a new
+    login): whether the address already has a login is told to its mailbox, never to the sender.
+    Accepting or withdrawing it deletes the row (the audit log keeps that it happened).
+    """
+
+    __table_args__ = (UniqueConstraint("institution_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id", ondelete="CASCADE"), index=True)
+    #: the address typed, normalised (``services.normalise_email``)
+    email: Mapped[str] = mapped_column(String(254))
+    #: the name typed; used only when accepting makes a new login
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(Choice(Role))
+    #: sha256 of the secret in the mailed link
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    institution: Mapped["Institution"] = relationship("Institution")  # noqa: F821
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= utcnow()

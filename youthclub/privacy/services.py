@@ -11,6 +11,7 @@ from ..accounts.models import (
     ConsentRecord,
     OneTimeToken,
     RevokedPass,
+    StaffInvitation,
     User,
     YouthProfile,
     new_pass_token,
@@ -295,6 +296,8 @@ def purge(*, now: datetime | None = None, retention_months: int = 24,
         anonymise_youth(youth, reason="retention", now=now)
         counts["anonymised"] += 1
     counts["tokens"] = db.session.execute(delete(OneTimeToken).where(OneTimeToken.expires_at < now)).rowcount
+    counts["invitations"] = db.session.execute(
+        delete(StaffInvitation).where(StaffInvitation.expires_at < now)).rowcount
     counts["api_tokens"] = db.session.execute(
         delete(ApiToken).where(or_(ApiToken.expires_at < now, ApiToken.revoked_at < now - timedelta(days=outbox_days)))
     ).rowcount

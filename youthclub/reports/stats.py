@@ -224,30 +224,16 @@ def _tag_joins(frm, dims, activity_id=Activity.id, month=None):
 
     An initiative tag joins only within its action plan's year: ``month`` (a month index
     expression) must fall in it, so the same activity counts under no initiative in other years.
+    The year is part of the join's key (activity, plan year), so a row meets only the tags of
+    its own year, however many years of plans there are.
     """
     if "focus_area" in dims:
         frm = frm.outerjoin(activity_focus_area, activity_focus_area.c.activity_id == activity_id)
     if "initiative" in dims:
-        frm = frm.outerjoin(activity_initiative, and_(activity_initiative.c.activity_id == activity_id,
-                                                      _initiatives_of_month(month)))
+        tags = (activity_initiative.join(Initiative, Initiative.id == activity_initiative.c.initiative_id)
+                .join(ActionPlan, ActionPlan.id == Initiative.action_plan_id))
+        frm = frm.outerjoin(tags, and_(activity_initiative.c.activity_id == activity_id, ActionPlan.year == month // 12))
     return frm
-
-
-def _initiatives_of_month(month):
-    """The condition that an initiative tag (``activity_initiative``) holds at ``month`` (a month index expression).
-
-    One term per plan year with that year's initiatives as a list of ids, read once (a
-    handful of years), so the condition costs little per joined row.
-    """
-    by_year: dict = {}
-    for initiative_id, year in db.session.execute(
-        select(Initiative.id, ActionPlan.year).join(ActionPlan, ActionPlan.id == Initiative.action_plan_id)
-    ):
-        by_year.setdefault(year, []).append(initiative_id)
-    if not by_year:
-        return literal(False)
-    return or_(*[and_(activity_initiative.c.initiative_id.in_(sorted(ids)), month.between(year * 12, year * 12 + 11))
-                 for year, ids in sorted(by_year.items())])
 
 
 def _grouped(rows_subquery, dims, *aggregates):

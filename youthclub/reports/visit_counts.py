@@ -6,12 +6,20 @@ for a bulk load, a hand-made repair), and for the tests that prove the triggers 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from sqlalchemy import and_, delete, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..activities.models import Session
 from ..attendance.models import Attendance
 from ..extensions import db
+from .bulk import secondary_indexes_dropped
 from .models import VisitMonth
+
+#: the trigger that counts each new visit (migration ``c3d1a7e5f9b2``); a bulk load suspends it and
+#: counts its visits with ``add_visit_counts`` instead
+INSERT_TRIGGER = "visit_month_attendance_insert"
 
 
 def counted():
@@ -22,6 +30,38 @@ def counted():
         .where(Session.cancelled_at.is_(None))
         .group_by(Attendance.youth_id, Session.local_month, Session.activity_id)
     )
+
+
+@contextmanager
+def visit_counts_suspended():
+    """Without the trigger that counts each new visit into ``visit_month`` (the caller counts them after)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(f"ALTER TABLE attendance DISABLE TRIGGER {INSERT_TRIGGER}"))
+        yield
+        db.session.execute(text(f"ALTER TABLE attendance ENABLE TRIGGER {INSERT_TRIGGER}"))
+        return
+    # SQLite has no disabled triggers: drop it and make it again from its own text, in the same transaction
+    sql = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :n"), {"n": INSERT_TRIGGER})
+    if sql is None:
+        raise RuntimeError(f"the trigger {INSERT_TRIGGER} is missing: run the migrations")
+    db.session.execute(text(f"DROP TRIGGER {INSERT_TRIGGER}"))
+    yield
+    db.session.execute(text(sql))
+
+
+def add_visit_counts(first_session_id: int, last_session_id: int) -> None:
+    """Add the visits at the sessions ``first_session_id``..``last_session_id`` to the counts, in one statement.
+
+    For visits that went in without the insert trigger (a bulk load of new sessions'
+    visits): each (young person, month, activity) is added to the count already there.
+    """
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    new = counted().where(Session.id.between(first_session_id, last_session_id))
+    stmt = dialect.insert(VisitMonth).from_select(["youth_id", "month", "activity_id", "visits"], new)
+    db.session.execute(stmt.on_conflict_do_update(
+        index_elements=[VisitMonth.youth_id, VisitMonth.month, VisitMonth.activity_id],
+        set_={"visits": VisitMonth.visits + stmt.excluded.visits},
+    ))
 
 
 def stored():
@@ -55,5 +95,7 @@ def rebuild_visit_counts() -> int:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("LOCK TABLE attendance, session IN SHARE MODE"))
     db.session.execute(delete(VisitMonth))
-    db.session.execute(insert(VisitMonth).from_select(["youth_id", "month", "activity_id", "visits"], counted()))
+    # a whole table's worth: its index and foreign keys built again after, not kept up row by row
+    with secondary_indexes_dropped(VisitMonth.__tablename__, 0):
+        db.session.execute(insert(VisitMonth).from_select(["youth_id", "month", "activity_id", "visits"], counted()))
     return db.session.scalar(select(func.count()).select_from(VisitMonth)) or 0

@@ -145,12 +145,21 @@ def _dashboard_page(app, f):
     from youthclub.accounts.services import create_user, find_user_by_email
     from youthclub.extensions import db
 
+    import pyotp
+
+    from youthclub.mfa import login as mfa_login
+    from youthclub.mfa import services as mfa
+
     email = "bench-koordinator@bench.example"
     user = find_user_by_email(email) or create_user(email, "Benchmark", None, role=Role.COORDINATOR)
+    if mfa.needs_second_factor(user) and mfa.confirmed_factor(user) is None:  # a coordinator needs an app
+        factor = mfa.begin_enrollment(user)
+        mfa.confirm_enrollment(user, pyotp.TOTP(factor.secret).now())
     db.session.commit()
     client = app.test_client()
-    with client.session_transaction() as session:
+    with client.session_transaction() as session:  # logged in, past the code step
         session["_user_id"], session["_fresh"] = user.get_id(), True
+        session[mfa_login.VERIFIED] = user.id
     url = f"/reports?from={f.start.isoformat()}&to={f.end.isoformat()}"
 
     def request():

@@ -16,13 +16,13 @@ import secrets
 import smtplib
 import ssl
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
 from flask import after_this_request, current_app, has_request_context, render_template
 from flask_babel import force_locale
-from sqlalchemy import and_, event, or_, select, update
+from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from ..db_types import utcnow
@@ -290,6 +290,27 @@ def deliver_due(limit: int = 200) -> int:
         limit -= 50
         if not batch_sent or limit <= 0:
             return sent
+
+
+def outbox_counts() -> dict[str, int]:
+    """How many messages wait to be sent (retries included) and how many were given up."""
+    waiting = db.session.scalar(
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
+    )
+    failed = db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.failed_at.is_not(None)))
+    return {"waiting": waiting or 0, "failed": failed or 0}
+
+
+def oldest_waiting_age(now=None) -> float | None:
+    """Seconds the oldest message still waiting to be sent has waited, or None when none waits."""
+    oldest = db.session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
+    )
+    if oldest is None:
+        return None
+    if oldest.tzinfo is None:  # min() on SQLite bypasses the column type
+        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
+    return ((now or utcnow()) - oldest).total_seconds()
 
 
 @event.listens_for(OrmSession, "after_commit")

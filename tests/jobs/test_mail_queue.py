@@ -1,0 +1,141 @@
+"""Mail on the job queue: a request never waits for the mail server; workers deliver each message once."""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import factories as fx
+from tests.jobs.conftest import wait_for
+from youthclub.extensions import db
+from youthclub.i18n import local_today
+from youthclub.mail.models import OutboxMessage
+from youthclub.signups import services as signups
+from youthclub.signups.models import Signup, SignupStatus
+
+
+def outbox_rows():
+    db.session.commit()  # a fresh snapshot: the web instances and workers wrote meanwhile
+    return db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+
+def test_a_mail_server_that_never_answers_slows_no_request_and_the_mail_goes_out_when_it_recovers(
+        world, smtp, processes, web):
+    activity = fx.make_activity(world.inst_a, title="Klatring", capacity=1)
+    fx.make_session(activity, day=local_today() + timedelta(days=5))
+    first = fx.make_youth(with_login=True, email="first@example.org")
+    waiting = fx.make_youth(with_login=True, email="waiting@example.org")
+    newcomer = fx.make_youth(with_login=True, email="newcomer@example.org")
+    mine = signups.sign_up(first, activity)
+    signups.sign_up(waiting, activity)
+    db.session.commit()
+    smtp.hang()  # accepts the connection, never says a word
+    processes.start("w1")
+    site = web()
+    processes.wait_ready("w1")
+
+    timings = {}
+    anonymous = site.session()
+    started = time.monotonic()
+    response = anonymous.post_form("/password/forgot", {"email": "first@example.org"})
+    timings["password reset"] = time.monotonic() - started
+    assert response.status_code == 302
+
+    youth = site.session()
+    youth.login("newcomer@example.org")
+    started = time.monotonic()
+    response = youth.post_form(f"/activities/{activity.id}/signup", {}, page="/me/activities")
+    timings["sign-up"] = time.monotonic() - started
+    assert response.status_code == 302
+
+    youth = site.session()
+    youth.login("first@example.org")
+    started = time.monotonic()
+    response = youth.post_form(f"/signups/{mine.id}/cancel", {}, page="/me/activities")
+    timings["cancellation that gives the next in line a place"] = time.monotonic() - started
+    assert response.status_code == 302
+    assert all(seconds < 1 for seconds in timings.values()), timings
+
+    expected = {"first@example.org", "waiting@example.org"}  # the reset link, and the place
+    assert {m.to_address for m in outbox_rows()} == expected
+    # the worker tried while the server hung: it gave up on that attempt and waits to try again
+    wait_for(lambda: all(m.last_error for m in outbox_rows()), what="a failed first attempt")
+    assert smtp.messages == []
+    smtp.recover()
+    wait_for(lambda: len(smtp.messages) == 2 and all(m.sent_at for m in outbox_rows()), what="delivery after recovery")
+    assert {m["To"] for m in smtp.messages} == expected
+    assert all(m.attempts >= 2 and m.last_error is None for m in outbox_rows())
+    assert newcomer.id  # signed up too (on the waitlist): that request wrote no mail
+
+
+def test_two_workers_and_two_web_instances_deliver_200_messages_exactly_once_even_when_a_worker_dies(
+        world, smtp, processes, web):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SKIP LOCKED claims under real concurrency (SQLite has one writer)")
+    activity = fx.make_activity(world.inst_a, title="Svømning", capacity=100)
+    fx.make_session(activity, day=local_today() + timedelta(days=6))
+    placed = [fx.make_youth(with_login=True, email=f"placed{i}@example.org") for i in range(100)]
+    queued = [fx.make_youth(with_login=True, email=f"queued{i}@example.org") for i in range(100)]
+    for youth in placed + queued:
+        signups.sign_up(youth, activity)
+    db.session.commit()
+    signup_ids = db.session.scalars(
+        select(Signup.id).where(Signup.activity_id == activity.id, Signup.status == SignupStatus.CONFIRMED)
+    ).all()
+    assert len(signup_ids) == 100
+    staff_email = world.staff_a.email
+    smtp.start()
+    smtp.hold("queued0@example.org")  # its first delivery hangs in DATA until the worker is killed
+    processes.start("w1")
+    processes.start("w2")
+    processes.start("beat", kind="scheduler", JOBS_SCHEDULE_SECONDS="1")  # the sweep picks up what a dead worker held
+    sites = [web(), web()]
+    processes.wait_ready("w1", "w2", "beat")
+
+    staff = [site.session() for site in sites]
+    for browser in staff:
+        browser.login(staff_email)
+    tokens = [browser.get(f"/activities/{activity.id}/signups").text for browser in staff]
+    from tests.conftest import CSRF_RE
+
+    tokens = [CSRF_RE.search(html).group(1) for html in tokens]
+
+    def promote(i):  # a staff cancellation gives the next in line the place (one mail)
+        browser, token = staff[i % 2], tokens[i % 2]
+        return browser.post(f"/signups/{signup_ids[i]}/staff-cancel", data={"csrf_token": token, "reason": "Syg"}).status_code
+
+    resetters = [site.session() for site in sites]
+    reset_tokens = [CSRF_RE.search(b.get("/password/forgot").text).group(1) for b in resetters]
+
+    def reset(i):  # a reset link to each of the young people who got a place (one mail)
+        browser, token = resetters[i % 2], reset_tokens[i % 2]
+        return browser.post("/password/forgot", data={"csrf_token": token, "email": f"placed{i}@example.org"}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(promote, range(100))) + list(pool.map(reset, range(100)))
+        # the worker that is sending queued0's place dies in the middle of the conversation
+        smtp.holding.wait(30)
+        holder = db.session.scalar(
+            select(OutboxMessage.claimed_by).where(OutboxMessage.to_address == "queued0@example.org")
+        )
+        db.session.rollback()
+        dead = next(name for name in ("w1", "w2") if holder and holder.startswith(f"{processes.pid_of(name)}-"))
+        processes.kill(dead)
+        smtp.release()
+    assert statuses == [302] * 200
+
+    wait_for(lambda: len(smtp.messages) >= 200 and db.session.scalar(
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.sent_at.is_(None))) == 0,
+        timeout=60, what="200 deliveries")
+    time.sleep(1.5)  # a second sweep, and any straggler, has had its chance to send one twice
+    assert len(outbox_rows()) == 200
+    assert Counter(smtp.ids()).most_common(1)[0][1] == 1, "a message was delivered twice"
+    assert len(smtp.messages) == 200
+    expected = {f"placed{i}@example.org" for i in range(100)} | {f"queued{i}@example.org" for i in range(100)}
+    assert {m["To"] for m in smtp.messages} == expected
+    killed = next(m for m in outbox_rows() if m.to_address == "queued0@example.org")
+    assert killed.sent_at is not None and killed.attempts == 2  # the attempt that died counted

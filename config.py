@@ -94,6 +94,8 @@ class Config:
     #: a worker's claim on an outbox message lasts this long; after it, the message is taken
     #: again (its worker died). Keep it well above MAIL_TIMEOUT × the steps of one conversation.
     OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
+    #: how often the scheduler sends the sweep that delivers whatever is due (default: every minute)
+    OUTBOX_SWEEP_SECONDS = os.environ.get("OUTBOX_SWEEP_SECONDS") or None
 
     #: the job queue's broker (Celery); default REDIS_URL. Without either, jobs run in-process.
     JOBS_BROKER_URL = os.environ.get("JOBS_BROKER_URL")

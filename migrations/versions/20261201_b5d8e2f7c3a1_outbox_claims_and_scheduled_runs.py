@@ -33,7 +33,7 @@ def upgrade():
         sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('outcome', sa.String(length=300), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_scheduled_run')),
-        sa.UniqueConstraint('job', 'slot', name=op.f('uq_scheduled_run_jobslot')),
+        sa.UniqueConstraint('job', 'slot', name=op.f('uq_scheduled_run_job_slot')),
     )
 
 def downgrade():

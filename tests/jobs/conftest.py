@@ -241,11 +241,13 @@ def processes(app, database_uri, redis_url, smtp, tmp_path):
 class WebInstance:
     """The app made anew in queue mode (mail goes to Redis, not to SMTP) and served over real HTTP."""
 
-    def __init__(self, redis_url: str):
+    def __init__(self, redis_url: str, **config):
         class QueueConfig(TestConfig):
             JOBS_IN_PROCESS = False
             JOBS_BROKER_URL = redis_url
 
+        for key, value in config.items():
+            setattr(QueueConfig, key, value)
         self.app = create_app(QueueConfig)
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -289,8 +291,8 @@ def web(app, redis_url):
     """A factory of web instances in queue mode on the test database (closed after the test)."""
     made = []
 
-    def make() -> WebInstance:
-        made.append(WebInstance(redis_url))
+    def make(**config) -> WebInstance:
+        made.append(WebInstance(redis_url, **config))
         return made[-1]
 
     yield make

@@ -35,7 +35,8 @@ def test_a_mail_server_that_never_answers_slows_no_request_and_the_mail_goes_out
     db.session.commit()
     smtp.hang()  # accepts the connection, never says a word
     processes.start("w1")
-    site = web()
+    # the web instance knows the mail server too (as in production): it just never talks to it
+    site = web(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_TIMEOUT=10)
     processes.wait_ready("w1")
 
     timings = {}
@@ -76,30 +77,33 @@ def test_two_workers_and_two_web_instances_deliver_200_messages_exactly_once_eve
         world, smtp, processes, web):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: SKIP LOCKED claims under real concurrency (SQLite has one writer)")
-    activity = fx.make_activity(world.inst_a, title="Svømning", capacity=100)
-    fx.make_session(activity, day=local_today() + timedelta(days=6))
-    placed = [fx.make_youth(with_login=True, email=f"placed{i}@example.org") for i in range(100)]
-    queued = [fx.make_youth(with_login=True, email=f"queued{i}@example.org") for i in range(100)]
-    for youth in placed + queued:
-        signups.sign_up(youth, activity)
+    # ten full offers with ten in line each (so the cancellations do not all queue for one offer's lock)
+    signup_ids = []
+    for a in range(10):
+        activity = fx.make_activity(world.inst_a, title=f"Svømning {a}", capacity=10)
+        fx.make_session(activity, day=local_today() + timedelta(days=6))
+        for i in range(a * 10, a * 10 + 10):
+            placed = fx.make_youth(with_login=True, email=f"placed{i}@example.org")
+            signup_ids.append(fx.sign_up(placed, activity).id)
+        for i in range(a * 10, a * 10 + 10):
+            queued = fx.make_youth()
+            queued.contact = f"queued{i}@example.org"
+            fx.sign_up(queued, activity, status=SignupStatus.WAITLISTED, position=i - a * 10 + 1)
     db.session.commit()
-    signup_ids = db.session.scalars(
-        select(Signup.id).where(Signup.activity_id == activity.id, Signup.status == SignupStatus.CONFIRMED)
-    ).all()
-    assert len(signup_ids) == 100
     staff_email = world.staff_a.email
     smtp.start()
     smtp.hold("queued0@example.org")  # its first delivery hangs in DATA until the worker is killed
-    processes.start("w1")
-    processes.start("w2")
-    processes.start("beat", kind="scheduler", JOBS_SCHEDULE_SECONDS="1")  # the sweep picks up what a dead worker held
+    # a held DATA must outlast the moment it takes to kill its worker (MAIL_TIMEOUT), within the lease
+    processes.start("w1", MAIL_TIMEOUT="3")
+    processes.start("w2", MAIL_TIMEOUT="3")
+    processes.start("beat", kind="scheduler", OUTBOX_SWEEP_SECONDS="1")  # the sweep picks up what a dead worker held
     sites = [web(), web()]
     processes.wait_ready("w1", "w2", "beat")
 
     staff = [site.session() for site in sites]
     for browser in staff:
         browser.login(staff_email)
-    tokens = [browser.get(f"/activities/{activity.id}/signups").text for browser in staff]
+    tokens = [browser.get("/password/forgot").text for browser in staff]
     from tests.conftest import CSRF_RE
 
     tokens = [CSRF_RE.search(html).group(1) for html in tokens]
@@ -115,17 +119,23 @@ def test_two_workers_and_two_web_instances_deliver_200_messages_exactly_once_eve
         browser, token = resetters[i % 2], reset_tokens[i % 2]
         return browser.post("/password/forgot", data={"csrf_token": token, "email": f"placed{i}@example.org"}).status_code
 
-    with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(promote, range(100))) + list(pool.map(reset, range(100)))
-        # the worker that is sending queued0's place dies in the middle of the conversation
-        smtp.holding.wait(30)
-        holder = db.session.scalar(
-            select(OutboxMessage.claimed_by).where(OutboxMessage.to_address == "queued0@example.org")
-        )
-        db.session.rollback()
-        dead = next(name for name in ("w1", "w2") if holder and holder.startswith(f"{processes.pid_of(name)}-"))
-        processes.kill(dead)
+    engine, killed = db.engine, []
+
+    def kill_the_sender():  # the worker that is sending queued0's place dies in the middle of the conversation
+        assert smtp.holding.wait(30), "queued0's mail never reached the server"
+        with engine.connect() as conn:
+            holder = conn.scalar(select(OutboxMessage.claimed_by).where(OutboxMessage.to_address == "queued0@example.org"))
+        pids = {name: processes.pid_of(name) for name in ("w1", "w2")}
+        dead = [name for name, pid in pids.items() if holder and holder.startswith(f"{pid}-")]
+        assert len(dead) == 1, (holder, pids)
+        processes.kill(dead[0])
+        killed.append(dead[0])
         smtp.release()
+
+    with ThreadPoolExecutor(9) as pool:
+        killer = pool.submit(kill_the_sender)
+        statuses = list(pool.map(promote, range(100))) + list(pool.map(reset, range(100)))
+        killer.result(timeout=40)
     assert statuses == [302] * 200
 
     wait_for(lambda: len(smtp.messages) >= 200 and db.session.scalar(

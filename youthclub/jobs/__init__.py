@@ -39,10 +39,14 @@ def in_process(app: Flask | None = None) -> bool:
 
 def _beat_schedule(app: Flask) -> dict:
     every = app.config.get("JOBS_SCHEDULE_SECONDS")  # for trying the schedule out (and its tests)
-    return {
+    schedule = {
         name: {"task": task, "schedule": timedelta(seconds=float(every)) if every else when}
         for name, (task, when) in SCHEDULE.items()
     }
+    sweep = app.config.get("OUTBOX_SWEEP_SECONDS")
+    if sweep:
+        schedule["deliver-due-mail"]["schedule"] = timedelta(seconds=float(sweep))
+    return schedule
 
 
 def init_app(app: Flask) -> Celery:
@@ -65,7 +69,6 @@ def init_app(app: Flask) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
         # the web side never waits long for Redis: a message it cannot enqueue waits for the sweep
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},

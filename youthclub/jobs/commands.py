@@ -25,11 +25,14 @@ def _celery():
 @click.command("worker")
 @click.option("--concurrency", "-c", type=int, default=None, help="Jobs at a time (default: the number of cores).")
 @click.option("--pool", type=click.Choice(["prefork", "threads", "solo"]), default="prefork", show_default=True)
+@click.option("--name", default=None, help="The worker's node name (default: celery@host).")
 @click.option("--loglevel", default="INFO", show_default=True)
 @with_appcontext
-def worker_command(concurrency, pool, loglevel):
+def worker_command(concurrency, pool, name, loglevel):
     """Run jobs from the queue: mail and the scheduled jobs. Run one or more per cluster."""
     argv = ["worker", f"--loglevel={loglevel}", f"--pool={pool}", "--without-gossip", "--without-mingle"]
+    if name:
+        argv.append(f"--hostname={name}")
     if concurrency:
         argv.append(f"--concurrency={concurrency}")
     _celery().worker_main(argv)

@@ -12,6 +12,7 @@ message a no-op (reminders, promotions).
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import smtplib
 import ssl
@@ -171,7 +172,8 @@ def claim_messages(ids=None, *, limit: int = 50) -> tuple[str, list]:
     """
     if ids is not None and not ids:
         return "", []
-    token, now = secrets.token_hex(16), utcnow()
+    # the process id first: whoever runs the workers can tell which process holds a claim
+    token, now = f"{os.getpid()}-{secrets.token_hex(12)}", utcnow()
     due = _due(now, respect_backoff=ids is None)
     picked = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
     if ids is not None:
@@ -274,10 +276,12 @@ def deliver(ids=None, *, limit: int = 50) -> tuple[int, dict[int, int]]:
                     results[row.id] = str(err)[:300]
                 else:
                     results[row.id] = None
+                    # marked at once: a worker that dies later in the batch must not leave it to be sent again
+                    _finish(token, {row.id: None}, attempts)
     untried = [row.id for row in rows if row.id not in results]
     if untried:
         _release(token, untried)
-    retries = _finish(token, results, attempts)
+    retries = _finish(token, {row_id: error for row_id, error in results.items() if error is not None}, attempts)
     return sum(1 for error in results.values() if error is None), retries
 
 

@@ -183,6 +183,7 @@ class Processes:
             PYTHONUNBUFFERED="1",
         )
         self.running: dict[str, tuple[subprocess.Popen, Path]] = {}
+        self.started: list[Path] = []
 
     def start(self, name: str, kind: str = "worker", *, faketime: str | None = None, **env) -> subprocess.Popen:
         log = self.tmp / f"{name}.log"
@@ -196,7 +197,12 @@ class Processes:
         process = subprocess.Popen(command, cwd=ROOT, env={**self.env, "TZ": "UTC", **env},
                                    stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
         self.running[name] = (process, log)
+        self.started.append(log)
         return process
+
+    def logs(self) -> list[str]:
+        """The output of every process started in this test, stopped ones too."""
+        return [log.read_text() for log in self.started]
 
     def log(self, name: str) -> str:
         return self.running[name][1].read_text()

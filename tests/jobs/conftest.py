@@ -162,6 +162,15 @@ def smtp():
     server.stop()
 
 
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send ``sig`` to a process group; False when nobody is left in it."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 class Processes:
     """``youthclub worker`` / ``youthclub scheduler`` processes on the test database and Redis."""
 
@@ -220,14 +229,19 @@ class Processes:
         process.wait(timeout=10)
 
     def stop(self, name: str):
+        """SIGTERM to the process group, SIGKILL after 10 s.
+
+        Under faketime the app is a child of faketime, and Celery's warm shutdown does not end
+        on a faked clock: those get SIGKILL at once (what they ran has finished; nothing is lost).
+        """
         process, _ = self.running.pop(name)
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        _signal_group(process.pid, signal.SIGKILL if "faketime" in str(process.args[0]) else signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _signal_group(process.pid, 0) and time.monotonic() < deadline:
+            process.poll()
+            time.sleep(0.05)
+        _signal_group(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
     def stop_all(self):
         for name in list(self.running):

@@ -11,6 +11,7 @@ import time
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from . import SCHEDULE, broker_url, in_process, init_app
 
@@ -96,11 +97,15 @@ def dev_command(host, port):
     else:
         click.echo(f"Jobs: no Redis at {url}, so jobs run in this process: mail reaches the outbox at once, "
                    "and the schedule (reminders, purge, …) is checked every minute here.")
+        if not in_process(app):  # REDIS_URL names a Redis that does not answer
+            app.config["JOBS_IN_PROCESS"] = True
+            init_app(app)
         threading.Thread(target=_tick_in_process, args=(app, 60), daemon=True).start()
     click.echo(f"Serving on http://{host}:{port} (links in mail use {env['PUBLIC_BASE_URL']})")
     try:
         app.config["PUBLIC_BASE_URL"] = env["PUBLIC_BASE_URL"]
-        app.run(host=host, port=port, use_reloader=False, threaded=True)
+        # werkzeug's server directly: app.run() refuses to run inside the flask command line
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)

@@ -104,6 +104,7 @@ def dev_command(host, port):
     click.echo(f"Serving on http://{host}:{port} (links in mail use {env['PUBLIC_BASE_URL']})")
     try:
         app.config["PUBLIC_BASE_URL"] = env["PUBLIC_BASE_URL"]
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped by a signal: still stop the children
         # werkzeug's server directly: app.run() refuses to run inside the flask command line
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:

@@ -3,7 +3,7 @@
 The attacker asks many answers (periods, filters, breakdowns) and treats every released
 number as "some true count that the method could have turned into this number": with the
 answer's ``max_perturbation`` D a released r ≥ 1 means a true count in [max(threshold, r − D),
-r + D], 0 means 0, "<5" means 1..threshold − 1, a figure hidden otherwise means anything. A
+r + D], 0 means 0, "<5" means 0..threshold − 1, a figure hidden otherwise means anything. A
 population (a period and a set of conditions) is one cell however it was asked for: as a row of
 a breakdown or as its own filter, so its intervals from every answer are intersected.
 
@@ -111,8 +111,8 @@ class Attacker:
     def _released(self, r, small: bool, hidden: bool, d: int, figure: str = ""):
         if r is None:
             if small:
-                # "<5" of young people also stands for 0 (an empty group is not told from a small one)
-                return (0 if figure in PEOPLE else 1), self.threshold - 1
+                # "<5" stands for 0 as well (an empty group is not told from a small one)
+                return 0, self.threshold - 1
             return 0, INF if hidden else INF
         if r == 0:
             return 0, 0
@@ -239,6 +239,13 @@ class Attacker:
                     if rest is not None:
                         for figure in PERIOD_FIGURES:
                             self._relation([(1, (whole, figure)), (-1, (part, figure)), (-1, (rest, figure))])
+            # a period is the sum of its months (the rows of a breakdown by month; a month with no row is 0)
+            for (s, e), whole in periods.items():
+                months = [p for (s2, e2), p in periods.items() if (s2, e2) != (s, e) and s <= s2 and e2 <= e
+                          and _month_slice(s2, e2, s, e)]
+                if months:
+                    for figure in PERIOD_FIGURES:
+                        self._relation([(1, (whole, figure))] + [(-1, (m, figure)) for m in months])
 
     def propagate(self, rounds: int = 4) -> None:
         """Interval constraint propagation: every member of every relation solved from the others, until nothing changes."""
@@ -275,6 +282,12 @@ class Attacker:
     def hidden_targets(self) -> int:
         return sum(1 for cell, value in self.truth.items()
                    if cell[1] in COUNT_FIGURES + DERIVED and 1 <= value < self.threshold and cell in self.known)
+
+
+def _month_slice(s: date, e: date, start: date, end: date) -> bool:
+    """[s, e] is one month of the period [start, end], cut to the period (a month row of its breakdown)."""
+    first, last = _month_bounds(s.isoformat()[:7])
+    return s == max(first, start) and e == min(last, end) and e <= last
 
 
 def _replace(pop: Population, **changes) -> Population:

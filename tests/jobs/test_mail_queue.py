@@ -149,3 +149,21 @@ def test_two_workers_and_two_web_instances_deliver_200_messages_exactly_once_eve
     assert {m["To"] for m in smtp.messages} == expected
     killed = next(m for m in outbox_rows() if m.to_address == "queued0@example.org")
     assert killed.sent_at is not None and killed.attempts == 2  # the attempt that died counted
+
+
+def test_the_numbers_for_monitoring_follow_the_queue_and_the_outbox(app, web):
+    """queue_depth() counts jobs no worker took yet; the outbox numbers count what waits and what failed."""
+    from youthclub.jobs import stats
+    from youthclub.mail.services import send_mail
+
+    site = web()
+    with site.app.app_context():
+        assert stats.queue_depth() == 0
+        send_mail("ung@example.org", "Hej", "tekst")
+        send_mail("ung2@example.org", "Hej", "tekst")
+        db.session.commit()  # one job for the two messages, and no worker runs
+        assert stats.queue_depth() == 1
+        assert stats.mail_waiting_count() == 2 and stats.failed_count() == 0
+        assert 0 <= stats.oldest_mail_age_seconds() < 60
+        assert stats.failed_scheduled_runs() == 0
+    assert stats.queue_depth() is None  # the test app runs its jobs in-process

@@ -17,7 +17,10 @@ def queue_depth() -> int | None:
     celery = current_app.extensions["celery"]
     queue = celery.conf.task_default_queue
     with celery.connection_for_read() as conn:
-        return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+        try:
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+        except conn.channel_errors:  # no job was ever sent: the queue does not exist yet
+            return 0
 
 
 def mail_waiting_count() -> int:

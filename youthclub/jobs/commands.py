@@ -9,6 +9,7 @@ import threading
 import time
 
 import click
+import redis
 from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
@@ -51,8 +52,6 @@ def scheduler_command(schedule_file, loglevel):
 
 
 def _redis_answers(url: str) -> bool:
-    import redis
-
     try:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
     except (redis.RedisError, OSError):

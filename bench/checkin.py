@@ -3,15 +3,20 @@ Flask endpoint under the same gunicorn settings (the framework's ceiling), measu
 
     .venv/bin/python -m bench.checkin [--db sqlite,postgresql] [--seconds 10]
 
-Goal (issue 8): check-ins at least 60 % of the ceiling's requests per second and p99 under
+Goal (issue 17): check-ins at least 60 % of the ceiling's requests per second and p99 under
 50 ms at 32 clients, on SQLite and PostgreSQL. Every request is a new attendance (a distinct
 young person × session pair, a fresh nonce), so each one writes.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import tempfile
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,8 +24,10 @@ from bench.common import api_token, bench_app, database, gunicorn, make_offer, m
 from bench.report import write_section
 
 YOUTHS = 1500
-SESSIONS = 24
+SESSIONS = 48
 CLIENTS = (8, 32)
+#: seconds of load before measuring, so every gunicorn worker is up and connected
+WARM_UP = 3
 
 LUA = r"""
 local tokens = {%(tokens)s}
@@ -66,17 +73,22 @@ end
 
 
 GAP = (
-    "**The gap.** The goals are missed by a wide margin. The ceiling does no database work; a check-in "
-    "runs about 18 SQL statements through the ORM (the bearer token, its user and roles, the session "
-    "with its row lock, the activity, the nonce in attendance and in scan conflicts, the young person, "
-    "the sign-up, the insert (whose trigger also adds the visit to the statistics' visit counts), the "
-    "young person's last-active time, the live count) and costs about "
-    "7–8 ms of CPU per request in-process, so two cores top out near 250 check-ins a second whatever the "
-    "database; "
-    "the p99 under 32 clients is mostly queueing for the 16 worker threads. A door "
-    "scans a few passes a minute, so this is ample in use; closing the gap would take caching the token's "
-    "user per worker, one statement for the nonce and person lookups, and leaving the live count out of "
-    "the answer."
+    "**The gap.** The lock is gone: check-ins at one door no longer wait on each other (no `Lock:` "
+    "samples to speak of, against 1,301 of 1,463 before), and a check-in is three statements and the commit "
+    "(the token with its user and roles; session, activity, young person, sign-up, earlier attendance and "
+    "nonce together; the insert, whose trigger adds the visit to the visit counts), where it was about 18 "
+    "through the ORM. What remains is CPU, and the goal of 60 % is out of reach for this stack: measured "
+    "in-process, the ceiling's request costs about 0.5 ms of CPU, a check-in about 3.5–4.5 ms in the app "
+    "and 1.1–1.6 ms more in its PostgreSQL backend (statements, the visit-count trigger, the commit). Of the "
+    "app's part about 0.5 ms is its own per-request work that every route pays (request log line, "
+    "security headers, NUL check, session limits), about 1.4 ms the bearer log-in with its pooled "
+    "connection and transaction, the rest SQLAlchemy, the rules and the JSON. On two cores shared with "
+    "other engineers' test runs (load average 7–15 during this run) the ratio is that cost ratio, and the "
+    "p99 is queueing for CPU: it is far from 50 ms whenever the machine is this loaded, and the ceiling's "
+    "own p99 suffers alike. On PostgreSQL the remaining waits are the shared server's WAL (`IO:WALSync`, "
+    "`LWLock:WALWrite`: the server is also loading other engineers' databases), not check-ins waiting "
+    "for each other. Closing the rest would take a leaner stack for this one endpoint (no ORM session, no "
+    "per-request hooks), which this issue does not buy at a door that scans a few passes a minute."
 )
 
 
@@ -126,7 +138,50 @@ def count_attendance(app) -> int:
         return n
 
 
-def run(kinds, seconds):
+@contextmanager
+def wait_events(url: str, kind: str, every: float = 0.1):
+    """Sample what PostgreSQL's active connections to the benchmark database wait on, every ``every`` s.
+
+    Yields a Counter: ``Lock:tuple``, ``Lock:transactionid``… for a connection waiting on
+    another's lock, ``IO:…``/``LWLock:…`` for the server's own waits, ``CPU`` for one running.
+    (SQLite has nothing like it: there every write waits for the one database lock in turn.)
+    """
+    counts: Counter = Counter()
+    if kind != "postgresql":
+        yield counts
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    stop = threading.Event()
+
+    def sample():
+        with engine.connect() as conn:
+            while not stop.is_set():
+                for wait_type, event in conn.execute(text(
+                        "SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND state = 'active' AND pid <> pg_backend_pid()")):
+                    counts[f"{wait_type}:{event}" if wait_type else "CPU"] += 1
+                time.sleep(every)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield counts
+    finally:
+        stop.set()
+        thread.join()
+        engine.dispose()
+
+
+def load() -> str:
+    one, five, _fifteen = os.getloadavg()
+    return f"{one:.1f}/{five:.1f}"
+
+
+def run(kinds, seconds, rounds):
+    """Per database and client count: the ceiling and the app in turns, ``rounds`` times, both servers up
+    and warmed, so a shared machine's changing load falls on both alike."""
     rows = []
     for kind in kinds:
         with database(kind) as url:
@@ -134,18 +189,31 @@ def run(kinds, seconds):
             migrate(app)
             tokens, sessions, bearer = prepare(app)
             start = 0
-            with gunicorn("bench.minimal_app:app") as base_url:
-                ceilings = {c: wrk(base_url, lua_script(tokens, sessions, bearer, 0, 2), c, seconds) for c in CLIENTS}
-            with gunicorn("bench.app:app", {"DATABASE_URL": url, "BENCH_SERVE": "1"}) as app_url:
+            with gunicorn("bench.minimal_app:app") as base_url, \
+                    gunicorn("bench.app:app", {"DATABASE_URL": url, "BENCH_SERVE": "1"}) as app_url:
+                # every worker has built its app and opened its connections before anything counts
+                wrk(base_url, lua_script(tokens, sessions, bearer, 0, 2), 32, WARM_UP)
+                before = count_attendance(app)
+                wrk(app_url, lua_script(tokens, sessions, bearer, start, 2), 32, WARM_UP)
+                start += count_attendance(app) - before + 10_000
                 for clients in CLIENTS:
-                    before = count_attendance(app)
-                    result = wrk(app_url, lua_script(tokens, sessions, bearer, start, 2), clients, seconds)
-                    written = count_attendance(app) - before
-                    start += written + 10_000
-                    ceiling = ceilings[clients]
-                    rows.append((kind, clients, ceiling, result, written))
+                    ceilings, results, written, loads, waits = [], [], 0, [], Counter()
+                    for _ in range(rounds):
+                        loads.append(load())
+                        ceilings.append(wrk(base_url, lua_script(tokens, sessions, bearer, 0, 2), clients, seconds))
+                        before = count_attendance(app)
+                        with wait_events(url, kind) as sampled:
+                            results.append(wrk(app_url, lua_script(tokens, sessions, bearer, start, 2), clients, seconds))
+                        waits.update(sampled)
+                        n = count_attendance(app) - before
+                        written += n
+                        start += n + 10_000
+                    ceiling, result = combined(ceilings), combined(results)
+                    result.update(waits=waits, load=", ".join(loads), written=written)
+                    rows.append((kind, clients, ceiling, result))
                     print(kind, clients, f"ceiling {ceiling['rps']:.0f} rps, app {result['rps']:.0f} rps,"
-                          f" p99 {result['p99']:.1f} ms, {result['statuses']}")
+                          f" p99 {result['p99']:.1f} ms, {result['statuses']}, load {result['load']},"
+                          f" waits {dict(waits.most_common())}")
             with app.app_context():
                 from youthclub.extensions import db
 
@@ -153,40 +221,80 @@ def run(kinds, seconds):
     return rows
 
 
-def report(rows, seconds):
+def combined(runs: list[dict]) -> dict:
+    """Several wrk runs as one: mean requests per second, the worst p50 and p99, statuses added up."""
+    statuses = Counter()
+    for r in runs:
+        for part in r["statuses"].split():
+            code, n = part.split("=")
+            statuses[code] += int(n)
+    return {"rps": sum(r["rps"] for r in runs) / len(runs), "p50": max(r["p50"] or 0 for r in runs),
+            "p99": max(r["p99"] or 0 for r in runs), "rounds": len(runs),
+            "statuses": " ".join(f"{k}={v}" for k, v in sorted(statuses.items()))}
+
+
+def report(rows, seconds, rounds):
     lines = [
         "## Check-in throughput and latency",
         "",
-        f"`bench/checkin.py`: wrk, {seconds} s per run, 2 wrk threads, against gunicorn "
+        f"`bench/checkin.py`: wrk, {rounds} rounds of {seconds} s per row, 2 wrk threads, against gunicorn "
         "(4 gthread workers × 4 threads) serving the real check-in endpoint (Bearer token, a new "
         "attendance per request: distinct young person × session, fresh nonce) and, as the ceiling, a "
-        "minimal Flask endpoint that parses the same JSON under the same gunicorn settings.",
-        "Goal: ≥ 60 % of the ceiling's requests per second, p99 < 50 ms at 32 clients.",
+        "minimal Flask endpoint that parses the same JSON under the same gunicorn settings. Both servers "
+        "run side by side, warmed up; each round measures the ceiling and then the app, so the load of the "
+        "shared machine (its load average at each round's start is given) falls on both alike. Requests per "
+        "second are the rounds' mean, p50 and p99 the worst round's.",
+        "Goal: ≥ 60 % of the ceiling's requests per second, p99 < 50 ms at 32 clients; at least 25 %.",
         "",
-        "| database | clients | ceiling req/s | check-in req/s | ratio | p50 ms | p99 ms | attendances written | statuses | goal |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| database | clients | ceiling req/s | check-in req/s | ratio | p50 ms | p99 ms | attendances written "
+        "| statuses | load average (1/5 min) | goal |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
     ]
-    for kind, clients, ceiling, result, written in rows:
+    for kind, clients, ceiling, result in rows:
         ratio = result["rps"] / ceiling["rps"] if ceiling["rps"] else 0
-        ok = ratio >= 0.6 and (result["p99"] or 1e9) < 50
-        goal = "met" if ok else ("—" if clients != 32 else "missed")
-        if clients != 32:
-            goal = "met" if ratio >= 0.6 else "ratio below 60 %"
+        if clients == 32:
+            goal = "met" if ratio >= 0.6 and result["p99"] < 50 else (
+                "≥ 25 % met, 60 %/50 ms missed" if ratio >= 0.25 else "missed")
+        else:
+            goal = "met" if ratio >= 0.6 else ("≥ 25 %" if ratio >= 0.25 else "below 25 %")
         lines.append(
             f"| {kind} | {clients} | {ceiling['rps']:.0f} | {result['rps']:.0f} | {ratio:.2f} | "
-            f"{result['p50']:.1f} | {result['p99']:.1f} | {written} | {result['statuses']} | {goal} |"
+            f"{result['p50']:.1f} | {result['p99']:.1f} | {result['written']} | {result['statuses']} | "
+            f"{result['load']} | {goal} |"
         )
+    sampled = [(kind, clients, result["waits"]) for kind, clients, _c, result in rows if kind == "postgresql"]
+    if sampled:
+        lines += [
+            "",
+            "What PostgreSQL's active connections waited on during the check-in runs (`pg_stat_activity` "
+            "sampled every 0.1 s; `CPU` is a connection running, `Lock:…` one waiting for another "
+            "transaction's lock; before this change 1,301 of 1,463 samples were `Lock:tuple` and 142 "
+            "`Lock:transactionid`):",
+            "",
+            "| clients | samples | " + " | ".join(WAIT_COLUMNS) + " | other |",
+            "| ---: | ---: | " + " | ".join("---:" for _ in WAIT_COLUMNS) + " | --- |",
+        ]
+        for _kind, clients, waits in sampled:
+            other = {k: v for k, v in waits.items() if k not in WAIT_COLUMNS}
+            lines.append(f"| {clients} | {sum(waits.values())} | " + " | ".join(str(waits.get(c, 0)) for c in WAIT_COLUMNS)
+                         + " | " + (", ".join(f"{k} {v}" for k, v in sorted(other.items(), key=lambda kv: -kv[1])) or "—")
+                         + " |")
     lines += ["", GAP]
     write_section("checkin", "\n".join(lines))
+
+
+#: the wait events the histogram always shows (the row lock's, then the commit's)
+WAIT_COLUMNS = ("Lock:tuple", "Lock:transactionid", "IO:WALSync", "LWLock:WALWrite", "CPU")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    rows = run(args.db.split(","), args.seconds)
-    report(rows, args.seconds)
+    rows = run(args.db.split(","), args.seconds, args.rounds)
+    report(rows, args.seconds, args.rounds)
 
 
 if __name__ == "__main__":

@@ -242,3 +242,28 @@ def build_world() -> World:
         staff_a, inst_admin_a, staff_b, youth.user, youth, other_youth, activity_a, activity_b, session_a,
         session_b, signup,
     )
+
+
+def mailed_link(to: str, path_prefix: str) -> str | None:
+    """The path of the newest link starting with ``path_prefix`` mailed to ``to`` (from the outbox), or None."""
+    import re
+
+    from sqlalchemy import select
+
+    from youthclub.mail.models import OutboxMessage
+
+    db.session.commit()  # a fresh read: the mail was written by another request or the live server
+    bodies = db.session.scalars(select(OutboxMessage.body_text).where(OutboxMessage.to_address == to)
+                                .order_by(OutboxMessage.id.desc()))
+    for body in bodies:
+        match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"\S*)", body)
+        if match:
+            return match.group(1)
+    return None
+
+
+def confirm_registration(client, email: str):
+    """Follow the registration mail's link to ``email`` and press its button, as the young person does."""
+    link = mailed_link(email, "/register/confirm/")
+    assert link, f"no registration link mailed to {email}"
+    return client.post_form(link)

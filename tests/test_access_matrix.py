@@ -81,3 +81,18 @@ def test_access(app, client, world, rule, endpoint, method, role):
         assert status in (403, 404), f"{method} {url} as {role}: {status}, expected 403/404"
     else:
         assert status == expected, f"{method} {url} as {role}: {status}, expected {expected}"
+
+
+def test_the_access_document_names_every_route_that_shows_names():
+    """docs/access.md lists each route staff may open and coordinators may not (the ones that name people)."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "access.md").read_text(encoding="utf-8")
+    assert "**never**" in doc.split("| coordinator |", 1)[1].split("\n", 1)[0]
+    naming = set()
+    for endpoint, spec in RULES.items():
+        tables = [spec[m] for m in ("GET", "POST") if isinstance(spec.get(m), dict)] or [spec]
+        if any(t.get("staff_a") == OK and t.get("coordinator") != OK for t in tables):
+            naming.add(endpoint)
+    missing = sorted(e for e in naming if f"`{e}`" not in doc)
+    assert not missing, f"routes that name young people, missing from docs/access.md: {missing}"

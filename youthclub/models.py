@@ -8,6 +8,7 @@ from .accounts.models import (  # noqa: F401
     Membership,
     OneTimeToken,
     RevokedPass,
+    StaffInvitation,
     Role,
     TokenPurpose,
     User,

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 DEFAULT_RATELIMITS = {
     "login": {"ip": "20 per minute;100 per hour", "account": "5 per minute;30 per hour"},
     "password_reset": {"ip": "5 per minute;20 per hour", "account": "3 per hour"},
-    "registration": {"ip": "10 per hour"},
+    #: per account: the e-mail typed, so one address gets at most a few registration mails
+    "registration": {"ip": "10 per hour", "account": "5 per hour"},
     "signup": {"ip": "30 per minute", "account": "20 per minute"},
     "checkin": {"ip": "600 per minute", "account": "600 per minute"},
     "export": {"ip": "20 per minute", "account": "30 per hour"},

@@ -6,7 +6,7 @@ attempt waits until ``next_attempt_at``; after MAIL_MAX_ATTEMPTS ``failed_at`` i
 schedulers and workers run each slot once.
 
 Revision ID: b5d8e2f7c3a1
-Revises: a7c3e91f4d28
+Revises: c4e8a2f6b9d1
 Create Date: 2026-12-01 13:30:00
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = 'b5d8e2f7c3a1'
-down_revision = 'a7c3e91f4d28'
+down_revision = 'c4e8a2f6b9d1'
 branch_labels = None
 depends_on = None
 

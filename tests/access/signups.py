@@ -29,6 +29,24 @@ def _consent_token(w):
     return {"token": secret}
 
 
+def _registration_token(w):
+    from youthclub.accounts import youth_services
+    from youthclub.accounts.models import OneTimeToken, TokenPurpose
+    from youthclub.db_types import utcnow
+    from youthclub.extensions import db
+
+    secret = "matrix-registration-secret"
+    db.session.add(OneTimeToken(
+        purpose=TokenPurpose.REGISTRATION_CONFIRM, token_hash=youth_services.hash_secret(secret),
+        expires_at=utcnow() + youth_services.CONFIRM_TTL,
+        payload={"first_name": "Ny", "last_name": None, "birth_year": 2012, "birth_month": 3, "gender": None,
+                 "home_district_id": 0, "email": "ny.matrix@example.org", "password_hash": "x", "locale": "da",
+                 "next": None},
+    ))
+    db.session.commit()
+    return {"token": secret}
+
+
 def _calendar_token(w):
     from youthclub.extensions import db
 
@@ -63,6 +81,7 @@ RULES = {
     "signups.mark_told": roles(DENY, anonymous=LOGIN, staff_a=OK, inst_admin_a=OK),
     "accounts.register": _anonymous_flow,
     "accounts.register_login": _anonymous_flow,
+    "accounts.register_confirm": {**public(), "params": _registration_token},
     "accounts.claim": _anonymous_flow,
     "accounts.password_forgot": public(),
     "accounts.password_reset": {**public(), "params": _reset_token},

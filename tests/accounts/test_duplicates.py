@@ -10,6 +10,7 @@ from tests import factories as fx
 from youthclub.accounts import youth_services
 from youthclub.accounts.models import YouthProfile
 from youthclub.extensions import db
+from youthclub.mail.models import OutboxMessage
 
 
 def _zara(world, **extra) -> dict:
@@ -115,8 +116,8 @@ def test_search_does_not_name_another_institution(client, world):
     assert world.inst_b.name not in result["details"] and "anden institution" in result["details"]
 
 
-def test_registering_yourself_with_the_e_mail_a_club_gave_as_contact_is_refused_as_taken(client, world):
-    """The same answer as for a login's e-mail: the profile exists, its claim code attaches the login."""
+def test_registering_yourself_with_the_e_mail_a_club_gave_as_contact_makes_no_second_profile(client, world):
+    """The same answer as for any e-mail; the mail tells the mailbox to use the club's claim code."""
     youth, _code = youth_services.register_youth_by_staff(
         world.inst_a, first_name="Zara", last_name=None, birth_year=2014, birth_month=2, gender=None,
         home_district_id=None, contact="Zara@Example.org",
@@ -129,7 +130,9 @@ def test_registering_yourself_with_the_e_mail_a_club_gave_as_contact_is_refused_
         response = client.post_form("/register/login", {"email": email, "password": "mit hemmelige ord",
                                                         "read_notice": "y"})
         answers.append(response.get_data(as_text=True).replace(email, "EMAIL"))
-    assert "Der findes allerede en bruger med den e-mail." in answers[0]
+    assert "Vi har sendt en mail til EMAIL" in answers[0]
+    mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.to_address == "zara@example.org"))
+    assert "/claim" in mail.body_text and "/register/confirm/" not in mail.body_text
     assert _count("Zara") == 1
     strip = lambda page: re.sub(r'name="csrf_token"[^>]*value="[^"]+"', "", page)  # noqa: E731
     assert strip(answers[0]) == strip(answers[1])

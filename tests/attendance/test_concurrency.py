@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
@@ -154,3 +155,73 @@ def test_without_the_upsert_simultaneous_scans_lose_or_refuse_visits(app, live_s
         db.session.execute(text(real))
         db.session.commit()
     assert statuses != [201] * 10 or visits != 10, (statuses, visits)
+
+
+def test_one_door_does_not_queue_behind_an_open_check_in_but_a_change_to_the_session_does(app, live_server, world,
+                                                                                        secret):
+    """One door is one session: a check-in whose transaction is still open must not hold up the next pass
+    (the old row lock did), while cancelling the session must wait for it (the visit counts depend on it)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: its check-ins queue for the database, briefly")
+    from sqlalchemy.exc import OperationalError
+
+    from tests import factories as fx
+    from youthclub.attendance import services
+
+    other = fx.make_youth(first_name="Noah")
+    fx.sign_up(other, world.activity_a)
+    db.session.commit()
+    session_id, other_token = world.session_a.id, other.pass_token
+    with app.test_request_context():
+        # a check-in in flight: read and inserted, not yet committed
+        services.check_in(session_id, world.youth.pass_token, nonce=str(uuid.uuid4()), by_user=world.staff_a)
+        try:
+            r = requests.post(f"{live_server.url}/api/v1/sessions/{session_id}/checkins",
+                              json={"token": other_token, "nonce": str(uuid.uuid4())},
+                              headers={"Authorization": f"Bearer {secret}"}, timeout=5)
+            assert r.status_code == 201, r.text
+            with db.engine.connect() as staff_page:
+                staff_page.exec_driver_sql("SET lock_timeout = '300ms'")
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    staff_page.execute(text("UPDATE session SET cancelled_at = now() WHERE id = :id"),
+                                       {"id": session_id})
+        finally:
+            db.session.rollback()
+
+
+def test_a_check_in_is_a_handful_of_statements(app, client, world, secret):
+    """A ceiling, not a target: the token with its user and roles, one read, one insert, and the two
+    writes that happen at most once a minute (the token's last use) and once a day (last active)."""
+    from sqlalchemy import event
+
+    from tests import factories as fx
+
+    youths = [fx.make_youth(first_name=f"Ung{i}") for i in range(2)]
+    for youth in youths:
+        fx.sign_up(youth, world.activity_a)
+    # not seen today: the first check-in also writes the young person's last-active day
+    youths[0].last_active_at = datetime.now(UTC) - timedelta(days=3)
+    db.session.commit()
+    url, tokens = f"/api/v1/sessions/{world.session_a.id}/checkins", [y.pass_token for y in youths]
+    db.session.remove()
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split())[:120])
+
+    def check_in(token):
+        statements.clear()
+        r = client.post(url, json={"token": token, "nonce": str(uuid.uuid4())},
+                        headers={"Authorization": f"Bearer {secret}"})
+        assert r.status_code == 201, r.json
+        return list(statements)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        first = check_in(tokens[0])
+        then = check_in(tokens[1])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(first) <= 5, "\n".join(first)
+    # the token used a moment ago, the young person active today: read the token, read the scan, insert
+    assert len(then) <= 3, "\n".join(then)

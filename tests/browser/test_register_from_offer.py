@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.browser.conftest import assert_accessible
-from tests.factories import make_activity, make_session
+from tests.factories import confirm_registration, mailed_link, make_activity, make_session
 from youthclub.extensions import db
 from youthclub.i18n import local_today
 
@@ -34,6 +34,11 @@ def test_registering_from_an_offer_returns_to_the_offer(phone, world):
     phone.fill("input[name=password]", "klatring er sjovt")
     phone.check("input[name=read_notice]")
     phone.click("button:has-text('Opret konto')")
+    assert "Vi har sendt en mail til nour.klatring@example.org" in phone.content()
+    # the link in the mail, opened on the same phone: one tap makes the account
+    phone.goto(mailed_link("nour.klatring@example.org", "/register/confirm/"))
+    assert_accessible(phone)
+    phone.get_by_role("button", name="Gør min konto klar").click()
     phone.wait_for_url(f"**{offer}")
     assert "Velkommen, Nour!" in phone.content()
     assert_accessible(phone)
@@ -48,7 +53,8 @@ def test_registration_returns_only_to_local_paths(client, world):
         step1 = {"first_name": "Ali", "birth_month": "2", "birth_year": str(local_today().year - 15),
                  "home_district_id": "0", "gender": ""}
         assert client.post_form("/register", step1).status_code == 302
-        response = client.post_form("/register/login", {"email": f"ali{abs(hash(target))}@example.org",
-                                                        "password": "en lang adgangskode", "read_notice": "y"})
+        email = f"ali{abs(hash(target))}@example.org"
+        client.post_form("/register/login", {"email": email, "password": "en lang adgangskode", "read_notice": "y"})
+        response = confirm_registration(client, email)
         assert response.status_code == 302 and response.headers["Location"] in ("/", "/me/activities"), target
         client.post_form("/logout")

@@ -1,4 +1,4 @@
-"""Browser journey: an institution admin invites a colleague, who chooses a password, and removes one who left."""
+"""Browser journey: an institution admin invites a colleague, who accepts and chooses a password, and removes one who left."""
 from __future__ import annotations
 
 import re
@@ -17,9 +17,9 @@ def test_an_institution_admin_invites_a_colleague_and_removes_one_who_left(lapto
     assert_accessible(page)
     page.get_by_label("Navn").fill("Sara Ny")
     page.get_by_label("E-mail").fill("sara.ny@example.org")
-    page.get_by_role("button", name="Tilføj").click()
-    assert page.get_by_text("Sara Ny er tilføjet og har fået en mail").is_visible()
-    assert page.locator("li.staff-member", has_text="Sara Ny").get_by_text("Inviteret").is_visible()
+    page.get_by_role("button", name="Send invitation").click()
+    assert page.get_by_text("Vi har sendt en invitation til sara.ny@example.org").is_visible()
+    assert page.locator("li.staff-invitation", has_text="sara.ny@example.org").get_by_text("Venter på svar").is_visible()
 
     page.get_by_role("button", name="Fjern Personale A").click()
     assert page.get_by_text("Personale A er fjernet fra").is_visible()
@@ -29,15 +29,16 @@ def test_an_institution_admin_invites_a_colleague_and_removes_one_who_left(lapto
     # the colleague opens the mail's link in their own browser and chooses a password
     db.session.rollback()  # a fresh read of what the live server committed
     body = db.session.scalar(select(OutboxMessage.body_text).where(OutboxMessage.to_address == "sara.ny@example.org"))
-    link = re.search(r"/password/reset/\S+", body).group(0)
+    link = re.search(r"/invitations/\S+", body).group(0)
     context = browser.new_context(base_url=live_server.url, locale="da-DK")
     colleague = context.new_page()
     colleague.goto(link)
-    assert colleague.locator("h1").inner_text() == "Vælg din adgangskode"
+    assert colleague.locator("h1").inner_text() == f"Invitation til {world.inst_a.name}"
+    assert colleague.get_by_label("Dit navn").input_value() == "Sara Ny"
     assert_accessible(colleague)
-    colleague.get_by_label("Ny adgangskode").fill("en lang og god sætning")
-    colleague.get_by_role("button", name="Gem adgangskode").click()
-    assert colleague.get_by_text("Din adgangskode er gemt.").is_visible()
+    colleague.get_by_label("Vælg en adgangskode").fill("en lang og god sætning")
+    colleague.get_by_role("button", name="Lav mit login").click()
+    assert colleague.get_by_text("Dit login er klar.").is_visible()
     login(colleague, "sara.ny@example.org", "en lang og god sætning")
     assert "/login" not in colleague.url
     context.close()

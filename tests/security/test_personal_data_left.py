@@ -94,3 +94,8 @@ def test_registration_step_one_is_kept_on_the_server_not_in_the_cookie(client, w
     assert "Hej Zyxwaldo!" in client.get("/register/login").get_data(as_text=True)
     # going back to screen 1 shows what was typed
     assert 'value="Zyxwaldo"' in client.get("/register").get_data(as_text=True)
+    # screen 2's address waits on the server too, with the answers, for the mailed link
+    client.post_form("/register/login", {"email": "zyx.wal@example.org", "password": "mit hemmelige ord",
+                                         "read_notice": "y"})
+    readable = _cookie_payload(client)
+    assert "zyx.wal" not in readable and "Zyxwaldo" not in readable

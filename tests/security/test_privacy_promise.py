@@ -102,3 +102,29 @@ def test_the_crawl_would_see_a_name(app, client, world):
     client.login_as(world.staff_a)
     pages = [_text(client.get(url)) for rule in _get_rules(app) for url in _urls(app, rule, world)]
     assert {name for page in pages for name in _leaks(page)} >= {FIRST_NAMES[0], FIRST_NAMES[2], FIRST_NAMES[3]}
+
+
+def test_every_admin_answer_that_names_a_young_person_is_audited(app, client, world):
+    """Admins see names only for support, and each look is in the audit log: crawled, not listed by hand."""
+    from sqlalchemy import func, select
+
+    from youthclub.audit.models import AuditEvent
+
+    name_world(world)
+    client.login_as(world.admin)
+
+    def admins_events() -> int:
+        db.session.commit()
+        return db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.user_id == world.admin.id))
+
+    unaudited, named = [], []
+    for rule in _get_rules(app):
+        for url in _urls(app, rule, world):
+            before = admins_events()
+            response = client.get(url)
+            if response.status_code == 200 and _leaks(_text(response)):
+                named.append(url)
+                if admins_events() == before:
+                    unaudited.append(url)
+    assert named, "the crawl found no page naming a young person to an admin"
+    assert not unaudited, f"an admin saw names without an audit event: {unaudited}"

@@ -98,3 +98,32 @@ def test_negative_control_without_the_lock_misbehaves(app, crowd, live_server):
     )
     print(f"control: {len(errors)} errors, {confirmed} confirmed of {CAPACITY}, waitlist positions {sorted(positions)}")
     assert misbehaved, "without the lock 50 simultaneous sign-ups still came out right: the test could not catch a race"
+
+
+def test_an_api_sign_up_with_a_young_persons_token_is_a_bounded_number_of_statements(app, client, world):
+    """A ceiling, not a target: the token with its user and roles in one statement, the profile alone
+    (not the user, its roles and then the profile), last active at most once a day; the rest is the
+    capacity rule under the activity's lock."""
+    from sqlalchemy import event
+
+    from youthclub.tokens.services import create_token
+
+    activity = make_activity(world.inst_a, title="Koncert", capacity=CAPACITY)
+    youth = make_youth(with_login=True, email="solo@example.org")
+    _token, secret = create_token(youth.user, "app")
+    db.session.commit()
+    url = f"/api/v1/activities/{activity.id}/signups"
+    db.session.remove()
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split())[:100])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        r = client.post(url, json={}, headers={"Authorization": f"Bearer {secret}"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert r.status_code == 201, r.json
+    assert not any(s.startswith("SELECT membership") for s in statements), "\n".join(statements)
+    assert len(statements) <= 13, "\n".join(statements)

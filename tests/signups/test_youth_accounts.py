@@ -19,6 +19,8 @@ from youthclub.accounts.models import (
 )
 from youthclub.db_types import utcnow
 from youthclub.extensions import db
+from youthclub.mail.models import OutboxMessage
+from tests.factories import confirm_registration, mailed_link, make_youth
 from youthclub.i18n import local_today
 
 LINK = re.compile(r"http://localhost(/\S+)")
@@ -49,29 +51,53 @@ def test_registration_in_two_screens_logs_in_for_long(client, world):
     # the notice must be acknowledged
     refused = client.post_form("/register/login", {"email": "sara@example.org", "password": "mit hemmelige ord"})
     assert refused.status_code == 200 and User.query.filter_by(email="sara@example.org").first() is None
-    done = client.post_form("/register/login", {
+    sent = client.post_form("/register/login", {
         "email": "Sara@Example.org", "password": "mit hemmelige ord", "read_notice": "y",
     })
+    # nothing is made yet: a mail with a link goes to the address typed
+    assert sent.status_code == 200 and "Vi har sendt en mail til Sara@Example.org" in sent.get_data(as_text=True)
+    assert User.query.filter_by(email="sara@example.org").first() is None
+    link = mailed_link("sara@example.org", "/register/confirm/")
+    assert "Gør min konto klar" in client.get(link).get_data(as_text=True)  # opening it (a mail scanner may) makes nothing
+    assert User.query.filter_by(email="sara@example.org").first() is None
+    done = client.post_form(link)
     assert done.status_code == 302
     assert "remember_token" in done.headers.get("Set-Cookie", "")
     youth = db.session.scalar(db.select(YouthProfile).where(YouthProfile.first_name == "Sara"))
     assert youth.user.email == "sara@example.org" and youth.birth_year == year and youth.last_name is None
     assert youth.home_district_id == world.district_a.id and youth.registered_by_institution_id is None
     assert client.get("/").headers["Location"].endswith("/me/activities")
+    # the link works once; nothing of the registration is left waiting
+    client.post_form("/logout")
+    assert client.get(link).status_code == 404
+    assert not db.session.scalars(db.select(OneTimeToken).where(
+        OneTimeToken.purpose.in_([TokenPurpose.REGISTRATION_CONFIRM, TokenPurpose.REGISTRATION_DRAFT]))).all()
 
 
-def test_registration_checks_birth_year_and_taken_email(client, world):
+def _register(client, email: str, first_name: str = "Bo"):
+    client.post_form("/register", {
+        "first_name": first_name, "birth_month": "5", "birth_year": str(local_today().year - 14), "gender": "",
+        "home_district_id": "0",
+    })
+    return client.post_form("/register/login", {"email": email, "password": "mit hemmelige ord", "read_notice": "y"})
+
+
+def test_registration_checks_birth_year(client, world):
     response = client.post_form("/register", {
         "first_name": "Bo", "birth_month": "0", "birth_year": "0", "gender": "", "home_district_id": "0",
     })
     assert response.status_code == 200 and "Vælg en måned." in response.get_data(as_text=True)
-    client.post_form("/register", {
-        "first_name": "Bo", "birth_month": "5", "birth_year": str(local_today().year - 14), "gender": "",
-        "home_district_id": "0",
-    })
-    taken = client.post_form("/register/login", {"email": "ung@example.org", "password": "mit hemmelige ord",
-                                                 "read_notice": "y"})
-    assert "Der findes allerede en bruger med den e-mail." in taken.get_data(as_text=True)
+
+
+def test_the_confirm_link_refuses_an_address_taken_meanwhile(app, world):
+    first, second = app.test_client(), app.test_client()
+    _register(first, "dobbelt@example.org")
+    early_link = mailed_link("dobbelt@example.org", "/register/confirm/")
+    _register(second, "dobbelt@example.org", first_name="Anden")
+    assert confirm_registration(second, "dobbelt@example.org").status_code == 302
+    refused = first.post_form(early_link)
+    assert refused.status_code == 409 and "Der findes allerede en bruger med den e-mail." in refused.get_data(as_text=True)
+    assert User.query.filter_by(email="dobbelt@example.org").count() == 1
 
 
 def test_staff_register_youth_and_the_youth_claims_the_profile(client, world):

@@ -52,5 +52,13 @@ class StaffCreateForm(FlaskForm):
     role = SelectField(_l("Rolle"), choices=[])
 
 
+class InvitationAcceptForm(FlaskForm):
+    """Accepting an invitation to an address without a login: a name and the password only its owner knows."""
+
+    name = StringField(_l("Dit navn"), validators=[DataRequired(), Length(max=120)], render_kw={"autocomplete": "name"})
+    password = PasswordField(_l("Vælg en adgangskode"), validators=[DataRequired(), Length(max=128)],
+                             render_kw={"autocomplete": "new-password"})
+
+
 class SimpleForm(FlaskForm):
     """A form with nothing but the CSRF token, for buttons that change state."""

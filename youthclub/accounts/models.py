@@ -33,7 +33,43 @@ class Role(enum.StrEnum):
 INSTITUTION_ROLES = (Role.STAFF, Role.INSTITUTION_ADMIN)
 
 
-class User(UserMixin, db.Model):
+class RolesMixin:
+    """What a login may do, read from its ``memberships`` (each with ``role`` and ``institution_id``).
+
+    Shared by ``User`` and the API's bearer principal (``api.core.TokenUser``), so a role means
+    the same whichever way the request came in.
+    """
+
+    def has_role(self, role: Role, institution_id: int | None = None) -> bool:
+        for m in self.memberships:
+            if m.role == role and (institution_id is None or m.institution_id == institution_id):
+                return True
+        return False
+
+    @property
+    def is_admin(self) -> bool:
+        return self.has_role(Role.ADMIN)
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.has_role(Role.COORDINATOR)
+
+    @property
+    def is_programme_wide(self) -> bool:
+        """Coordinators and admins see every institution."""
+        return self.is_admin or self.is_coordinator
+
+    @property
+    def is_staff_member(self) -> bool:
+        return any(m.role in INSTITUTION_ROLES for m in self.memberships)
+
+    def institution_ids(self, *roles: Role) -> set[int]:
+        """Institutions this user works at (in any of ``roles``; all institution roles by default)."""
+        roles = roles or INSTITUTION_ROLES
+        return {m.institution_id for m in self.memberships if m.role in roles and m.institution_id}
+
+
+class User(RolesMixin, UserMixin, db.Model):
     """A login: staff, coordinator, admin, or a young person's own account."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,37 +99,9 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # type: ignore[override]
         return bool(self.active)
 
-    def has_role(self, role: Role, institution_id: int | None = None) -> bool:
-        for m in self.memberships:
-            if m.role == role and (institution_id is None or m.institution_id == institution_id):
-                return True
-        return False
-
-    @property
-    def is_admin(self) -> bool:
-        return self.has_role(Role.ADMIN)
-
-    @property
-    def is_coordinator(self) -> bool:
-        return self.has_role(Role.COORDINATOR)
-
-    @property
-    def is_programme_wide(self) -> bool:
-        """Coordinators and admins see every institution."""
-        return self.is_admin or self.is_coordinator
-
     @property
     def is_youth(self) -> bool:
         return self.youth_profile is not None
-
-    @property
-    def is_staff_member(self) -> bool:
-        return any(m.role in INSTITUTION_ROLES for m in self.memberships)
-
-    def institution_ids(self, *roles: Role) -> set[int]:
-        """Institutions this user works at (in any of ``roles``; all institution roles by default)."""
-        roles = roles or INSTITUTION_ROLES
-        return {m.institution_id for m in self.memberships if m.role in roles and m.institution_id}
 
 
 class Membership(db.Model):
@@ -167,6 +175,14 @@ def new_record_key() -> int:
     return secrets.randbelow(RECORD_KEYS)
 
 
+def age_on(birth_year: int, birth_month: int, day: date) -> int:
+    """Age in whole years on ``day`` of someone born in that month (on the 1st, as the day is not kept)."""
+    age = day.year - birth_year
+    if day.month < birth_month:
+        age -= 1
+    return age
+
+
 class YouthProfile(db.Model):
     """A young person. Only the fields listed here may ever hold personal data.
 
@@ -211,10 +227,7 @@ class YouthProfile(db.Model):
 
     def age_on(self, day: date) -> int:
         """Age in whole years on ``day`` (born on the 1st of the birth month, as the day is not kept)."""
-        age = day.year - self.birth_year
-        if day.month < self.birth_month:
-            age -= 1
-        return age
+        return age_on(self.birth_year, self.birth_month, day)
 
     @property
     def display_name(self) -> str:
@@ -237,6 +250,8 @@ class TokenPurpose(enum.StrEnum):
     GUARDIAN_CONSENT = "guardian_consent"
     #: registration screen 1's answers, kept on the server while screen 2 is filled in
     REGISTRATION_DRAFT = "registration_draft"
+    #: a registration waiting for its e-mail to be confirmed (the answers and the password's hash in payload)
+    REGISTRATION_CONFIRM = "registration_confirm"
 
 
 class OneTimeToken(db.Model):
@@ -313,3 +328,33 @@ class ConsentRecord(db.Model):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffInvitation(db.Model):
+    """An invitation to work at an institution, sent to an e-mail address; the role is given when it is accepted.
+
+    Until then the institution knows only what it typed (the address, and a name for a new
+    login): whether the address already has a login is told to its mailbox, never to the sender.
+    Accepting or withdrawing it deletes the row (the audit log keeps that it happened).
+    """
+
+    __table_args__ = (UniqueConstraint("institution_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id", ondelete="CASCADE"), index=True)
+    #: the address typed, normalised (``services.normalise_email``)
+    email: Mapped[str] = mapped_column(String(254))
+    #: the name typed; used only when accepting makes a new login
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(Choice(Role))
+    #: sha256 of the secret in the mailed link
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    institution: Mapped["Institution"] = relationship("Institution")  # noqa: F821
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= utcnow()

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from datetime import datetime, time
+
+from sqlalchemy import func, or_, select, update
 
 from ..audit.services import record_event
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import local_today, to_utc
 from ..tokens.services import revoke_all_tokens
-from .models import INSTITUTION_ROLES, Membership, Role, User
+from .models import INSTITUTION_ROLES, Membership, Role, User, YouthProfile
 from .passwords import hash_password, needs_rehash, verify_password
 
 MIN_PASSWORD_LENGTH = 8
@@ -162,3 +165,19 @@ def remove_from_institution(user: User, institution, *, by_user: User) -> None:
         set_active(user, False)
     db.session.flush()
     record_event("staff.remove", user, institution_id=institution.id)
+
+
+def mark_active(youth_id: int, last_active_at: datetime | None) -> None:
+    """The young person was active today (a check-in, a sign-up): written at most once a day per person.
+
+    Retention counts months of inactivity, so a day is precise enough, and a door's scans or a
+    burst of sign-ups do not each write the profile row. ``last_active_at`` is the value read
+    with the young person; the UPDATE checks it again, so scans at two doors write once.
+    """
+    today = to_utc(local_today(), time(0))
+    if last_active_at is not None and last_active_at >= today:
+        return
+    table = YouthProfile.__table__
+    db.session.connection().execute(
+        update(table).where(table.c.id == youth_id, or_(table.c.last_active_at.is_(None), table.c.last_active_at < today))
+        .values(last_active_at=utcnow()))

@@ -16,11 +16,12 @@ from ..mfa import services as mfa
 from ..mfa.login import start_pending
 from ..nav import nav_item, start_page
 from ..programme.models import Institution
-from . import services, youth_services
+from . import invitations, services, youth_services
 from .auth import fresh_session, signed_out
 from .access import can_see_roster, get_institution_or_403, is_admin, require, works_at
 from .forms import (
     ROLE_LABELS,
+    InvitationAcceptForm,
     LanguageForm,
     LoginForm,
     PasswordChangeForm,
@@ -29,7 +30,7 @@ from .forms import (
     StaffCreateForm,
     UserCreateForm,
 )
-from .models import INSTITUTION_ROLES, Membership, Role, User
+from .models import INSTITUTION_ROLES, Membership, Role, StaffInvitation, User
 
 bp = Blueprint("accounts", __name__)
 
@@ -226,28 +227,21 @@ def user_toggle_active(user_id: int):
 @bp.route("/institutions/<int:institution_id>/staff", methods=["GET", "POST"])
 @login_required
 def institution_staff(institution_id: int):
-    """An institution's staff; its institution admins (and admins) add staff here, who get an invitation by mail."""
+    """An institution's staff; its institution admins (and admins) invite colleagues by e-mail here.
+
+    The answer to an invitation is the same for every address, and until it is accepted the
+    list shows only the address typed: nobody learns here who has a login.
+    """
     institution = get_institution_or_403(institution_id, admin=True)
     form = StaffCreateForm()
     form.role.choices = _role_choices(INSTITUTION_ROLES)
     if form.validate_on_submit():
-        invited = False
-        with saved_or_refused(form, default=form.email, fields={"email_taken": form.email}) as saved:
-            user = services.find_user_by_email(form.email.data)
-            if user is None:
-                user = services.create_user(form.email.data, form.name.data, None,
-                                            role=Role(form.role.data), institution_id=institution.id)
-                youth_services.invite_user(user, institution=institution)
-                invited = True
-            elif user.is_youth:
-                # never tell an institution admin that an address belongs to a young person
-                raise services.AccountError(_("Den e-mail kan ikke bruges til personale. Brug en anden."), "email_taken")
-            else:
-                services.grant_role(user, Role(form.role.data), institution.id)
+        with saved_or_refused(form, default=form.email) as saved:
+            invitations.invite_staff(institution, email=form.email.data, name=form.name.data,
+                                     role=Role(form.role.data), by_user=current_user)
         if saved.ok:
-            # a new colleague by the name typed; an existing account by the address typed, never its name
-            flash(_("%(name)s er tilføjet og har fået en mail med et link til at vælge sin adgangskode.", name=user.name)
-                  if invited else _("%(email)s er tilføjet.", email=form.email.data.strip()), "success")
+            flash(_("Vi har sendt en invitation til %(email)s. Personen kommer på listen, når invitationen er taget imod.",
+                    email=services.normalise_email(form.email.data)), "success")
             return redirect(url_for("accounts.institution_staff", institution_id=institution.id))
     members = db.session.scalars(
         select(Membership)
@@ -257,8 +251,60 @@ def institution_staff(institution_id: int):
     ).all()
     return render_template(
         "accounts/institution_staff.html", institution=institution, members=members, form=form, role_labels=ROLE_LABELS,
-        simple=SimpleForm(),
+        simple=SimpleForm(), invited=invitations.open_invitations(institution),
     )
+
+
+@bp.route("/institutions/<int:institution_id>/invitations/<int:invitation_id>/withdraw", methods=["POST"])
+@login_required
+def institution_invitation_withdraw(institution_id: int, invitation_id: int):
+    """Take an invitation back before it is accepted; its link stops working."""
+    institution = get_institution_or_403(institution_id, admin=True)
+    invitation = db.session.get(StaffInvitation, invitation_id)
+    if invitation is None or invitation.institution_id != institution.id:
+        abort(404)
+    if SimpleForm().validate_on_submit():
+        with saved_or_refused(success=_("Invitationen til %(email)s er trukket tilbage.", email=invitation.email)):
+            invitations.withdraw_invitation(invitation)
+    return redirect(url_for("accounts.institution_staff", institution_id=institution.id))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@rate_limited("password_reset")
+def staff_invitation(token: str):
+    """The link in an invitation mail: a new colleague chooses a password; one with a login logs in and accepts."""
+    invitation = invitations.find_invitation(token)
+    if invitation is None:
+        return render_template("accounts/token_invalid.html", purpose="invitation"), 404
+    owner = invitations.invitee(invitation)
+
+    def page(**context):
+        return render_template("accounts/staff_invitation.html", invitation=invitation, role_labels=ROLE_LABELS, **context)
+
+    if owner is None:
+        form = InvitationAcceptForm(data={"name": invitation.name} if request.method == "GET" else None)
+        if form.validate_on_submit():
+            with saved_or_refused(form, default=form.password) as saved:
+                invitations.accept_invitation_as_new(token, name=form.name.data, password=form.password.data,
+                                                     locale=session.get("lang", "da"))
+            if saved.ok:
+                flash(_("Dit login er klar. Log ind med din e-mail og den adgangskode, du valgte."), "success")
+                return redirect(url_for("accounts.login"))
+        return page(form=form, new=True)
+    if owner.is_youth:
+        return page(youth=True), 409
+    if not current_user.is_authenticated:
+        flash(_("Log ind for at tage imod invitationen."), "info")
+        return redirect(url_for("accounts.login", next=url_for("accounts.staff_invitation", token=token)))
+    form = SimpleForm()
+    if current_user.id != owner.id:
+        return page(other_login=True), 403
+    if form.validate_on_submit():
+        with saved_or_refused(success=_("Du er nu med på %(institution)s.", institution=invitation.institution.name)) as saved:
+            invitations.accept_invitation(token, current_user)
+        if saved.ok:
+            return redirect(url_for("main.home"))
+    return page(form=form)
 
 
 @bp.route("/institutions/<int:institution_id>/staff/<int:user_id>/remove", methods=["POST"])

@@ -102,7 +102,10 @@ def register():
 @bp.route("/register/login", methods=["GET", "POST"])
 @rate_limited("registration")
 def register_login():
-    """Registration, screen 2 of 2: e-mail and password, after the privacy notice."""
+    """Registration, screen 2 of 2: e-mail and password, after the privacy notice; then a mail to confirm.
+
+    The answer is the same whether or not the e-mail has an account: what differs is the mail.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     profile = youth_services.registration_draft(session.get(_REGISTRATION))
@@ -110,17 +113,38 @@ def register_login():
         return redirect(url_for("accounts.register"))
     form = LoginDetailsForm()
     if form.validate_on_submit():
-        with saved_or_refused(form, default=form.password, fields={"email_taken": form.email}) as saved:
-            youth = youth_services.register_youth(
-                **profile, email=form.email.data, password=form.password.data, locale=session.get("lang", "da"),
+        with saved_or_refused(form, default=form.password) as saved:
+            youth_services.request_registration(
+                profile, email=form.email.data, password=form.password.data, locale=session.get("lang", "da"),
+                next_path=safe_next(session.get(_REGISTRATION_NEXT)),
             )
+        if saved.ok:
+            # screen 1's answers stay (until they expire) so a mistyped address can be corrected
+            return render_template("accounts/register_sent.html", email=form.email.data.strip(), step=3)
+    return render_template("accounts/register_login.html", form=form, step=2, first_name=profile["first_name"])
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+@rate_limited("password_reset")
+def register_confirm(token: str):
+    """The link in the registration mail: one tap makes the account and logs in.
+
+    A button, not the link itself, makes it: mail scanners open links before the person does.
+    """
+    answers = youth_services.registration_to_confirm(token)
+    if answers is None:
+        return render_template("accounts/token_invalid.html", purpose="registration"), 404
+    form = SimpleForm()
+    if form.validate_on_submit():
+        with saved_or_refused() as saved:
+            youth, after = youth_services.confirm_registration(token)
             youth_services.finish_registration_draft(session.get(_REGISTRATION))
         if saved.ok:
-            after = safe_next(session.pop(_REGISTRATION_NEXT, None))  # before the fresh session forgets it
             _fresh_login(youth.user, remember=True)
             flash(_("Velkommen, %(name)s! Din konto er klar.", name=youth.first_name), "success")
-            return redirect(after or url_for("main.home"))
-    return render_template("accounts/register_login.html", form=form, step=2, first_name=profile["first_name"])
+            return redirect(safe_next(after) or url_for("main.home"))
+        return render_template("accounts/token_invalid.html", purpose="registration"), 409
+    return render_template("accounts/register_confirm.html", form=form, first_name=answers["first_name"])
 
 
 @bp.route("/claim", methods=["GET", "POST"])

@@ -24,6 +24,7 @@ from ..nav import public_url  # noqa: F401  (used here, and by callers as youth_
 from ..programme.models import Institution
 from . import services
 from .access import can_see_youth
+from .passwords import hash_password
 from .models import (
     ConsentKind,
     ConsentRecord,
@@ -115,25 +116,83 @@ def _profile(first_name, last_name, birth_year, birth_month, gender, home_distri
     return youth
 
 
-def register_youth(
-    *, first_name, last_name, birth_year, birth_month, gender, home_district_id, email, password, locale="da"
-) -> YouthProfile:
-    """A young person registers themselves: a login and a profile (public task; no consent gate).
+#: how long the link in the registration mail works
+CONFIRM_TTL = timedelta(hours=24)
 
-    An e-mail that a club already gave as the contact of a profile without a login is taken,
-    like a login's e-mail (and with the same answer, so it tells no more): that profile is
-    this young person's, and the claim code from the club attaches the login to it.
-    """
-    if db.session.scalar(select(YouthProfile.id).where(
+
+def _club_contact(email: str) -> bool:
+    """Whether a club gave ``email`` as the contact of a profile that has no login yet."""
+    return db.session.scalar(select(YouthProfile.id).where(
         YouthProfile.contact == normalise_contact(email), YouthProfile.user_id.is_(None),
         YouthProfile.anonymised_at.is_(None),
-    ).limit(1)) is not None:
+    ).limit(1)) is not None
+
+
+def request_registration(profile: dict, *, email: str, password: str, locale: str = "da",
+                         next_path: str | None = None) -> None:
+    """Registration screen 2: mail the address typed, and tell the caller nothing about it.
+
+    A new address gets a link that makes the account (``confirm_registration``). An address that
+    already has a login, or that a club gave as the contact of a profile without one, gets a mail
+    saying so instead (log in, reset the password, or use the club's code), so only the owner of
+    the mailbox learns that it is taken. Both do the same work, as a password reset does: the
+    password hashed, a secret made and hashed, a mail written and sent after the answer.
+    """
+    services.check_password_policy(password)
+    email = services.normalise_email(email)
+    existing = services.find_user_by_email(email)
+    taken = existing is not None or _club_contact(email)
+    password_hash = hash_password(password)
+    secret = secrets.token_urlsafe(32)
+    token_hash = hash_secret(secret)
+    if taken:
+        subject, body = render_message(
+            "registration_exists", recipient_locale(user=existing, locale=None if existing else locale),
+            by_club=existing is None, login=public_url("accounts.login"),
+            forgot=public_url("accounts.password_forgot"), claim=public_url("accounts.claim"),
+        )
+    else:
+        subject, body = render_message(
+            "registration_confirm", recipient_locale(locale=locale),
+            link=public_url("accounts.register_confirm", token=secret), hours=int(CONFIRM_TTL.total_seconds() // 3600),
+        )
+        # the answers, the address and the password's hash wait here (never in the cookie) for the link
+        db.session.add(OneTimeToken(
+            purpose=TokenPurpose.REGISTRATION_CONFIRM, token_hash=token_hash, expires_at=utcnow() + CONFIRM_TTL,
+            payload={**profile, "email": email, "password_hash": password_hash, "locale": locale, "next": next_path},
+        ))
+    send_mail(email, subject, body, user=existing, after_response=True)
+    db.session.flush()
+
+
+def registration_to_confirm(secret: str) -> dict | None:
+    """What a registration link would make (its answers), or None when the link is unknown, used or expired."""
+    token = find_token(TokenPurpose.REGISTRATION_CONFIRM, secret)
+    return dict(token.payload) if token is not None and token.payload else None
+
+
+def confirm_registration(secret: str) -> tuple[YouthProfile, str | None]:
+    """The link in the registration mail was followed: the login and profile are made.
+
+    Returns the young person and where registration was started from (a local path or None).
+    The link is deleted with what it held; a second use, or an address taken meanwhile, is refused.
+    """
+    token = find_token(TokenPurpose.REGISTRATION_CONFIRM, secret)
+    if token is None or not token.payload:
+        raise AccountError(_("Linket er udløbet eller allerede brugt. Opret dig igen."), "invalid_token", status=404)
+    data = dict(token.payload)
+    gone = db.session.execute(delete(OneTimeToken).where(OneTimeToken.id == token.id))
+    if gone.rowcount != 1:
+        raise AccountError(_("Linket eller koden er allerede brugt."), "token_used", status=409)
+    if _club_contact(data["email"]):
         raise services.email_taken()
-    user = services.create_user(email, first_name, password, locale=locale)
-    youth = _profile(first_name, last_name, birth_year, birth_month, gender, home_district_id, user=user)
+    user = services.create_user(data["email"], data["first_name"], None, locale=data.get("locale") or "da")
+    user.password_hash = data["password_hash"]
+    youth = _profile(data["first_name"], data.get("last_name"), data["birth_year"], data["birth_month"],
+                     data.get("gender"), data.get("home_district_id"), user=user)
     db.session.flush()
     record_event("youth.register", youth, user=user)
-    return youth
+    return youth, data.get("next")
 
 
 #: how long registration screen 1's answers wait for screen 2

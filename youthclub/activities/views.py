@@ -7,8 +7,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..accounts.access import can_access_institution
+from ..database import parse_db_id
 from ..extensions import db
 from ..formutil import options
+from ..main import error_response
 from ..nav import nav_item, public_host, public_url, start_page
 from ..programme.services import list_districts
 from ..signups.places import confirmed_counts, free_places
@@ -55,6 +57,10 @@ def catalogue():
     form.district.choices = options([("", _("Hele Nørrebro"))] + [(str(d.id), d.name) for d in districts])
     form.category.choices = options([("", _("Alle kategorier"))] + [(c.value, label) for c, label in CATEGORY_LABELS.items()])
     form.validate()
+    raw_district = (request.args.get("district") or "").strip()
+    if raw_district.lstrip("-").isdigit() and parse_db_id(raw_district) is None:
+        # a number no district can have is a broken link, not a filter to ignore quietly
+        return error_response(400, "bad_filter", _("Ugyldigt distrikt i adressen."))
     filters = catalogue_filters(form)
     page = request.args.get("page", 1, type=int) or 1
     per_page = int(current_app.config.get("CATALOGUE_PER_PAGE", DEFAULT_PER_PAGE))

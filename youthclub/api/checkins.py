@@ -74,24 +74,29 @@ def _parse_item(item) -> dict:
             "scanned_at": scanned_at, "override_age": override, "reason": reason}
 
 
-def _session_for(session_id):
-    session = db.session.get(Session, session_id) if is_db_id(session_id) else None
-    if session is None:
+#: a scan of nothing: what ``_scan_for`` reads to answer 404/403 before a malformed scan's 400
+NO_SCAN = {"token": None, "youth_id": None, "nonce": None}
+
+
+def _scan_for(session_id, item: dict) -> services.Scan:
+    """The scan's facts in one statement (``services.read_scan``); 404 for no session, 403 for another institution."""
+    scan = services.read_scan(session_id, token=item["token"], youth_id=item["youth_id"], nonce=item["nonce"]) \
+        if is_db_id(session_id) else None
+    if scan is None:
         raise DomainError("Gangen findes ikke.", "not_found", status=404)
-    if not works_at(current_user, session.activity.institution_id):
+    if not works_at(current_user, scan.session.activity.institution_id):
         raise DomainError("Du har ikke adgang til denne gang.", "forbidden", status=403)
-    return session
+    if item["youth_id"] is not None and not can_see_youth(current_user, db.session.get(YouthProfile, item["youth_id"])):
+        raise DomainError("Den unge findes ikke.", "not_found", status=404)
+    return scan
 
 
-def _perform(session: Session, item: dict, *, offline: bool) -> tuple[dict, int]:
-    youth = None
-    if item["youth_id"] is not None:
-        youth = db.session.get(YouthProfile, item["youth_id"])
-        if not can_see_youth(current_user, youth):
-            raise DomainError("Den unge findes ikke.", "not_found", status=404)
-    result = services.check_in(
-        session, item["token"], nonce=item["nonce"], scanned_at=item["scanned_at"], by_user=current_user,
-        offline=offline, override_age=item["override_age"], youth=youth, reason=item["reason"],
+def _perform(session_id, item: dict, *, offline: bool) -> tuple[dict, int]:
+    scan = _scan_for(session_id, item)
+    result = services.record_scan(
+        scan, item["token"], nonce=item["nonce"], scanned_at=item["scanned_at"], by_user=current_user,
+        offline=offline, override_age=item["override_age"], manual=item["youth_id"] is not None,
+        reason=item["reason"],
     )
     a = result.attendance
     body = {
@@ -105,7 +110,7 @@ def _perform(session: Session, item: dict, *, offline: bool) -> tuple[dict, int]
             "age_override": a.age_override,
         },
         "youth": {"id": a.youth.id, "first_name": a.youth.first_name,
-                  "age": a.youth.age_on(services.session_day(session))},
+                  "age": a.youth.age_on(services.session_day(scan.session))},
     }
     return body, 201 if result.created else 200
 
@@ -114,18 +119,19 @@ def _perform(session: Session, item: dict, *, offline: bool) -> tuple[dict, int]
 @allow_token_scope(TokenScope.CHECKIN)
 @rate_limited("checkin")
 def session_checkin(session_id: int):
-    """Check one scanned pass in."""
+    """Check one scanned pass in. No live count in the answer: the scanner counts its own check-ins."""
     denied = _require_staff()
     if denied:
         return denied
-    session = _session_for(session_id)
     data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadInput("Forventede et JSON-objekt.", "malformed_json")
-    item = _parse_item(data)
-    body, status = _perform(session, item, offline=False)
-    # counted before the commit: afterwards the expired session would open a second write transaction
-    body["checked_in_count"] = services.checked_in_count(session)
+    try:
+        if not isinstance(data, dict):
+            raise BadInput("Forventede et JSON-objekt.", "malformed_json")
+        item = _parse_item(data)
+    except BadInput:
+        _scan_for(session_id, NO_SCAN)  # no such session, or another institution's, comes first
+        raise
+    body, status = _perform(session_id, item, offline=False)
     db.session.commit()
     return jsonify(body), status
 
@@ -153,16 +159,16 @@ def checkin_batch():
         nonce = _get(raw, "nonce")
         try:
             item = _parse_item(raw)
-            session = _session_for(_get(raw, "session_id"))
+            session_id = _get(raw, "session_id")
             savepoint = db.session.begin_nested()
             try:
-                body, status = _perform(session, item, offline=True)
+                body, status = _perform(session_id, item, offline=True)
             except DomainError:
                 # keep the ScanConflict the service recorded, drop anything half-done
                 savepoint.commit()
                 raise
             savepoint.commit()
-            sessions[session.id] = session.id
+            sessions[session_id] = session_id
             results[i] = {"nonce": nonce, "status": status, **body}
         except DomainError as err:
             results[i] = {"nonce": nonce, "status": err.status, "error": err.to_dict()}
@@ -205,7 +211,6 @@ OPENAPI_SCHEMAS = {
                 "drop_in": {"type": "boolean"}, "age_override": {"type": "boolean"}}},
             "youth": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "first_name": {"type": "string"}, "age": {"type": "integer"}}},
-            "checked_in_count": {"type": "integer"},
         },
     },
 }

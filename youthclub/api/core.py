@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select, update
 
-from ..accounts.models import ApiToken, TokenScope
+from ..accounts.models import ApiToken, Membership, Role, RolesMixin, TokenScope, User, YouthProfile
+from ..database import locking_enabled
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import csrf, db
@@ -30,27 +33,125 @@ def allow_token_scope(*scopes: TokenScope):
     return decorator
 
 
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class TokenMembership(NamedTuple):
+    role: Role
+    institution_id: int | None
+
+
+class TokenUser(RolesMixin):
+    """The user behind a bearer token, as one statement read it for this request.
+
+    Enough for the door (id, name, roles, institutions) without loading the user through the
+    ORM; anything else (``youth_profile``, ``email``…) comes from the ``User`` row, loaded the
+    first time it is asked for. Built afresh for every request, so a revoked token, a
+    deactivated user or a removed role is refused from the next request on.
+    """
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, user_id: int, name: str, session_version: int, youth_id: int | None,
+                 memberships: tuple[TokenMembership, ...]):
+        self.id = user_id
+        self.name = name
+        self.session_version = session_version
+        self.youth_id = youth_id
+        self.memberships = memberships
+        self._user = None
+
+    @property
+    def is_active(self) -> bool:
+        return True  # an inactive user's token is refused before this is made
+
+    @property
+    def is_youth(self) -> bool:
+        return self.youth_id is not None
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def youth_profile(self) -> YouthProfile | None:
+        # a young person's own token (sign-ups): their profile alone, not the user with it
+        return db.session.get(YouthProfile, self.youth_id) if self.youth_id is not None else None
+
+    @property
+    def user(self) -> User:
+        if self._user is None:
+            self._user = db.session.get(User, self.id)
+        return self._user
+
+    def __getattr__(self, name):
+        # only reached for what the principal does not hold itself
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.user, name)
+
+
+@dataclass(frozen=True)
+class BearerToken:
+    id: int
+    scope: TokenScope
+    last_used_at: datetime | None
+    user: TokenUser
+
+
+def _token_statement():
+    """Token, user, roles and own profile of a token hash: one statement, one row per role."""
+    return (
+        select(ApiToken.id, ApiToken.scope, ApiToken.expires_at, ApiToken.revoked_at, ApiToken.last_used_at,
+               User.id, User.name, User.active, User.session_version, YouthProfile.id,
+               Membership.role, Membership.institution_id)
+        .join(User, User.id == ApiToken.user_id)
+        .outerjoin(YouthProfile, YouthProfile.user_id == User.id)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .where(ApiToken.token_hash == bindparam("token_hash"))
+    )
+
+
+_TOKEN = _token_statement()
+
+
+def _bearer_user():
+    """The request's bearer token (None without one, False for one that does not work now)."""
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    rows = db.session.connection().execute(_TOKEN, {"token_hash": hash_token(header[7:].strip())}).all()
+    if not rows:
+        return False
+    token_id, scope, expires_at, revoked_at, last_used_at, user_id, name, active, version, youth_id = rows[0][:10]
+    if revoked_at is not None or (expires_at and expires_at <= utcnow()) or not active:
+        return False
+    memberships = tuple(TokenMembership(r[10], r[11]) for r in rows if r[10] is not None)
+    return BearerToken(token_id, scope, last_used_at, TokenUser(user_id, name, version, youth_id, memberships))
+
+
 def _scope_allows(token) -> bool:
     view = current_app.view_functions.get(request.endpoint)
     return token.scope in getattr(view, "token_scopes", {TokenScope.FULL})
 
 
-def hash_token(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+#: a token's last use is written at most this often, so busy scanners do not queue on its row
+LAST_USED_EVERY = timedelta(minutes=1)
 
 
-def _bearer_user():
-    header = request.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
-        return None
-    secret = header[7:].strip()
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
-    now = utcnow()
-    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
-        return False
-    if not token.user.active:
-        return False
-    return token
+def _touch_token(token_id: int, now: datetime) -> None:
+    """Write the token's last use, unless another request of it is writing it right now.
+
+    Conditional, so of the scanners that saw an old time only the first writes; on PostgreSQL
+    the others skip the row it has locked instead of waiting for its commit.
+    """
+    stale = (ApiToken.id == token_id) & or_(ApiToken.last_used_at.is_(None),
+                                            ApiToken.last_used_at < now - LAST_USED_EVERY)
+    if db.session.get_bind().dialect.name == "postgresql" and locking_enabled():
+        stale = ApiToken.id.in_(select(ApiToken.id).where(stale).with_for_update(skip_locked=True))
+    db.session.execute(update(ApiToken).where(stale).values(last_used_at=now)
+                       .execution_options(synchronize_session=False))
 
 
 @bp.before_request
@@ -64,9 +165,9 @@ def authenticate():
         if not _scope_allows(token):
             return error_response(403, "insufficient_scope", _("Denne API-nøgle må ikke bruges til dette."))
         login_user(token.user, remember=False, fresh=False)
-        # at most one write a minute per token, so busy scanners do not queue on this row
-        if token.last_used_at is None or utcnow() - token.last_used_at > timedelta(minutes=1):
-            token.last_used_at = utcnow()
+        now = utcnow()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
+            _touch_token(token.id, now)
             g.api_token_touched = True
         g.api_token = token
         g.login_via_token = True

@@ -1,31 +1,35 @@
 """Passes, check-in, roll-call, head counts and corrections.
 
-Check-in follows pretix: the session row is locked for the transaction, a nonce makes a
-retry harmless, and the unique (young person, session) constraint backs it all, so two
-scanners scanning the same pass at the same moment write one attendance. Offline scans
+Check-in follows pretix: a nonce makes a retry harmless and the unique (young person,
+session) constraint backs it all, so two scanners scanning the same pass at the same moment
+write one attendance; the session is share-locked, so check-ins at one door run side by side
+while a change to the session waits for them (see "check-in" below). Offline scans
 are accepted as having happened and flagged; those the server must refuse are kept as
 ``ScanConflict`` rows for staff to see.
 """
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..accounts.access import visible_youths
-from ..accounts.models import Gender, RevokedPass, YouthProfile, new_pass_token
+from ..accounts.models import Gender, RevokedPass, YouthProfile, age_on, new_pass_token
+from ..accounts.services import mark_active
 from ..activities.models import Activity, Session
 from ..audit.services import record_event
-from ..database import lock_row
+from ..database import lock_row, locking_enabled
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import fmt_date, fmt_time, to_local
+from ..ops.metrics import CHECKINS, counted
 from ..signals import pass_revoked
 from ..signups.models import Signup, SignupStatus
 from .models import AgeBand, Attendance, CheckinMethod, HeadCount, ScanConflict
@@ -105,20 +109,108 @@ def resolve_token(token: str) -> YouthProfile:
 
 
 # -- check-in -----------------------------------------------------------------------------
+#
+# A check-in reads everything it decides on in one statement (``read_scan``) and writes the
+# attendance with one INSERT that the unique constraints make safe (``ON CONFLICT DO
+# NOTHING``): two scanners of one pass, or a retried nonce, write one row, and the loser
+# reads the winner's. What the session's row lock used to protect beyond that is the
+# session itself: cancelling, reinstating or moving it must not pass a check-in between its
+# read and its commit, or the visit counts (triggers on attendance *and* session) and the
+# check-in window would be decided on a session that is no longer so. ``FOR SHARE`` on the
+# session keeps exactly that: check-ins share it and never wait on each other; a change to
+# the session waits for the check-ins in flight, and a check-in behind a change reads the
+# changed session. SQLite has one writer at a time, so there the transaction is simply short.
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """The young person a scan is about, as ``read_scan`` read them."""
+
+    id: int
+    first_name: str
+    birth_year: int
+    birth_month: int
+    last_active_at: datetime | None
+    pass_token: str
+
+    def age_on(self, day) -> int:
+        return age_on(self.birth_year, self.birth_month, day)
+
+
+@dataclass(frozen=True)
+class CheckedIn:
+    """An attendance as a check-in answers it."""
+
+    id: int
+    youth_id: int
+    session_id: int
+    scanned_at: datetime
+    method: CheckinMethod
+    drop_in: bool
+    age_override: bool
+    recorded_by_id: int | None
+    youth: Visitor | None
+
+
+@dataclass(frozen=True)
+class DoorActivity:
+    id: int
+    institution_id: int
+    title: str
+    requires_signup: bool
+    allows_drop_in: bool
+    min_age: int
+    max_age: int
+
+
+@dataclass(frozen=True)
+class DoorSession:
+    """A session with its activity's rules: what the window, the refusals and the messages read."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    cancelled_at: datetime | None
+    activity: DoorActivity
+
+    @property
+    def activity_id(self) -> int:
+        return self.activity.id
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
+@dataclass(frozen=True)
+class Scan:
+    """Everything a check-in decides on, read together (``read_scan``)."""
+
+    session: DoorSession
+    #: the pass's (or the chosen) young person; None for an unknown or anonymised pass
+    youth: Visitor | None
+    #: the young person's active sign-up status for the activity, if any
+    signup_status: SignupStatus | None
+    #: the young person's attendance at this session already, if any
+    attendance: CheckedIn | None
+    #: an attendance (at any session) written under this scan's nonce
+    nonce_attendance: CheckedIn | None
+    #: an offline refusal kept under this scan's nonce: (session id, code, youth id)
+    nonce_conflict: tuple[int, str, int | None] | None
 
 
 @dataclass
 class CheckinResult:
-    attendance: Attendance
+    attendance: CheckedIn
     #: False for a repeat (same nonce, or the young person was already checked in)
     created: bool
 
     @property
-    def youth(self) -> YouthProfile:
+    def youth(self) -> Visitor | None:
         return self.attendance.youth
 
 
-def session_day(session: Session):
+def session_day(session):
     return to_local(session.starts_at).date()
 
 
@@ -126,14 +218,91 @@ def checked_in_count(session: Session) -> int:
     return db.session.scalar(select(func.count(Attendance.id)).where(Attendance.session_id == session.id)) or 0
 
 
-def _active_signup(youth: YouthProfile, activity: Activity) -> Signup | None:
-    return db.session.scalar(
-        select(Signup).where(
-            Signup.youth_id == youth.id,
-            Signup.activity_id == activity.id,
-            Signup.status != SignupStatus.CANCELLED,
-        )
+_s, _a = Session.__table__, Activity.__table__
+_y, _sg = YouthProfile.__table__, Signup.__table__
+_att, _sc = Attendance.__table__, ScanConflict.__table__
+_ea, _na = _att.alias("ea"), _att.alias("na")
+_ATTENDANCE_COLS = ("id", "youth_id", "session_id", "scanned_at", "method", "drop_in", "age_override", "recorded_by_id")
+_YOUTH_COLS = ("id", "first_name", "birth_year", "birth_month", "last_active_at", "pass_token")
+
+
+def _scan_statement(by_token: bool, lock: bool):
+    youth_match = ((_y.c.pass_token == bindparam("token")) & _y.c.anonymised_at.is_(None) if by_token
+                   else _y.c.id == bindparam("youth_id"))
+    stmt = (
+        select(_s.c.id, _s.c.starts_at, _s.c.ends_at, _s.c.cancelled_at,
+               _a.c.id, _a.c.institution_id, _a.c.title, _a.c.requires_signup, _a.c.allows_drop_in,
+               _a.c.min_age, _a.c.max_age,
+               *(_y.c[c] for c in _YOUTH_COLS), _sg.c.status,
+               *(_ea.c[c] for c in _ATTENDANCE_COLS), *(_na.c[c] for c in _ATTENDANCE_COLS),
+               _sc.c.session_id, _sc.c.code, _sc.c.youth_id)
+        .select_from(
+            _s.join(_a, _a.c.id == _s.c.activity_id)
+            .outerjoin(_y, youth_match)
+            .outerjoin(_sg, (_sg.c.youth_id == _y.c.id) & (_sg.c.activity_id == _a.c.id)
+                       & (_sg.c.status != SignupStatus.CANCELLED.value))
+            .outerjoin(_ea, (_ea.c.youth_id == _y.c.id) & (_ea.c.session_id == _s.c.id))
+            .outerjoin(_na, _na.c.nonce == bindparam("nonce"))
+            .outerjoin(_sc, _sc.c.nonce == bindparam("nonce")))
+        .where(_s.c.id == bindparam("session_id"))
     )
+    # shared: check-ins do not wait on each other, a change to the session waits for them
+    return stmt.with_for_update(read=True, of=_s) if lock else stmt
+
+
+_SCAN_STATEMENTS = {(t, lock): _scan_statement(t, lock) for t in (True, False) for lock in (True, False)}
+
+
+def _checked_in(values, youth: Visitor | None) -> CheckedIn | None:
+    if values[0] is None:
+        return None
+    return CheckedIn(*values, youth=youth if youth is not None and youth.id == values[1] else None)
+
+
+def read_scan(session_id: int, *, token: str | None = None, youth_id: int | None = None,
+              nonce: str | None = None) -> Scan | None:
+    """The session, its activity, the young person (by pass ``token`` or ``youth_id``), their sign-up
+    and attendance, and anything already written under ``nonce``: one statement. None if no such session.
+
+    On PostgreSQL the session row is share-locked for the rest of the transaction (see above).
+    """
+    token = (token or "").strip()
+    by_token = youth_id is None
+    if by_token and not (token and len(token) <= 64):
+        token = ""  # no young person has it: the pass is unknown
+    row = db.session.connection().execute(
+        _SCAN_STATEMENTS[(by_token, locking_enabled())],
+        {"session_id": session_id, "token": token, "youth_id": youth_id, "nonce": nonce or None},
+    ).first()
+    if row is None:
+        return None
+    session = DoorSession(row[0], row[1], row[2], row[3], DoorActivity(*row[4:11]))
+    youth = Visitor(*row[11:17]) if row[11] is not None else None
+    n = len(_ATTENDANCE_COLS)
+    ea, na, sc = row[18:18 + n], row[18 + n:18 + 2 * n], row[18 + 2 * n:]
+    return Scan(session=session, youth=youth, signup_status=row[17], attendance=_checked_in(ea, youth),
+                nonce_attendance=_checked_in(na, youth), nonce_conflict=tuple(sc) if sc[0] is not None else None)
+
+
+def _visitor(youth_id: int | None) -> Visitor | None:
+    if youth_id is None:
+        return None
+    row = db.session.connection().execute(
+        select(*(_y.c[c] for c in _YOUTH_COLS)).where(_y.c.id == youth_id)).first()
+    return Visitor(*row) if row is not None else None
+
+
+def _attendance_where(*conditions) -> CheckedIn | None:
+    row = db.session.connection().execute(select(*(_att.c[c] for c in _ATTENDANCE_COLS)).where(*conditions)).first()
+    return _checked_in(row, None) if row is not None else None
+
+
+def _with_youth(attendance: CheckedIn, youth: Visitor | None) -> CheckedIn:
+    if attendance.youth is not None:
+        return attendance
+    if youth is None or youth.id != attendance.youth_id:
+        youth = _visitor(attendance.youth_id)
+    return replace(attendance, youth=youth)
 
 
 def _scan_time(scanned_at: datetime | None) -> datetime:
@@ -183,30 +352,41 @@ def _require_happening(session: Session, when: datetime, details: dict) -> None:
                            closes=closes.isoformat(), **details)
 
 
-def _repeat_for_nonce(session: Session, nonce: str | None) -> CheckinResult | None:
+def _repeat_for_nonce(scan: Scan, nonce: str | None) -> CheckinResult | None:
     """A scan already seen under this nonce: the same answer again, nothing new written."""
     if not nonce:
         return None
-    done = db.session.scalar(select(Attendance).where(Attendance.nonce == nonce))
+    done = scan.nonce_attendance
     if done is not None:
-        if done.session_id != session.id:
+        if done.session_id != scan.session.id:
             raise CheckinError(refusal_message("nonce_conflict"), "nonce_conflict", status=409)
-        return CheckinResult(done, created=False)
-    conflict = db.session.scalar(select(ScanConflict).where(ScanConflict.nonce == nonce))
-    if conflict is not None:
-        if conflict.session_id != session.id:
+        return CheckinResult(_with_youth(done, scan.youth), created=False)
+    if scan.nonce_conflict is not None:
+        session_id, code, youth_id = scan.nonce_conflict
+        if session_id != scan.session.id:
             raise CheckinError(refusal_message("nonce_conflict"), "nonce_conflict", status=409)
-        raise CheckinError(refusal_message(conflict.code), conflict.code, **_youth_details(conflict.youth, session))
+        youth = scan.youth if scan.youth is not None and scan.youth.id == youth_id else _visitor(youth_id)
+        raise CheckinError(refusal_message(code), code, **_youth_details(youth, scan.session))
     return None
 
 
-def _youth_details(youth: YouthProfile | None, session: Session) -> dict:
+def _youth_details(youth, session) -> dict:
     if youth is None:
         return {}
     return {"youth": {"id": youth.id, "first_name": youth.first_name, "age": youth.age_on(session_day(session))}}
 
 
-def check_in(session: Session, token: str | None, *, nonce: str | None, scanned_at: datetime | None = None,
+def _refuse_pass(token: str | None):
+    """A pass that names nobody: revoked (its young person has a new one) or unknown."""
+    token = (token or "").strip()
+    if token and len(token) <= 64:
+        revoked = db.session.scalar(select(RevokedPass).where(RevokedPass.token_hash == hash_pass_token(token)))
+        if revoked is not None:
+            raise CheckinError(refusal_message("revoked_token"), "revoked_token", youth_id=revoked.youth_id)
+    raise CheckinError(refusal_message("unknown_token"), "unknown_token")
+
+
+def check_in(session: Session | int, token: str | None, *, nonce: str | None, scanned_at: datetime | None = None,
              by_user=None, offline: bool = False, override_age: bool = False,
              youth: YouthProfile | None = None, reason: str | None = None,
              correction: bool = False) -> CheckinResult:
@@ -218,17 +398,30 @@ def check_in(session: Session, token: str | None, *, nonce: str | None, scanned_
     Raises CheckinError with a refusal code. For an offline scan, a refusal is also kept
     as a ScanConflict (once per nonce) so staff see it afterwards.
     """
-    session = lock_row(Session, session.id)
-    repeat = _repeat_for_nonce(session, nonce)
+    session_id = session if isinstance(session, int) else session.id
+    scan = read_scan(session_id, token=token, youth_id=youth.id if youth is not None else None, nonce=nonce)
+    if scan is None:
+        raise DomainError(_("Gangen findes ikke."), "not_found", status=404)
+    return record_scan(scan, token, nonce=nonce, scanned_at=scanned_at, by_user=by_user, offline=offline,
+                       override_age=override_age, manual=youth is not None, reason=reason, correction=correction)
+
+
+@counted(CHECKINS, lambda result: "checked_in" if result.created else "already_checked_in")
+def record_scan(scan: Scan, token: str | None, *, nonce: str | None, scanned_at: datetime | None = None,
+                by_user=None, offline: bool = False, override_age: bool = False, manual: bool = False,
+                reason: str | None = None, correction: bool = False) -> CheckinResult:
+    """Decide and record a scan that ``read_scan`` read (the rules of ``check_in``)."""
+    session = scan.session
+    repeat = _repeat_for_nonce(scan, nonce)
     if repeat is not None:
         return repeat
     when = _scan_time(scanned_at)
+    youth = scan.youth
     try:
         if youth is None:
-            youth = resolve_token(token or "")
-        result = _check_in_youth(session, youth, nonce=nonce, when=when, by_user=by_user, offline=offline,
-                                 manual=token is None, override_age=override_age, reason=reason,
-                                 correction=correction)
+            _refuse_pass(token)
+        result = _check_in_youth(scan, youth, nonce=nonce, when=when, by_user=by_user, offline=offline,
+                                 manual=manual, override_age=override_age, reason=reason, correction=correction)
     except CheckinError as err:
         if offline and nonce and err.code in REFUSAL_CODES:
             youth_id = err.details["youth_id"] if "youth_id" in err.details else getattr(youth, "id", None)
@@ -237,19 +430,17 @@ def check_in(session: Session, token: str | None, *, nonce: str | None, scanned_
             db.session.flush()
         raise
     if result.created and not correction and needs_reason(when):
-        record_event("attendance.correct", session, user=by_user, change="add", youth_id=youth.id,
-                     scanned_at=when.isoformat(), reason=(reason or "").strip())
+        record_event("attendance.correct", db.session.get(Session, session.id), user=by_user, change="add",
+                     youth_id=youth.id, scanned_at=when.isoformat(), reason=(reason or "").strip())
     return result
 
 
-def _check_in_youth(session, youth, *, nonce, when, by_user, offline, manual, override_age, reason,
+def _check_in_youth(scan: Scan, youth: Visitor, *, nonce, when, by_user, offline, manual, override_age, reason,
                     correction) -> CheckinResult:
+    session, activity = scan.session, scan.session.activity
     details = _youth_details(youth, session)
-    existing = db.session.scalar(
-        select(Attendance).where(Attendance.youth_id == youth.id, Attendance.session_id == session.id)
-    )
-    if existing is not None:
-        return CheckinResult(existing, created=False)
+    if scan.attendance is not None:
+        return CheckinResult(scan.attendance, created=False)
     if correction:
         if scan_state(session, when) == "later":
             _require_happening(session, when, details)
@@ -257,13 +448,11 @@ def _check_in_youth(session, youth, *, nonce, when, by_user, offline, manual, ov
         _require_happening(session, when, details)
     if session.is_cancelled:
         raise CheckinError(refusal_message("session_cancelled"), "session_cancelled", **details)
-    activity = session.activity
-    signup = _active_signup(youth, activity)
     # no sign-up: a drop-in, where the activity takes them (or needs no sign-up at all)
-    drop_in = signup is None
-    if signup is None and activity.requires_signup and not activity.allows_drop_in:
+    drop_in = scan.signup_status is None
+    if drop_in and activity.requires_signup and not activity.allows_drop_in:
         raise CheckinError(refusal_message("not_signed_up"), "not_signed_up", **details)
-    if signup is not None and signup.status == SignupStatus.WAITLISTED:
+    if scan.signup_status == SignupStatus.WAITLISTED:
         raise CheckinError(refusal_message("waitlisted"), "waitlisted", **details)
     age = youth.age_on(session_day(session))
     outside = not (activity.min_age <= age <= activity.max_age)
@@ -274,30 +463,55 @@ def _check_in_youth(session, youth, *, nonce, when, by_user, offline, manual, ov
         # a scan from before the correction window: the same rule as any late correction
         raise CheckinError(refusal_message("reason_required"), "reason_required", **details)
     method = CheckinMethod.OFFLINE if offline else (CheckinMethod.MANUAL if manual else CheckinMethod.QR)
-    youth_id, pass_token = youth.id, youth.pass_token
-    attendance = Attendance(youth_id=youth.id, session_id=session.id, method=method, scanned_at=when,
-                            recorded_by_id=getattr(by_user, "id", None), nonce=nonce or None,
-                            drop_in=drop_in, age_override=outside)
-    try:
-        with db.session.begin_nested():
-            db.session.add(attendance)
-    except IntegrityError:
-        # another scanner got there first (only possible without the row lock): theirs stands
-        existing = db.session.scalar(
-            select(Attendance).where(Attendance.youth_id == youth.id, Attendance.session_id == session.id)
-        )
+    attendance = CheckedIn(id=0, youth_id=youth.id, session_id=session.id, scanned_at=when, method=method,
+                           drop_in=drop_in, age_override=outside, recorded_by_id=getattr(by_user, "id", None),
+                           youth=youth)
+    new_id = _insert_attendance(attendance, nonce)
+    if new_id is None:
+        # another scanner got there first (or the nonce was used meanwhile): theirs stands
+        existing = _attendance_where(_att.c.youth_id == youth.id, _att.c.session_id == session.id)
         if existing is None and nonce:
-            existing = db.session.scalar(select(Attendance).where(Attendance.nonce == nonce))
-        if existing is None and db.session.scalar(select(YouthProfile.id).where(YouthProfile.id == youth_id)) is None:
-            # the profile was merged into another while this scan waited for its row: its pass is revoked now
-            revoked = db.session.scalar(select(RevokedPass).where(RevokedPass.token_hash == hash_pass_token(pass_token)))
-            raise CheckinError(refusal_message("revoked_token"), "revoked_token",
-                               youth_id=revoked.youth_id if revoked is not None else None) from None
+            existing = _attendance_where(_att.c.nonce == nonce)
+            if existing is not None and existing.session_id != session.id:
+                raise CheckinError(refusal_message("nonce_conflict"), "nonce_conflict", status=409)
         if existing is None:
-            raise
-        return CheckinResult(existing, created=False)
-    youth.last_active_at = utcnow()
-    return CheckinResult(attendance, created=True)
+            # the profile was merged into another while this scan waited for its row: its pass is revoked now
+            _refuse_pass(youth.pass_token)
+        return CheckinResult(_with_youth(existing, youth), created=False)
+    mark_active(youth.id, youth.last_active_at)
+    return CheckinResult(replace(attendance, id=new_id), created=True)
+
+
+_INSERTED = ("session_id", "method", "recorded_by_id", "scanned_at", "recorded_at", "nonce", "drop_in", "age_override")
+
+
+def _insert_statement(dialect: str, lock: bool):
+    """INSERT … SELECT from the young person's row … ON CONFLICT DO NOTHING RETURNING id, built once."""
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    source = select(_y.c.id, *(bindparam(c, type_=_att.c[c].type) for c in _INSERTED)).where(
+        _y.c.id == bindparam("youth_id"))
+    if lock:
+        source = source.with_for_update(read=True, key_share=True)  # FOR KEY SHARE
+    return (insert_(_att).from_select(["youth_id", *_INSERTED], source)
+            .on_conflict_do_nothing().returning(_att.c.id))
+
+
+_INSERT_STATEMENTS = {(d, lock): _insert_statement(d, lock) for d in ("postgresql", "sqlite") for lock in (True, False)}
+
+
+def _insert_attendance(a: CheckedIn, nonce: str | None) -> int | None:
+    """Insert the attendance unless the unique constraints already hold one (or the young person is gone).
+
+    The row is selected from the young person's, key-share locked: a merge that removes the
+    profile makes this wait, then insert nothing, instead of failing the transaction.
+    """
+    conn = db.session.connection()
+    stmt = _INSERT_STATEMENTS[(conn.dialect.name, locking_enabled())]
+    return conn.execute(stmt, {
+        "youth_id": a.youth_id, "session_id": a.session_id, "method": a.method, "recorded_by_id": a.recorded_by_id,
+        "scanned_at": a.scanned_at, "recorded_at": utcnow(), "nonce": nonce or None, "drop_in": a.drop_in,
+        "age_override": a.age_override,
+    }).scalar()
 
 
 def move_attendances(from_youth: YouthProfile, to_youth: YouthProfile) -> int:

@@ -11,6 +11,7 @@ from ..accounts.models import (
     ConsentRecord,
     OneTimeToken,
     RevokedPass,
+    StaffInvitation,
     User,
     YouthProfile,
     new_pass_token,
@@ -288,10 +289,11 @@ def inactive_youths(cutoff: datetime) -> list[YouthProfile]:
 
 def delete_expired_tokens(*, now: datetime | None = None,
                           revoked_days: int = DEFAULT_OUTBOX_RETENTION_DAYS) -> dict[str, int]:
-    """Delete expired one-time links (resets, claim codes, guardian links) and expired or long-revoked API tokens."""
+    """Delete expired one-time links (resets, claim codes, guardian links), staff invitations and expired or long-revoked API tokens."""
     now = now or utcnow()
     return {
         "tokens": db.session.execute(delete(OneTimeToken).where(OneTimeToken.expires_at < now)).rowcount,
+        "invitations": db.session.execute(delete(StaffInvitation).where(StaffInvitation.expires_at < now)).rowcount,
         "api_tokens": db.session.execute(
             delete(ApiToken).where(or_(ApiToken.expires_at < now, ApiToken.revoked_at < now - timedelta(days=revoked_days)))
         ).rowcount,

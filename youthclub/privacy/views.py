@@ -21,6 +21,7 @@ from ..audit.services import audited_page, record_event
 from ..database import parse_db_id
 from ..extensions import db
 from ..formutil import saved_or_refused
+from ..main import error_response
 from ..i18n import LOCAL_TZ
 from ..nav import nav_item, slot
 from ..ratelimits import rate_limited
@@ -118,8 +119,10 @@ def audit_log():
             stmt = stmt.where(AuditEvent.object_type == form.object_type.data)
         who = (form.user.data or "").strip()
         if who:
-            if who.isdigit():
-                stmt = stmt.where(AuditEvent.user_id == (parse_db_id(who) or -1))
+            if who.lstrip("-").isdigit():
+                if parse_db_id(who) is None:
+                    return error_response(400, "bad_filter", _("Ugyldig bruger: skriv en e-mail eller et bruger-id."))
+                stmt = stmt.where(AuditEvent.user_id == parse_db_id(who))
             else:
                 user = db.session.scalar(select(User).where(User.email == who.lower()))
                 stmt = stmt.where(AuditEvent.user_id == (user.id if user else -1))

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import YouthProfile
+from ..accounts.services import mark_active
 from ..activities.models import Activity, ActivityStatus, Session
 from ..audit.services import record_event
 from ..database import lock_row
@@ -27,6 +28,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..i18n import LOCAL_TZ, local_today, to_utc
 from ..mail.services import send_template
+from ..ops.metrics import SIGNUPS, counted
 from ..signals import signup_promoted
 from .models import Signup, SignupStatus
 from .places import free_places, has_free_place
@@ -117,6 +119,7 @@ def refusal(youth: YouthProfile | None, activity: Activity, now: datetime | None
     return None
 
 
+@counted(SIGNUPS, lambda signup: str(signup.status))
 def sign_up(youth: YouthProfile, activity: Activity, *, by_user=None) -> Signup:
     """Sign ``youth`` up: a confirmed place while there is one, else the end of the waitlist."""
     activity = lock_row(Activity, activity.id)
@@ -126,9 +129,12 @@ def sign_up(youth: YouthProfile, activity: Activity, *, by_user=None) -> Signup:
     if active_signup(youth.id, activity.id) is not None:
         raise refusal_error("already_signed_up")
     # whoever waits is first: free places go to them before a newcomer is considered
-    promote_waitlist(activity)
+    waiting = anyone_waiting(activity.id)
+    if waiting:
+        promote_waitlist(activity)
+        waiting = anyone_waiting(activity.id)
     signup = Signup(youth_id=youth.id, activity_id=activity.id)
-    if has_free_place(free_places(activity)) and not anyone_waiting(activity.id):
+    if not waiting and has_free_place(free_places(activity)):
         _confirm(signup)
     elif activity.waitlist_enabled:
         last = db.session.scalar(
@@ -147,7 +153,7 @@ def sign_up(youth: YouthProfile, activity: Activity, *, by_user=None) -> Signup:
     except IntegrityError:
         # a second request of the same young person won the unique index
         raise refusal_error("already_signed_up") from None
-    youth.last_active_at = utcnow()
+    mark_active(youth.id, youth.last_active_at)
     record_event("signup.create", signup, user=by_user, status=str(signup.status), position=signup.position)
     return signup
 

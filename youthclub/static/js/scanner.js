@@ -92,7 +92,10 @@ function timeOf(iso) {
     { hour: "2-digit", minute: "2-digit", timeZone: "Europe/Copenhagen" });
 }
 
+// The count on screen: the server's when the page (or a synced batch) brings it, plus every
+// check-in this scanner made since. A single check-in's answer carries no count (issue 17).
 function setCount(n) { if (typeof n === "number") els.count.textContent = String(n); }
+function countOne() { els.count.textContent = String(Number(els.count.textContent || 0) + 1); }
 
 function setOnline(value) {
   online = value;
@@ -243,7 +246,7 @@ function showAnswer(status, body, item, decodedAt) {
       show("repeat", y.first_name, fill(texts.already, { time: timeOf(body.attendance.scanned_at) }),
         { decodedAt, code: "already_checked_in" });
     }
-    setCount(body.checked_in_count);
+    if (status === 201) countOne();
     return;
   }
   const err = (body && body.error) || {};
@@ -286,7 +289,7 @@ async function decideHere(item, decodedAt) {
   if (d.code === "checked_in") {
     if (!(await save({ ...item, device }))) return;
     localIn.set(hash, item.scanned_at);
-    els.count.textContent = String(Number(els.count.textContent || 0) + 1);
+    countOne();
     show("ok", d.first_name, `${texts.checked_in} · ${years}${d.drop_in ? " · " + texts.drop_in : ""}`, extra);
   } else if (d.code === "already_checked_in") {
     show("repeat", d.first_name, fill(texts.already, { time: timeOf(d.scanned_at) }), extra);

@@ -93,10 +93,11 @@ def test_two_workers_and_two_web_instances_deliver_200_messages_exactly_once_eve
     staff_email = world.staff_a.email
     smtp.start()
     smtp.hold("queued0@example.org")  # its first delivery hangs in DATA until the worker is killed
-    # a held DATA must outlast the moment it takes to kill its worker (MAIL_TIMEOUT), within the lease
-    processes.start("w1", MAIL_TIMEOUT="3")
-    processes.start("w2", MAIL_TIMEOUT="3")
-    processes.start("beat", kind="scheduler", OUTBOX_SWEEP_SECONDS="1")  # the sweep picks up what a dead worker held
+    # a held DATA must outlast the moment it takes to kill its worker (MAIL_TIMEOUT); the lease is long
+    # enough that a worker starved of CPU on a busy machine still finishes inside its claim
+    processes.start("w1", MAIL_TIMEOUT="3", OUTBOX_LEASE_SECONDS="10")
+    processes.start("w2", MAIL_TIMEOUT="3", OUTBOX_LEASE_SECONDS="10")
+    processes.start("beat", kind="scheduler", OUTBOX_SWEEP_SECONDS="1", OUTBOX_LEASE_SECONDS="10")  # the sweep picks up what a dead worker held
     sites = [web(), web()]
     processes.wait_ready("w1", "w2", "beat")
 

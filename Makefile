@@ -24,12 +24,13 @@ messages: install
 	$(BIN)/python -m youthclub.catalogues extract
 	-$(BIN)/python -m youthclub.catalogues missing
 
-# links in mail, claim codes and calendar feeds point at the port served (unless PUBLIC_BASE_URL says otherwise)
+# the web server with a job worker and the scheduler (Redis at REDIS_URL or 127.0.0.1:6379; without
+# Redis the jobs run in-process); links in mail, claim codes and calendar feeds point at the port
+# served (unless PUBLIC_BASE_URL says otherwise)
 run: translations
 	$(BIN)/youthclub db upgrade
 	$(BIN)/youthclub seed-demo --if-empty
-	@echo "Serving on http://127.0.0.1:$(PORT)"
-	PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" $(BIN)/youthclub run --host 127.0.0.1 --port $(PORT)
+	PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" $(BIN)/youthclub dev --host 127.0.0.1 --port $(PORT)
 
 # production: gunicorn (gunicorn.conf.py) with the production config; needs SECRET_KEY and
 # DATABASE_URL (README.md, Production). Run `youthclub db upgrade` once per deploy, not here.

@@ -95,6 +95,26 @@ class Config:
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
     MAIL_USE_SSL = _bool("MAIL_USE_SSL")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Hotspot Nørrebro <noreply@hotspot.example>")
+    #: seconds the app waits for each step of the SMTP conversation (in a worker, not in a request)
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))
+    #: attempts at one message before it is given up and shown as failed on the outbox page
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    #: the wait after the first failed attempt; it doubles after each one, up to MAIL_RETRY_MAX_SECONDS
+    MAIL_RETRY_SECONDS = int(os.environ.get("MAIL_RETRY_SECONDS", "30"))
+    MAIL_RETRY_MAX_SECONDS = int(os.environ.get("MAIL_RETRY_MAX_SECONDS", "3600"))
+    #: a worker's claim on an outbox message lasts this long; after it, the message is taken
+    #: again (its worker died). Keep it well above MAIL_TIMEOUT × the steps of one conversation.
+    OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
+    #: how often the scheduler sends the sweep that delivers whatever is due (default: every minute)
+    OUTBOX_SWEEP_SECONDS = os.environ.get("OUTBOX_SWEEP_SECONDS") or None
+
+    #: the job queue's broker (Celery); default REDIS_URL. Without either, jobs run in-process.
+    JOBS_BROKER_URL = os.environ.get("JOBS_BROKER_URL")
+    #: run jobs in the calling process even with a broker (a one-instance set-up without workers)
+    JOBS_IN_PROCESS = _bool("JOBS_IN_PROCESS")
+    #: fire every scheduled job every N seconds instead of at its hour (to try the schedule out);
+    #: each still runs once per hour or day
+    JOBS_SCHEDULE_SECONDS = os.environ.get("JOBS_SCHEDULE_SECONDS") or None
 
     #: guardian consent is needed for optional extras below this age (databeskyttelsesloven §6)
     CONSENT_AGE = int(os.environ.get("CONSENT_AGE", "15"))
@@ -133,6 +153,9 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     PUBLIC_BASE_URL = "http://localhost"
     MAIL_SERVER = None
+    #: jobs run in the test's own process (Celery's eager mode); the queue's own tests start real workers
+    JOBS_BROKER_URL = None
+    JOBS_IN_PROCESS = True
     #: fast password hashing in tests; production uses argon2id's defaults
     PASSWORD_HASH_FAST = True
 

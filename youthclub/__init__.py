@@ -41,7 +41,7 @@ def create_app(config_class=None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import i18n, nav
+    from . import i18n, jobs, nav
     from .database import configure_engine
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .security import init_app as init_security
@@ -61,6 +61,7 @@ def register_extensions(app: Flask) -> None:
     nav.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    jobs.init_app(app)
 
     from .accounts import auth
 

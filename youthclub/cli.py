@@ -70,3 +70,7 @@ def register(app: Flask) -> None:
                 raise
             continue
         module.register(app.cli)
+
+
+if __name__ == "__main__":  # ``python -m youthclub.cli``, as ``youthclub dev`` starts its worker and scheduler
+    main()

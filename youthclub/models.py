@@ -38,3 +38,4 @@ from .programme.models import (  # noqa: F401
 )
 from .signups.models import Signup, SignupStatus  # noqa: F401
 from .reports.models import VisitMonth  # noqa: F401
+from .jobs.models import ScheduledRun  # noqa: F401

@@ -48,7 +48,7 @@ def test_make_run_links_to_the_port_it_serves():
     env["PORT"] = "5077"
     result = subprocess.run(["make", "-n", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
-    serve = next(line for line in result.stdout.splitlines() if "youthclub run" in line)
+    serve = next(line for line in result.stdout.splitlines() if "youthclub dev" in line)
     assert 'PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:5077}"' in serve
     assert "--port 5077" in serve
     shell = subprocess.run(["sh", "-c", serve.split(" .venv")[0] + ' sh -c \'echo "$PUBLIC_BASE_URL"\''],

@@ -1,4 +1,9 @@
-"""Outgoing mail, kept in an outbox so nothing is sent twice and development can read it."""
+"""Outgoing mail, kept in an outbox so nothing is sent twice and development can read it.
+
+A worker claims a row (``claimed_at``/``claimed_by``) before it talks to the mail server, so
+two workers never send one message; a claim older than the lease (``OUTBOX_LEASE_SECONDS``)
+belongs to a worker that died and may be taken again.
+"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,3 +29,20 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))
+    #: when a worker took the message to send it; cleared when the attempt ends
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the attempt holding the claim (a random token), so a late worker cannot mark another's attempt
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    #: after a failed attempt, not before this time (the backoff)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: set when MAIL_MAX_ATTEMPTS attempts failed: nobody tries again (the outbox page shows it)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def status(self) -> str:
+        """sent, failed (given up), retrying (an attempt failed) or waiting."""
+        if self.sent_at is not None:
+            return "sent"
+        if self.failed_at is not None:
+            return "failed"
+        return "retrying" if self.last_error else "waiting"

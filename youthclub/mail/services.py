@@ -1,7 +1,10 @@
-"""Sending mail: every message is written to the outbox first, then handed to SMTP after commit.
+"""Sending mail: every message is written to the outbox first, then a job sends it after commit.
 
-A message is delivered only once its transaction commits, so a rolled-back sign-up never
-mails anyone and no SMTP conversation happens while a row lock is held. With no
+A message is handed to the job queue only once its transaction commits, so a rolled-back
+sign-up never mails anyone, and a worker, not the request, talks to the mail server (a slow
+server slows nobody's sign-up). The worker claims the row first (``claim_messages``), so a
+message goes out once however many workers run; a failed attempt is retried with a growing
+delay, up to ``MAIL_MAX_ATTEMPTS``, then the message shows as failed on the outbox page. With no
 ``MAIL_SERVER`` configured (development), messages are logged and stay unsent in the
 outbox, where admins can read them. ``dedupe_key`` makes a second send of the same
 message a no-op (reminders, promotions).
@@ -9,21 +12,29 @@ message a no-op (reminders, promotions).
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import smtplib
 import ssl
+import time
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate, parseaddr
 
 from flask import after_this_request, current_app, has_request_context, render_template
 from flask_babel import force_locale
-from sqlalchemy import event, select, update
+from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from ..db_types import utcnow
 from ..extensions import db
+from ..jobs import enqueue
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+#: the job that sends committed messages (youthclub/mail/tasks.py)
+DELIVER_TASK = "youthclub.mail.deliver"
 
 _PENDING = "outbox_pending"
 #: messages whose sending must not show in the answer's timing (e.g. a reset link): sent after the response
@@ -107,7 +118,10 @@ def _build(message_row) -> EmailMessage:
     msg["To"] = message_row.to_address
     msg["Subject"] = message_row.subject
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain=parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].split("@")[-1] or None)
+    # one Message-ID per outbox row: if a worker dies after the server took the message but before
+    # it was marked sent, the second delivery carries the same id and mail systems drop the copy
+    domain = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].split("@")[-1] or "localhost"
+    msg["Message-ID"] = f"<outbox-{message_row.id}.{int(message_row.created_at.timestamp())}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(message_row.body_text)
     return msg
@@ -128,60 +142,179 @@ def _smtp_connection():
     return conn
 
 
-def deliver(ids) -> int:
-    """Send the given outbox messages that are still unsent; returns how many went out.
+def retry_delay(attempts: int) -> int:
+    """Seconds to wait after the ``attempts``-th failed attempt: doubling from MAIL_RETRY_SECONDS, at most an hour."""
+    base = int(current_app.config.get("MAIL_RETRY_SECONDS", 30))
+    return min(base * 2 ** max(attempts - 1, 0), int(current_app.config.get("MAIL_RETRY_MAX_SECONDS", 3600)))
 
-    Reads and writes on its own connection, so it can run right after a commit.
+
+def _due(now, *, respect_backoff: bool):
+    lease = timedelta(seconds=int(current_app.config.get("OUTBOX_LEASE_SECONDS", 300)))
+    conditions = [
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.failed_at.is_(None),
+        or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - lease),
+    ]
+    if respect_backoff:
+        conditions.append(or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+    return and_(*conditions)
+
+
+def claim_messages(ids=None, *, limit: int = 50) -> tuple[str, list]:
+    """Take unsent messages for one delivery attempt; returns the claim's token and the rows taken.
+
+    ``ids`` names the messages (a job enqueued after commit, or its retry); without it the
+    oldest due messages are taken (the sweep), and a failed message waits out its backoff.
+    A message another attempt holds is skipped (PostgreSQL: ``FOR UPDATE SKIP LOCKED``;
+    SQLite: one conditional ``UPDATE``, which holds the database's write lock), unless that
+    claim is older than ``OUTBOX_LEASE_SECONDS``: its worker died, and the message is taken again.
+    Each claim counts as an attempt, so a message that kills its worker still stops at the limit.
     """
-    if not ids:
-        return 0
-    with db.engine.connect() as conn_read:
-        rows = conn_read.execute(
-            select(OutboxMessage.id, OutboxMessage.to_address, OutboxMessage.subject, OutboxMessage.body_text)
-            .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.sent_at.is_(None))
+    if ids is not None and not ids:
+        return "", []
+    # the process id first: whoever runs the workers can tell which process holds a claim
+    token, now = f"{os.getpid()}-{secrets.token_hex(12)}", utcnow()
+    due = _due(now, respect_backoff=ids is None)
+    picked = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
+    if ids is not None:
+        picked = picked.where(OutboxMessage.id.in_(list(ids)))
+    claim = {"claimed_at": now, "claimed_by": token, "attempts": OutboxMessage.attempts + 1}
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            taken = conn.scalars(picked.with_for_update(skip_locked=True)).all()
+            if taken:
+                conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_(taken)).values(**claim))
+        else:
+            conn.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(picked.scalar_subquery()), due).values(**claim)
+            )
+        rows = conn.execute(
+            select(OutboxMessage.id, OutboxMessage.to_address, OutboxMessage.subject, OutboxMessage.body_text,
+                   OutboxMessage.created_at, OutboxMessage.attempts)
+            .where(OutboxMessage.claimed_by == token).order_by(OutboxMessage.id)
         ).all()
-        conn_read.rollback()
-    if not rows:
-        return 0
+    return token, rows
+
+
+def _finish(token: str, results: dict[int, str | None], attempts: dict[int, int]) -> dict[int, int]:
+    """Record each attempt's outcome under its claim; returns {id: seconds until the retry} of the failures."""
+    now = utcnow()
+    limit = int(current_app.config.get("MAIL_MAX_ATTEMPTS", 8))
+    retries = {}
+    with db.engine.begin() as conn:
+        for row_id, error in results.items():
+            values = {"claimed_at": None, "claimed_by": None, "last_error": error}
+            if error is None:
+                values["sent_at"] = now
+            elif attempts[row_id] >= limit:
+                values["failed_at"] = now
+                log.error("mail %s gave up after %s attempts: %s", row_id, attempts[row_id], error)
+            else:
+                retries[row_id] = retry_delay(attempts[row_id])
+                values["next_attempt_at"] = now + timedelta(seconds=retries[row_id])
+            done = conn.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == token).values(**values)
+            ).rowcount
+            if not done:
+                log.warning("mail %s: the claim ran out before the attempt ended (another worker took it)", row_id)
+    return retries
+
+
+def _release(token: str, ids) -> None:
+    """Hand back claimed messages that were not tried (the attempt is not counted)."""
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.claimed_by == token)
+            .values(claimed_at=None, claimed_by=None, attempts=OutboxMessage.attempts - 1)
+        )
+
+
+def deliver(ids=None, *, limit: int = 50) -> tuple[int, dict[int, int]]:
+    """Claim and send messages (the given ``ids``, else the oldest due); returns (sent, {id: retry in seconds}).
+
+    Reads and writes on its own connections, so it can run right after a commit. Without
+    ``MAIL_SERVER`` (development) the messages are logged and stay unsent in the outbox.
+    """
     if not current_app.config.get("MAIL_SERVER"):
-        for row in rows:
-            log.info("mail (no MAIL_SERVER, kept in the outbox) to=%s subject=%s\n%s", row.to_address, row.subject, row.body_text)
-        return 0
-    sent, results = 0, {}
+        if ids:
+            with db.engine.connect() as conn_read:
+                for row in conn_read.execute(
+                    select(OutboxMessage.to_address, OutboxMessage.subject, OutboxMessage.body_text)
+                    .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.sent_at.is_(None))
+                ):
+                    log.info("mail (no MAIL_SERVER, kept in the outbox) to=%s subject=%s\n%s",
+                             row.to_address, row.subject, row.body_text)
+        return 0, {}
+    token, rows = claim_messages(ids, limit=limit)
+    if not rows:
+        return 0, {}
+    results: dict[int, str | None] = {}
+    attempts = {row.id: row.attempts for row in rows}
+    # stop well inside the lease, so no other worker takes a message this one is still sending
+    deadline = time.monotonic() + int(current_app.config.get("OUTBOX_LEASE_SECONDS", 300)) / 2
     try:
         conn = _smtp_connection()
     except (OSError, smtplib.SMTPException) as err:
         log.warning("mail server unreachable: %s", err)
-        results = {row.id: str(err)[:300] for row in rows}
+        results = {row.id: str(err)[:300] or type(err).__name__ for row in rows}
         conn = None
     if conn is not None:
         with conn:
             for row in rows:
+                if time.monotonic() > deadline:
+                    break
                 try:
                     conn.send_message(_build(row))
-                except (OSError, smtplib.SMTPException) as err:
+                except (OSError, smtplib.SMTPServerDisconnected) as err:
+                    # the connection is gone: this message and the rest of the batch failed this attempt
+                    log.warning("mail %s to %s failed: %s", row.id, row.to_address, err)
+                    error = str(err)[:300] or type(err).__name__
+                    results.update({r.id: error for r in rows if r.id not in results})
+                    break
+                except smtplib.SMTPException as err:
                     log.warning("mail %s to %s failed: %s", row.id, row.to_address, err)
                     results[row.id] = str(err)[:300]
                 else:
                     results[row.id] = None
-                    sent += 1
-    now = utcnow()
-    with db.engine.begin() as conn_db:
-        for row_id, error in results.items():
-            values = {"attempts": OutboxMessage.attempts + 1, "last_error": error}
-            if error is None:
-                values["sent_at"] = now
-            conn_db.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
-    return sent
+                    # marked at once: a worker that dies later in the batch must not leave it to be sent again
+                    _finish(token, {row.id: None}, attempts)
+    untried = [row.id for row in rows if row.id not in results]
+    if untried:
+        _release(token, untried)
+    retries = _finish(token, {row_id: error for row_id, error in results.items() if error is not None}, attempts)
+    return sum(1 for error in results.values() if error is None), retries
 
 
-def deliver_unsent(limit: int = 200) -> int:
-    """Retry unsent messages (oldest first), e.g. after the mail server was down."""
-    ids = db.session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id).limit(limit)
-    ).all()
-    db.session.commit()
-    return deliver(ids)
+def deliver_due(limit: int = 200) -> int:
+    """Send every due unsent message (oldest first), e.g. after the mail server was down; returns how many went out."""
+    sent = 0
+    while True:
+        batch_sent, _ = deliver(limit=min(limit, 50))
+        sent += batch_sent
+        limit -= 50
+        if not batch_sent or limit <= 0:
+            return sent
+
+
+def outbox_counts() -> dict[str, int]:
+    """How many messages wait to be sent (retries included) and how many were given up."""
+    waiting = db.session.scalar(
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
+    )
+    failed = db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.failed_at.is_not(None)))
+    return {"waiting": waiting or 0, "failed": failed or 0}
+
+
+def oldest_waiting_age(now=None) -> float | None:
+    """Seconds the oldest message still waiting to be sent has waited, or None when none waits."""
+    oldest = db.session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
+    )
+    if oldest is None:
+        return None
+    if oldest.tzinfo is None:  # min() on SQLite bypasses the column type
+        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
+    return ((now or utcnow()) - oldest).total_seconds()
 
 
 @event.listens_for(OrmSession, "after_commit")
@@ -197,14 +330,15 @@ def _deliver_after_commit(session) -> None:
 
 
 def _deliver_safely(ids) -> None:
+    """Hand the committed messages to the queue (in-process: send them now); never raises."""
     try:
-        deliver(ids)
+        enqueue(DELIVER_TASK, list(ids))
     except Exception:  # a mail problem must never undo or break the committed work
         log.exception("delivering outbox messages %s failed", ids)
 
 
 def _deliver_after_response(ids) -> None:
-    """Send once the response has been sent (WSGI close); what is never sent waits for ``deliver_unsent``."""
+    """Send once the response has been sent (WSGI close); what is never sent waits for the sweep (``deliver_due``)."""
     app = current_app._get_current_object()
 
     def deliver_in_app():

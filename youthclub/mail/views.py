@@ -10,6 +10,7 @@ from ..audit.services import audited_page
 from ..extensions import db
 from ..nav import nav_item
 from .models import OutboxMessage
+from .services import outbox_counts
 
 bp = Blueprint("mail", __name__)
 
@@ -24,5 +25,6 @@ def outbox():
     pagination = db.paginate(
         select(OutboxMessage).order_by(OutboxMessage.id.desc()), page=page, per_page=50, error_out=False
     )
-    html = render_template("mail/outbox.html", pagination=pagination, mail_server=current_app.config.get("MAIL_SERVER"))
+    html = render_template("mail/outbox.html", pagination=pagination, counts=outbox_counts(),
+                           mail_server=current_app.config.get("MAIL_SERVER"))
     return audited_page("outbox.view", None, html, page=page)

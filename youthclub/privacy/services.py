@@ -287,6 +287,19 @@ def inactive_youths(cutoff: datetime) -> list[YouthProfile]:
     )
 
 
+def delete_expired_tokens(*, now: datetime | None = None,
+                          revoked_days: int = DEFAULT_OUTBOX_RETENTION_DAYS) -> dict[str, int]:
+    """Delete expired one-time links (resets, claim codes, guardian links), staff invitations and expired or long-revoked API tokens."""
+    now = now or utcnow()
+    return {
+        "tokens": db.session.execute(delete(OneTimeToken).where(OneTimeToken.expires_at < now)).rowcount,
+        "invitations": db.session.execute(delete(StaffInvitation).where(StaffInvitation.expires_at < now)).rowcount,
+        "api_tokens": db.session.execute(
+            delete(ApiToken).where(or_(ApiToken.expires_at < now, ApiToken.revoked_at < now - timedelta(days=revoked_days)))
+        ).rowcount,
+    }
+
+
 def purge(*, now: datetime | None = None, retention_months: int = 24,
           outbox_days: int = DEFAULT_OUTBOX_RETENTION_DAYS) -> dict[str, int]:
     """The retention schedule; safe to run every day (a second run finds nothing to do)."""
@@ -295,12 +308,7 @@ def purge(*, now: datetime | None = None, retention_months: int = 24,
     for youth in inactive_youths(months_before(now, retention_months)):
         anonymise_youth(youth, reason="retention", now=now)
         counts["anonymised"] += 1
-    counts["tokens"] = db.session.execute(delete(OneTimeToken).where(OneTimeToken.expires_at < now)).rowcount
-    counts["invitations"] = db.session.execute(
-        delete(StaffInvitation).where(StaffInvitation.expires_at < now)).rowcount
-    counts["api_tokens"] = db.session.execute(
-        delete(ApiToken).where(or_(ApiToken.expires_at < now, ApiToken.revoked_at < now - timedelta(days=outbox_days)))
-    ).rowcount
+    counts.update(delete_expired_tokens(now=now, revoked_days=outbox_days))
     counts["outbox"] = db.session.execute(
         delete(OutboxMessage).where(OutboxMessage.created_at < now - timedelta(days=outbox_days))
     ).rowcount

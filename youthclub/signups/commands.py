@@ -11,13 +11,13 @@ def send_reminders_command():
     """Remind everyone with a place about tomorrow's sessions (and retry unsent mail)."""
     from ..database import write_transactions
     from ..extensions import db
-    from ..mail.services import deliver_unsent
+    from ..mail.services import deliver_due
     from .services import send_reminders
 
     with write_transactions():
         written = send_reminders()
         db.session.commit()
-        retried = deliver_unsent()
+        retried = deliver_due()
     click.echo(f"{written} reminder(s) written; {retried} message(s) sent from the outbox.")
 
 

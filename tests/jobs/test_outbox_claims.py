@@ -1,0 +1,106 @@
+"""Claims on outbox messages, backoff and giving up (in-process: no worker or Redis needed)."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from tests.jobs.conftest import free_port
+from youthclub.db_types import utcnow
+from youthclub.extensions import db
+from youthclub.mail import services
+from youthclub.mail.models import OutboxMessage
+
+
+def _message(i: int = 0) -> OutboxMessage:
+    return OutboxMessage(to_address=f"ung{i}@example.org", subject="Hej", body_text="tekst")
+
+
+def _set(**values) -> None:
+    """Change every outbox row in a transaction of its own (as another process would)."""
+    db.session.commit()  # end the read snapshot first: SQLite cannot turn a stale one into a write
+    db.session.execute(update(OutboxMessage).values(**values))
+    db.session.commit()
+
+
+def _fresh(message):
+    db.session.commit()
+    db.session.refresh(message)
+    return message
+
+
+def test_a_claimed_message_is_not_claimed_again_until_its_lease_runs_out(app):
+    app.config["OUTBOX_LEASE_SECONDS"] = 60
+    message = _message()
+    db.session.add(message)
+    db.session.commit()
+    token, rows = services.claim_messages([message.id])
+    assert [r.id for r in rows] == [message.id]
+    assert services.claim_messages([message.id])[1] == []  # another worker: nothing to take
+    assert services.claim_messages()[1] == []  # nor for the sweep
+    # the worker died: once the lease is over, the message is taken again (and the attempt counted)
+    _set(claimed_at=utcnow() - timedelta(seconds=61))
+    second, rows = services.claim_messages()
+    assert [r.id for r in rows] == [message.id] and rows[0].attempts == 2
+    # the first worker, come back to life, cannot record its attempt over the new claim
+    services._finish(token, {message.id: None}, {message.id: 1})
+    assert _fresh(message).sent_at is None and message.claimed_by == second
+
+
+def test_concurrent_claims_take_each_message_once(app):
+    db.session.add_all([_message(i) for i in range(60)])
+    db.session.commit()
+    taken, barrier = [], threading.Barrier(4)
+
+    def claim():
+        with app.app_context():
+            barrier.wait()
+            while True:
+                _token, rows = services.claim_messages(limit=5)
+                if not rows:
+                    return
+                taken.extend(r.id for r in rows)
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(taken) == 60 and len(set(taken)) == 60
+
+
+def test_a_message_that_keeps_failing_waits_longer_each_time_then_is_given_up(app, client, world):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_MAX_ATTEMPTS=3, MAIL_RETRY_SECONDS=30)
+    message = services.send_mail("ung@example.org", "Velkommen", "tekst")
+    db.session.commit()  # in-process: the first attempt happens now, and fails (nobody listens)
+    assert _fresh(message).attempts == 1 and message.last_error and message.failed_at is None
+    assert timedelta(seconds=25) < message.next_attempt_at - utcnow() <= timedelta(seconds=30)
+    assert message.status == "retrying"
+    assert services.deliver_due() == 0 and _fresh(message).attempts == 1  # the sweep waits out the backoff
+    services.deliver([message.id])  # the retry job, after its countdown
+    assert timedelta(seconds=55) < _fresh(message).next_attempt_at - utcnow() <= timedelta(seconds=60)
+    services.deliver([message.id])
+    assert _fresh(message).failed_at is not None and message.attempts == 3 and message.status == "failed"
+    services.deliver([message.id])
+    _set(next_attempt_at=utcnow() - timedelta(seconds=1))
+    services.deliver_due()
+    assert _fresh(message).attempts == 3  # given up: nobody tries again
+    assert services.outbox_counts() == {"waiting": 0, "failed": 1}
+
+    client.login_as(world.admin)
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "Fejlet" in page and "Opgivet efter 3 forsøg" in page and "0 venter på at blive sendt, 1 er fejlet" in page
+    with client.session_transaction() as sess:
+        sess["lang"] = "en"
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "Failed" in page and "Gave up after 3 attempts" in page and "0 waiting to be sent, 1 failed" in page
+
+
+def test_the_outbox_page_shows_a_retry_with_its_next_attempt(app, client, world):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    services.send_mail("ung@example.org", "Velkommen", "tekst")
+    db.session.commit()
+    client.login_as(world.admin)
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "Prøver igen" in page and "Forsøg 1 mislykkedes; næste forsøg" in page

@@ -135,7 +135,7 @@ def generate_load(youths: int, attendances: int, *, seed: int = 1, start: date |
         session_ids.extend(db.session.scalars(
             insert(Session).returning(Session.id, sort_by_parameter_order=True), session_rows[i:i + BATCH]
         ).all())
-    held = [(sid, row, act) for sid, row, act in zip(session_ids, session_rows, session_activity) if row["cancelled_at"] is None]
+    held = [(sid, row, act) for sid, row, act in zip(session_ids, session_rows, session_activity, strict=True) if row["cancelled_at"] is None]
 
     # young people: ages 10-24 over the period, most living in the hotspot
     genders = [Gender.PIGE, Gender.DRENG, Gender.ANDET, Gender.UOPLYST]

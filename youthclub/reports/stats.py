@@ -355,7 +355,7 @@ def _fast_aggregates():
         text("SELECT " + ", ".join(f"current_setting(:k{i})" for i in range(len(names)))),
         {f"k{i}": k for i, k in enumerate(names)},
     ).one()
-    before = dict(zip(names, current))
+    before = dict(zip(names, current, strict=True))
     set_all(settings)
     try:
         yield
@@ -530,10 +530,10 @@ def _grain_rows(stmt_rows, n_values: int, shapes) -> dict:
     )
     parts = []
     for i, shape in enumerate(shapes):
-        kept = [grain.c[name] for name, keep in zip(_GRAIN, shape) if keep]
+        kept = [grain.c[name] for name, keep in zip(_GRAIN, shape, strict=True) if keep]
         parts.append(
             select(literal_column(str(i)),
-                   *[grain.c[name] if keep else cast(null(), type_) for name, keep, type_ in zip(_GRAIN, shape, _GRAIN_TYPES)],
+                   *[grain.c[name] if keep else cast(null(), type_) for name, keep, type_ in zip(_GRAIN, shape, _GRAIN_TYPES, strict=True)],
                    # integer sums: PostgreSQL sums a bigint as numeric, which arrives as Decimal
                    *[cast(func.sum(grain.c[f"v{j}"]), Integer) for j in range(n_values)])
             .group_by(*kept)
@@ -693,7 +693,7 @@ def _normalise_value(d, v):
 
 
 def _normalise_key(dims, key):
-    return tuple(_normalise_value(d, v) for d, v in zip(dims, key))
+    return tuple(_normalise_value(d, v) for d, v in zip(dims, key, strict=True))
 
 
 class _Activities:
@@ -804,7 +804,7 @@ def compute_tables(f: StatsFilter, tables) -> dict:
             keys = {()}
         rows = []
         for key in keys:
-            skey = tuple(v for d, v in zip(dims, key) if d not in PERSON_DIMENSIONS)
+            skey = tuple(v for d, v in zip(dims, key, strict=True) if d not in PERSON_DIMENSIONS)
             figures = people.get(key) or dict.fromkeys(PEOPLE_FIGURES + CELL_KEYS, 0)
             visits = figures["visits"]
             n_sessions, places = sessions.get(skey, (0, 0))
@@ -825,7 +825,7 @@ def compute_tables(f: StatsFilter, tables) -> dict:
                      # the cell keys, for the release (disclosure.py)
                      **{name: figures[name] for name in CELL_KEYS}, "dropins_key": drop_key, "waitlist_key": int(wait_key or 0),
                      "attended_key": attended_key, "visits_cap_key": visits_cap_key}
-            rows.append(Row(dict(zip(dims, key)), values, set(), parts))
+            rows.append(Row(dict(zip(dims, key, strict=True)), values, set(), parts))
         rows.sort(key=lambda r: [(v is None, v if v is not None else 0) for v in r.key.values()])
         out[dims] = rows
     return out

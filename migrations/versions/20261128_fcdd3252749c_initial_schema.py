@@ -1,12 +1,11 @@
 """initial schema
 
 Revision ID: fcdd3252749c
-Revises: 
+Revises:
 Create Date: 2026-11-28 07:00:42.668197
 
 """
 from alembic import op
-import sqlalchemy as sa
 import sqlalchemy as sa
 
 revision = 'fcdd3252749c'

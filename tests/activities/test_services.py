@@ -5,8 +5,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-pytestmark = pytest.mark.usefixtures("request_ctx")
-
 from tests.factories import attend, make_activity, make_youth, sign_up
 from youthclub.activities import services
 from youthclub.activities.models import ActivityStatus, Session
@@ -15,6 +13,8 @@ from youthclub.extensions import db
 from youthclub.i18n import local_today, to_local, to_utc
 from youthclub.signals import activity_cancelled, capacity_changed, session_changed
 from youthclub.signups.models import SignupStatus
+
+pytestmark = pytest.mark.usefixtures("request_ctx")
 
 
 def _fields(**kw):
@@ -303,9 +303,9 @@ def test_a_session_moves_to_a_late_evening(world):
 def test_the_today_page_keeps_a_session_that_began_yesterday_and_runs_past_midnight(world):
     today = local_today()
     late = Session(activity=world.activity_a, **dict(zip(("starts_at", "ends_at"),
-                                                         services.session_times(today - timedelta(days=1), time(22), time(1)))))
+                                                         services.session_times(today - timedelta(days=1), time(22), time(1)), strict=True)))
     ended = Session(activity=world.activity_a, **dict(zip(("starts_at", "ends_at"),
-                                                          services.session_times(today - timedelta(days=1), time(20), time(22)))))
+                                                          services.session_times(today - timedelta(days=1), time(20), time(22)), strict=True)))
     db.session.add_all([late, ended])
     db.session.flush()
     listed = [s for _day, sessions in services.today_sessions(world.inst_a) for s in sessions]

@@ -64,10 +64,8 @@ class User(UserMixin, db.Model):
         return bool(self.active)
 
     def has_role(self, role: Role, institution_id: int | None = None) -> bool:
-        for m in self.memberships:
-            if m.role == role and (institution_id is None or m.institution_id == institution_id):
-                return True
-        return False
+        return any(m.role == role and (institution_id is None or m.institution_id == institution_id)
+                   for m in self.memberships)
 
     @property
     def is_admin(self) -> bool:

@@ -345,7 +345,7 @@ class _Builder:
             db.session.add(activity)
             self.activity_rows.append(activity)
         db.session.flush()
-        for offer, activity in zip(self.offers, self.activity_rows):
+        for offer, activity in zip(self.offers, self.activity_rows, strict=True):
             code = self.institutions[offer.inst].district.code
             for number in offer.focus:
                 links_focus.append({"activity_id": activity.id, "focus_area_id": self.focus_areas[number].id})
@@ -360,7 +360,7 @@ class _Builder:
         """Weekly sessions from months ago to weeks ahead, skipping Christmas; a few cancelled."""
         rng = self.rng
         rows = []
-        for offer, activity in zip(self.offers, self.activity_rows):
+        for offer, activity in zip(self.offers, self.activity_rows, strict=True):
             weekdays = sorted({(self.today.weekday() + off) % 7 for off in offer.day_offsets})
             starts_on = self.today - timedelta(weeks=offer.weeks_back)
             ends_on = self.today + timedelta(weeks=offer.weeks_ahead)
@@ -388,7 +388,7 @@ class _Builder:
         #: activity index -> [(session id, row)]
         self.session_rows: dict[int, list[tuple[int, dict]]] = {}
         by_activity = {a.id: i for i, a in enumerate(self.activity_rows)}
-        for session_id, row in zip(ids, rows):
+        for session_id, row in zip(ids, rows, strict=True):
             self.session_rows.setdefault(by_activity[row["activity_id"]], []).append((session_id, row))
 
     # -- young people -------------------------------------------------------------------
@@ -401,7 +401,7 @@ class _Builder:
         self.youths: list[dict] = []
         self.youth_ages: list[int] = []
         self.youth_home: list[str] = []
-        for n in range(300):
+        for _ in range(300):
             age = rng.choices(range(10, 25), weights=AGE_WEIGHTS)[0]
             month = rng.randint(1, 12)
             gender = rng.choices([Gender.PIGE, Gender.DRENG, Gender.ANDET, Gender.UOPLYST], [46, 46, 3, 5])[0]
@@ -479,7 +479,7 @@ class _Builder:
         self.regulars: dict[int, list[tuple[int, float, bool]]] = {}
         mine = {"Fodbold i hallen": SignupStatus.CONFIRMED, "Dans: hiphop og afro": SignupStatus.CONFIRMED,
                 "Lydstudie og rap-værksted": SignupStatus.WAITLISTED}
-        for index, (offer, activity) in enumerate(zip(self.offers, self.activity_rows)):
+        for index, (offer, activity) in enumerate(zip(self.offers, self.activity_rows, strict=True)):
             if offer.status != "published":
                 continue
             eligible = self._eligible(offer)

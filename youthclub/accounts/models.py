@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -19,7 +20,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db_types import Choice, UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
+
+if TYPE_CHECKING:  # relationship targets in other domains (their modules import this one)
+    from ..programme.models import District, Institution
 
 
 class Role(enum.StrEnum):
@@ -33,7 +37,7 @@ class Role(enum.StrEnum):
 INSTITUTION_ROLES = (Role.STAFF, Role.INSTITUTION_ADMIN)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A login: staff, coordinator, admin, or a young person's own account."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,7 +64,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return bool(self.active)
 
     def has_role(self, role: Role, institution_id: int | None = None) -> bool:
@@ -94,7 +98,7 @@ class User(UserMixin, db.Model):
         return {m.institution_id for m in self.memberships if m.role in roles and m.institution_id}
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A role a user holds, for one institution (staff, institution admin) or programme-wide."""
 
     __table_args__ = (UniqueConstraint("user_id", "role", "institution_id"),)
@@ -165,7 +169,7 @@ def new_record_key() -> int:
     return secrets.randbelow(RECORD_KEYS)
 
 
-class YouthProfile(db.Model):
+class YouthProfile(Model):
     """A young person. Only the fields listed here may ever hold personal data.
 
     No CPR number, no free-text notes, no labels: the focus area is measured
@@ -219,7 +223,7 @@ class YouthProfile(db.Model):
         return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
 
 
-class RevokedPass(db.Model):
+class RevokedPass(Model):
     """A pass token that was replaced, kept (hashed) so a scan of it gets its own answer."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -237,7 +241,7 @@ class TokenPurpose(enum.StrEnum):
     REGISTRATION_DRAFT = "registration_draft"
 
 
-class OneTimeToken(db.Model):
+class OneTimeToken(Model):
     """A single-use secret sent by e-mail or printed: reset links, claim codes, guardian links."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -263,7 +267,7 @@ class TokenScope(enum.StrEnum):
     CHECKIN = "checkin"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal API token (``Authorization: Bearer …``), stored hashed."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -294,7 +298,7 @@ class ConsentStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class ConsentRecord(db.Model):
+class ConsentRecord(Model):
     """Consent for an optional extra; a guardian gives it for a young person under the consent age."""
 
     __table_args__ = (Index("ix_consent_record_youth_kind", "youth_id", "kind"),)

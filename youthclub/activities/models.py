@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -20,7 +21,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db_types import Choice, UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model, db
+
+if TYPE_CHECKING:  # relationship targets in other domains (their modules import this one)
+    from ..programme.models import District, FocusArea, Initiative, Institution
 
 
 class Category(enum.StrEnum):
@@ -55,7 +59,7 @@ activity_initiative = Table(
 )
 
 
-class Activity(db.Model):
+class Activity(Model):
     """An offer ("tilbud") an institution lists for young people."""
 
     __table_args__ = (
@@ -112,7 +116,7 @@ class Activity(db.Model):
         return self.title
 
 
-class SessionPattern(db.Model):
+class SessionPattern(Model):
     """A weekly pattern that generates sessions between two dates, in Europe/Copenhagen time."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,7 +162,7 @@ def _local_month_default(context) -> int:
     return local_month_of(context.get_current_parameters()["starts_at"])
 
 
-class Session(db.Model):
+class Session(Model):
     """One occurrence ("mødegang") of an activity."""
 
     __table_args__ = (

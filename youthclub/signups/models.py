@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Choice, UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
+
+if TYPE_CHECKING:  # relationship targets in other domains (their modules import this one)
+    from ..accounts.models import YouthProfile
+    from ..activities.models import Activity
 
 
 class SignupStatus(enum.StrEnum):
@@ -17,7 +22,7 @@ class SignupStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class Signup(db.Model):
+class Signup(Model):
     """A young person's sign-up ("tilmelding") for an activity, or their place on its waitlist."""
 
     __table_args__ = (

@@ -132,7 +132,7 @@ def _account_key() -> str:
     if not email:
         return f"ip:{get_remote_address()}"
     # the key sits in Redis for the limit's window: an HMAC, never the address typed
-    digest = hmac.new(current_app.secret_key.encode(), email.encode(), hashlib.sha256).hexdigest()[:32]
+    digest = hmac.new(str(current_app.secret_key).encode(), email.encode(), hashlib.sha256).hexdigest()[:32]
     return f"email:{digest}"
 
 

@@ -61,7 +61,7 @@ def merge_youths(keep: YouthProfile, remove: YouthProfile, actor) -> YouthProfil
     removed_id, removed_token = remove.id, remove.pass_token
     duplicate_visits = attendance.move_attendances(remove, keep)
     cancelled = signups.move_signups(remove, keep, by_user=actor)
-    keep, remove = db.session.get(YouthProfile, keep.id), db.session.get(YouthProfile, removed_id)
+    keep, remove = db.session.get_one(YouthProfile, keep.id), db.session.get_one(YouthProfile, removed_id)
     login = remove.user
     if login is not None:
         remove.user = None

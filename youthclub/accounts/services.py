@@ -36,7 +36,7 @@ def authenticate(email: str, password: str) -> User:
     matches = verify_password(user.password_hash if user is not None else None, password)
     if user is None or not matches or not user.active:
         raise AccountError(_("Forkert e-mail eller adgangskode."), "invalid_credentials", status=401)
-    if needs_rehash(user.password_hash):
+    if user.password_hash is not None and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     return user

@@ -164,7 +164,7 @@ def password_reset(token: str):
     if link is None:
         return render_template("accounts/token_invalid.html"), 404
     # an invited colleague chooses their first password with the same kind of link
-    first_time = link.user_id is not None and db.session.get(User, link.user_id).password_hash is None
+    first_time = link.user_id is not None and db.session.get_one(User, link.user_id).password_hash is None
     form = ResetPasswordForm()
     if form.validate_on_submit():
         with saved_or_refused(form, default=form.password) as saved:

@@ -31,7 +31,7 @@ def allow_token_scope(*scopes: TokenScope):
 
 
 def _scope_allows(token) -> bool:
-    view = current_app.view_functions.get(request.endpoint)
+    view = current_app.view_functions.get(request.endpoint or "")
     return token.scope in getattr(view, "token_scopes", {TokenScope.FULL})
 
 

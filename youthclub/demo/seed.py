@@ -122,7 +122,9 @@ def demo_second_factor_logins() -> list[str]:
     emails = []
     for local, _name, _role, _inst in data.LOGINS:
         user = db.session.scalar(select(User).where(User.email == login_email(local)))
-        factor = mfa.confirmed_factor(user) if user is not None else None
+        if user is None:
+            continue
+        factor = mfa.confirmed_factor(user)
         if factor is not None and factor.secret == data.DEMO_TOTP_SECRET:
             emails.append(user.email)
     return emails
@@ -180,7 +182,7 @@ def try_the_door(now: datetime | None = None) -> list[str]:
     if session is None:
         return []
     day = to_local(session.starts_at).date()
-    activity = db.session.get(Activity, session.activity_id)
+    activity = db.session.get_one(Activity, session.activity_id)
     ung = db.session.scalar(select(User).where(User.email == login_email("ung")))
     others = db.session.scalars(select(YouthProfile).where(
         YouthProfile.user_id.is_(None), YouthProfile.anonymised_at.is_(None)).order_by(YouthProfile.id)).all()
@@ -205,7 +207,7 @@ def count_rows() -> dict[str, int]:
         "sign-ups": Signup, "attendances": Attendance, "head counts": HeadCount, "users": User,
         "initiatives": Initiative,
     }
-    return {name: db.session.scalar(select(func.count()).select_from(model)) for name, model in models.items()}
+    return {name: db.session.scalars(select(func.count()).select_from(model)).one() for name, model in models.items()}
 
 
 def _ensure_logins(password: str | None) -> None:
@@ -222,7 +224,7 @@ def _ensure_logins(password: str | None) -> None:
                         password_hash=password_hash or hash_password(data.DEFAULT_PASSWORD))
             db.session.add(user)
             if role:
-                user.memberships.append(Membership(role=Role(role), institution_id=home.id if inst_key else None))
+                user.memberships.append(Membership(role=Role(role), institution_id=home.id if inst_key and home else None))
             else:
                 db.session.add(YouthProfile(user=user, first_name=name, birth_year=date.today().year - 15,
                                             birth_month=3, gender=Gender.PIGE))
@@ -359,7 +361,7 @@ class _Builder:
     def sessions(self) -> None:
         """Weekly sessions from months ago to weeks ahead, skipping Christmas; a few cancelled."""
         rng = self.rng
-        rows = []
+        rows: list[dict] = []
         for offer, activity in zip(self.offers, self.activity_rows, strict=True):
             weekdays = sorted({(self.today.weekday() + off) % 7 for off in offer.day_offsets})
             starts_on = self.today - timedelta(weeks=offer.weeks_back)
@@ -464,7 +466,7 @@ class _Builder:
         """``k`` distinct young people, those living close and at home there first."""
         rng = self.rng
         pool = list(candidates)
-        chosen = []
+        chosen: list[int] = []
         while pool and len(chosen) < k:
             i = rng.choices(pool, [self._weight(offer, j) for j in pool])[0]
             pool.remove(i)

@@ -38,7 +38,7 @@ def recipient_locale(*, user=None, youth=None, locale=None) -> str:
         getattr(user, "locale", None),
         getattr(getattr(youth, "user", None), "locale", None),
     ):
-        if candidate in languages:
+        if candidate is not None and candidate in languages:
             return candidate
     return current_app.config.get("BABEL_DEFAULT_LOCALE", "da")
 
@@ -117,6 +117,7 @@ def _smtp_connection():
     cfg = current_app.config
     host, port = cfg["MAIL_SERVER"], int(cfg.get("MAIL_PORT") or 25)
     timeout = cfg.get("MAIL_TIMEOUT", 10)
+    conn: smtplib.SMTP
     if cfg.get("MAIL_USE_SSL"):
         conn = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
     else:
@@ -147,7 +148,7 @@ def deliver(ids) -> int:
         for row in rows:
             log.info("mail (no MAIL_SERVER, kept in the outbox) to=%s subject=%s\n%s", row.to_address, row.subject, row.body_text)
         return 0
-    sent, results = 0, {}
+    sent, results = 0, dict[int, str | None]()
     try:
         conn = _smtp_connection()
     except (OSError, smtplib.SMTPException) as err:
@@ -168,7 +169,7 @@ def deliver(ids) -> int:
     now = utcnow()
     with db.engine.begin() as conn_db:
         for row_id, error in results.items():
-            values = {"attempts": OutboxMessage.attempts + 1, "last_error": error}
+            values: dict[str, object] = {"attempts": OutboxMessage.attempts + 1, "last_error": error}
             if error is None:
                 values["sent_at"] = now
             conn_db.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
@@ -205,7 +206,7 @@ def _deliver_safely(ids) -> None:
 
 def _deliver_after_response(ids) -> None:
     """Send once the response has been sent (WSGI close); what is never sent waits for ``deliver_unsent``."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app behind the proxy, for the thread
 
     def deliver_in_app():
         with app.app_context():

@@ -21,6 +21,7 @@ from ..audit.models import AuditEvent
 from ..audit.services import FREE_TEXT_DETAILS, record_event
 from ..db_types import utcnow
 from ..errors import DomainError
+from ..database import rows_changed
 from ..extensions import db
 from ..mail.models import OutboxMessage
 from ..signups.models import Signup, SignupStatus
@@ -294,13 +295,13 @@ def purge(*, now: datetime | None = None, retention_months: int = 24,
     for youth in inactive_youths(months_before(now, retention_months)):
         anonymise_youth(youth, reason="retention", now=now)
         counts["anonymised"] += 1
-    counts["tokens"] = db.session.execute(delete(OneTimeToken).where(OneTimeToken.expires_at < now)).rowcount
-    counts["api_tokens"] = db.session.execute(
+    counts["tokens"] = rows_changed(delete(OneTimeToken).where(OneTimeToken.expires_at < now))
+    counts["api_tokens"] = rows_changed(
         delete(ApiToken).where(or_(ApiToken.expires_at < now, ApiToken.revoked_at < now - timedelta(days=outbox_days)))
-    ).rowcount
-    counts["outbox"] = db.session.execute(
+    )
+    counts["outbox"] = rows_changed(
         delete(OutboxMessage).where(OutboxMessage.created_at < now - timedelta(days=outbox_days))
-    ).rowcount
+    )
     if any(counts.values()):
         record_event("privacy.purge", user=False, **counts)
     db.session.flush()

@@ -100,9 +100,10 @@ def offer_gaps(*, threshold: int | None, now: datetime | None = None) -> GapRepo
         group = groups.setdefault(key, _Group())
         if offer and activity.id not in group.offers:
             group.offers.add(activity.id)
-            if free[activity.id] is not None:
-                group.free_places += free[activity.id]
-                if free[activity.id] == 0:
+            places = free[activity.id]
+            if places is not None:
+                group.free_places += places
+                if places == 0:
                     group.full.add(activity.id)
         group.waiting.update(youth for youth, _band in youths)
 
@@ -122,7 +123,7 @@ def offer_gaps(*, threshold: int | None, now: datetime | None = None) -> GapRepo
     total = groups.get((), _Group()).row({})
     districts = []
     for district in db.session.scalars(select(District).order_by(District.code)):
-        tables = {dim: [] for dim in GAP_DIMENSIONS}
+        tables: dict[str, list[Row]] = {dim: [] for dim in GAP_DIMENSIONS}
         for key, group in groups.items():
             if len(key) == 3 and key[0] == district.id:
                 tables[key[1]].append(group.row({"district": district.id, key[1]: key[2]}))

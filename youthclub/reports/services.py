@@ -215,7 +215,7 @@ class Labels:
     """Names for the values of each dimension, loaded once per request."""
 
     def __init__(self):
-        self.names = {
+        self.names: dict[str, dict] = {
             "district": {d.id: d.name for d in db.session.scalars(select(District))},
             "institution": {i.id: i.name for i in db.session.scalars(select(Institution))},
             "focus_area": {a.id: a.label for a in db.session.scalars(select(FocusArea))},

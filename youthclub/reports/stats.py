@@ -20,8 +20,10 @@ import itertools
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Integer, String, and_, case, cast, exists, func, literal, literal_column, null, or_, select, text, type_coerce, union_all
+from sqlalchemy.sql.expression import ColumnElement, FromClause
 
 from ..accounts.models import Gender, YouthProfile
 from ..activities.models import Activity, Category, Session, activity_focus_area, activity_initiative
@@ -185,7 +187,9 @@ def _age_band(month_index, index: bool = False):
     ``index=True``: the band's position in ``AGE_BANDS`` (a small integer groups faster than text).
     """
     months_old = month_index - (YouthProfile.birth_year * 12 + YouthProfile.birth_month - 1)
-    bands = [literal_column(str(i)) for i in range(4)] if index else [literal(b) for b in AGE_BANDS]
+    bands: list[ColumnElement[Any]] = (
+        [literal_column(str(i)) for i in range(4)] if index else [literal(b) for b in AGE_BANDS]
+    )
     return case(
         (months_old < 13 * 12, bands[0]),
         (months_old < 16 * 12, bands[1]),
@@ -442,11 +446,14 @@ def query_people(f: StatsFilter, tables) -> dict:
                 .select_from(counted.join(Activity, Activity.id == counted.c.aid))
                 .cte("coarse")
             )
-    newcomers = _newcomers(f, select((coarse if coarse is not None else fine).c.youth_id).distinct())
+    either = coarse if coarse is not None else fine
+    assert either is not None, "tables were asked for"
+    newcomers = _newcomers(f, select(either.c.youth_id).distinct())
     parts = []
     for i, dims in enumerate(tables):
         src = fine if _splits_by_month(dims) else coarse
-        frm = src
+        assert src is not None, "made above for every kind of table asked for"
+        frm: FromClause = src
         if any(d in ("district", "institution", "category") for d in dims):
             frm = frm.join(Activity, Activity.id == src.c.aid)
         if "gender" in dims:

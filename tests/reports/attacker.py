@@ -3,7 +3,7 @@
 The attacker asks many answers (periods, filters, breakdowns) and treats every released
 number as "some true count that the method could have turned into this number": with the
 answer's ``max_perturbation`` D a released r ≥ 1 means a true count in [max(threshold, r − D),
-r + D], 0 means 0, "<5" means 1..threshold − 1, a figure hidden otherwise means anything. A
+r + D], 0 means 0, "<5" means 0..threshold − 1, a figure hidden otherwise means anything. A
 population (a period and a set of conditions) is one cell however it was asked for: as a row of
 a breakdown or as its own filter, so its intervals from every answer are intersected.
 
@@ -111,8 +111,8 @@ class Attacker:
     def _released(self, r, small: bool, hidden: bool, d: int, figure: str = ""):
         if r is None:
             if small:
-                # "<5" of young people also stands for 0 (an empty group is not told from a small one)
-                return (0 if figure in PEOPLE else 1), self.threshold - 1
+                # "<5" stands for 0 as well (an empty group is not told from a small one)
+                return 0, self.threshold - 1
             return 0, INF if hidden else INF
         if r == 0:
             return 0, 0

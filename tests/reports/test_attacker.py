@@ -23,7 +23,7 @@ from tests.reports.attacker import Attacker
 from tests.reports.test_stats_figures import _build
 from youthclub.extensions import db
 from youthclub.i18n import local_today, to_local
-from youthclub.models import Activity, Gender, HeadCount, Institution, Role, Session, YouthProfile
+from youthclub.models import Activity, AgeBand, Gender, HeadCount, Institution, Role, Session, SignupStatus, YouthProfile
 from youthclub.reports.stats import StatsFilter, compute_tables
 
 THRESHOLD = 5
@@ -157,3 +157,62 @@ def test_no_small_number_is_recovered_from_the_demo_data(app, client):
     recovered = campaign.result()
     assert campaign.attacker.hidden_targets() > 50  # the demo has plenty of small numbers to try
     assert not recovered, f"{len(recovered)} of {campaign.attacker.hidden_targets()} small numbers recovered: {recovered[:5]}"
+
+
+def test_a_small_waitlist_is_not_pinned_by_its_breakdowns(app, client):
+    """Four young people wait, one of each gender, at a club with plenty of visitors (found by CI).
+
+    The total waitlist shows "<5" and so does each gender's: four groups of at least one under a
+    total of at most four pin every one of them to 1, unless the rows under a small waitlist
+    keep their waitlist to themselves.
+    """
+    try:
+        institution = fx.make_institution()
+        activity = fx.make_activity(institution, capacity=1)
+        session = fx.make_session(activity, day=date(2026, 3, 3))
+        for _ in range(8):
+            fx.attend(fx.make_youth(gender=Gender.DRENG, birth_year=2012), session)
+        for gender in Gender:
+            fx.sign_up(fx.make_youth(gender=gender, birth_year=2010), activity, status=SignupStatus.WAITLISTED, position=1)
+        coordinator = fx.make_user(Role.COORDINATOR)
+        db.session.commit()
+        client.login_as(coordinator)
+        campaign = Campaign(client)
+        start, end = date(2026, 1, 1), date(2026, 12, 31)
+        campaign.filters_and_breakdowns(start, end, [{"institution": institution.id}]
+                                        + [{"institution": institution.id, "gender": g.value} for g in Gender])
+        recovered = campaign.result()
+        assert campaign.attacker.hidden_targets() >= 5
+        assert not recovered, f"{len(recovered)} of {campaign.attacker.hidden_targets()} small numbers recovered: {recovered[:5]}"
+    finally:
+        db.session.rollback()
+        _empty_tables()
+
+
+def test_a_few_drop_ins_are_not_pinned_by_their_breakdowns(app, client):
+    """Four drop-ins, one of each gender on four days, at a club with plenty of registered visitors.
+
+    Each gender's drop-ins and the total are all "<5": if "<5" meant 1–4 and an empty group showed 0,
+    four groups of at least one under at most four would pin each of them to 1.
+    """
+    try:
+        institution = fx.make_institution()
+        activity = fx.make_activity(institution)
+        sessions = [fx.make_session(activity, day=date(2026, m, 3)) for m in (3, 5, 7, 9)]
+        for _ in range(8):
+            fx.attend(fx.make_youth(gender=Gender.DRENG, birth_year=2012), sessions[0])
+        for session, gender in zip(sessions, Gender):
+            db.session.add(HeadCount(session=session, age_band=AgeBand.AGE_13_15, gender=gender, count=1))
+        coordinator = fx.make_user(Role.COORDINATOR)
+        db.session.commit()
+        client.login_as(coordinator)
+        campaign = Campaign(client)
+        start, end = date(2026, 1, 1), date(2026, 12, 31)
+        campaign.filters_and_breakdowns(start, end, [{"institution": institution.id}]
+                                        + [{"institution": institution.id, "gender": g.value} for g in Gender])
+        recovered = campaign.result()
+        assert campaign.attacker.hidden_targets() >= 5
+        assert not recovered, f"{len(recovered)} of {campaign.attacker.hidden_targets()} small numbers recovered: {recovered[:5]}"
+    finally:
+        db.session.rollback()
+        _empty_tables()

@@ -83,7 +83,7 @@ OPENAPI_PATHS = {
             "summary": "Participation figures by group (docs/metrics.md defines each figure)",
             "description": "Counts are released by the cell key method (docs/metrics.md): each is changed by a small "
             "fixed amount (at most max_perturbation) that depends only on the cell, so the same cell has the same value "
-            "in every answer. Counts from 1 to the small-cell threshold minus one are null and named in `small`; a row "
+            "in every answer. Counts from 0 to the small-cell threshold minus one are null and named in `small`; a row "
             "with fewer young people behind it than the threshold has every figure of theirs null. Rates are computed "
             "from the released counts and rounded. Staff see their own institution only. Every call is audited.",
             "parameters": [

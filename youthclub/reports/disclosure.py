@@ -6,7 +6,7 @@ Every young person (and every head count) carries a permanent random record key 
 by their visits), modulo 256, computed in SQL with the figures. A fixed lookup table (the
 ptable) turns (count, cell key) into a small perturbation, so the same cell gets the same
 value in every answer, in every format, however it was asked for, while the difference of
-two answers carries the noise of both. Counts from 1 to threshold − 1 are shown as "<5";
+two answers carries the noise of both. Counts from 0 to threshold − 1 are shown as "<5";
 a row with fewer young people behind it than the threshold shows none of their figures.
 Rates are computed from the released counts and rounded.
 """
@@ -67,18 +67,18 @@ def perturbation(count: int, key: int, threshold: int) -> int:
 
 
 def released_count(count: int, key: int, threshold: int) -> int | None:
-    """A count as it leaves the system: 0 stays 0, 1 to threshold − 1 is None (shown "<5"), the rest perturbed."""
-    if count <= 0:
-        return 0
+    """A count as it leaves the system: 0 to threshold − 1 is None (shown "<5"), the rest perturbed.
+
+    0 is small as well: a "0" beside "<5" tells an empty group from a small one, and four groups
+    each "at least one" under a total of at most four would pin every one of them to 1.
+    """
     if count < threshold:
         return None
     return count + perturbation(count, key, threshold)
 
 
 def possible_counts(released: int, threshold: int) -> range:
-    """Every true count that could have been released as ``released`` (what an outsider can know)."""
-    if released == 0:
-        return range(0, 1)
+    """Every true count that could have been released as ``released`` (a number; "<5" stands for 0 .. threshold − 1)."""
     return range(max(threshold, released - MAX_PERTURBATION), released + MAX_PERTURBATION + 1)
 
 
@@ -94,7 +94,8 @@ def release_row(row: Row, threshold: int) -> Row:
 
     Minimum contributors: a row with 0 to threshold − 1 young people behind it shows none of
     their figures (visits and rates included); its "unique" is shown as "<5" and the rest as
-    hidden. Drop-ins are anonymous and stand on their own count, as does the waitlist.
+    hidden. Drop-ins (anonymous head counts) and the waitlist (young people who wait, who need
+    not have visited) stand on their own counts.
     """
     v, parts = row.values, row.parts
     out = {"sessions": v["sessions"]}
@@ -109,8 +110,7 @@ def release_row(row: Row, threshold: int) -> Row:
             hidden.add(figure)
             small.add(figure)
 
-    # 0 young people is "too few" as well: a "0" beside "<5" would tell an empty group from a small
-    # one, and four groups "<5" under a total of at most 4 would pin them all
+    # 0 young people is "too few" as well, for the reason 0 of anything is "<5" (released_count)
     too_few = v["unique"] < threshold
     for figure in PEOPLE_COUNTS:
         if too_few:

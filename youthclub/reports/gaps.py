@@ -143,7 +143,7 @@ def release(report: GapReport, threshold: int) -> None:
     """The waitlist counts as they may leave the system: the statistics' own cell key release.
 
     Each group's count gets the perturbation of its cell key (its young people's record keys
-    added up), the same in every answer; 1 to threshold − 1 is shown as "<5". The offers,
+    added up), the same in every answer; 0 to threshold − 1 is shown as "<5". The offers,
     full offers and free places are counts of offers, not of people, and stay exact.
     """
     rows = [report.total] + [d.total for d in report.districts]

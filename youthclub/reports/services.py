@@ -362,7 +362,7 @@ def build_xlsx(stats: Statistics, labels: Labels) -> bytes:
         put(ws, r, 2, str(FIGURE_DEFINITIONS[figure]))
     note_row = len(FIGURES) + 3
     put(ws, note_row, 1, small_mark())
-    put(ws, note_row, 2, str(_l("Tal fra 1 til %(n)d vises som \"<%(t)d\".", n=threshold() - 1, t=threshold())))
+    put(ws, note_row, 2, str(_l("Tal fra 0 til %(n)d vises som \"<%(t)d\".", n=threshold() - 1, t=threshold())))
     put(ws, note_row + 1, 1, PROTECTED)
     put(ws, note_row + 1, 2, str(_l("Skjult, fordi der står færre end %(t)d unge bag rækken, eller fordi en andel bygger på et skjult tal.", t=threshold())))
     put(ws, note_row + 2, 1, "±")

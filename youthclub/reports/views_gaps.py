@@ -30,8 +30,11 @@ def _group_label(dim: str, value) -> str:
 
 
 def is_gap(row) -> bool:
-    """Young people wait and no place is free: the action plan may need another offer here."""
-    return row.values["waitlist"] > 0 and row.values["free_places"] == 0
+    """Young people wait and no place is free: the action plan may need another offer here.
+
+    Only a released waitlist says so: marking a "<5" would tell "a few" from "none".
+    """
+    return "waitlist" not in row.hidden and row.values["waitlist"] > 0 and row.values["free_places"] == 0
 
 
 @bp.route("/reports/offer-gaps")

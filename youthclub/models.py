@@ -35,5 +35,5 @@ from .programme.models import (  # noqa: F401
     InstitutionKind,
     Programme,
 )
-from .signups.models import Signup, SignupStatus  # noqa: F401
 from .reports.models import VisitMonth  # noqa: F401
+from .signups.models import Signup, SignupStatus  # noqa: F401

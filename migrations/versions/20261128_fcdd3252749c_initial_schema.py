@@ -5,8 +5,8 @@ Revises:
 Create Date: 2026-11-28 07:00:42.668197
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = 'fcdd3252749c'
 down_revision = None

@@ -5,14 +5,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from tests.factories import attend, make_activity, make_youth, sign_up
+from tests.factories import attend
 from youthclub.activities import services
 from youthclub.activities.models import ActivityStatus, Session
 from youthclub.attendance.services import is_happening
 from youthclub.extensions import db
 from youthclub.i18n import local_today, to_local, to_utc
 from youthclub.signals import activity_cancelled, capacity_changed, session_changed
-from youthclub.signups.models import SignupStatus
 
 pytestmark = pytest.mark.usefixtures("request_ctx")
 
@@ -176,8 +175,8 @@ def _monday(weeks_ahead: int = 1) -> date:
 
 
 def test_editing_a_pattern_never_deletes_a_session_with_attendance(world):
-    from youthclub.attendance.models import AgeBand, HeadCount
     from youthclub.accounts.models import Gender
+    from youthclub.attendance.models import AgeBand, HeadCount
 
     monday = _monday()
     pattern = services.save_pattern(world.activity_a, weekdays=[0, 2], start_time=time(16), end_time=time(18),

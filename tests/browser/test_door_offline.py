@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import statistics
 import uuid
-from datetime import date, time, timedelta
+from datetime import date, time
 
 import pytest
 from sqlalchemy import func, select

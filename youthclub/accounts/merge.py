@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from ..activities.models import Activity
 from ..attendance import services as attendance
 from ..audit.services import record_event
 from ..database import lock_row
@@ -20,7 +21,6 @@ from ..errors import DomainError
 from ..extensions import db
 from ..mail.models import OutboxMessage
 from ..signups import services as signups
-from ..activities.models import Activity
 from .access import can_merge_youths
 from .models import ConsentRecord, Gender, OneTimeToken, RevokedPass, TokenPurpose, YouthProfile
 

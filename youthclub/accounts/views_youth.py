@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
-from .auth import fresh_session
 from ..audit.services import audited_page
 from ..extensions import db
 from ..formutil import options, saved_or_refused
@@ -18,6 +17,7 @@ from ..programme.models import District
 from ..ratelimits import rate_limited
 from . import youth_services
 from .access import can_see_roster, get_institution_or_403, get_youth_or_404, is_youth, require, signups_seen_by
+from .auth import fresh_session
 from .forms import SimpleForm
 from .models import ConsentKind, ConsentStatus, Gender, User, YouthProfile
 from .services import AccountError

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-import wtforms
 from wtforms import (
     BooleanField,
     SelectMultipleField,

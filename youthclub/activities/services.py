@@ -5,15 +5,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select, update
 from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import contains_eager
 
 from ..audit.services import record_event
-from ..database import lock_row
+from ..database import MAX_COUNT, lock_row
 from ..db_types import utcnow
 from ..errors import DomainError
-from ..database import MAX_COUNT
 from ..extensions import db
 from ..i18n import local_today, to_local, to_utc
 from ..signals import activity_cancelled, capacity_changed, session_changed

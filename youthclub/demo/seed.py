@@ -429,7 +429,7 @@ class _Builder:
         created = self.now - timedelta(days=150)
         self.youths.append({
             "user_id": me.id, "first_name": "Yasmin", "last_name": None,
-            "birth_year": today.year - 15 - (1 if 3 > today.month else 0), "birth_month": 3,
+            "birth_year": today.year - 15 - (1 if today.month < 3 else 0), "birth_month": 3,
             "gender": Gender.PIGE, "home_district_id": self.districts["8"].id,
             "registered_by_institution_id": None, "created_at": created, "pass_issued_at": created,
             "last_active_at": self.now,

@@ -19,9 +19,9 @@ from ..activities.models import Activity, Session
 from ..attendance.models import Attendance, ScanConflict
 from ..audit.models import AuditEvent
 from ..audit.services import FREE_TEXT_DETAILS, record_event
+from ..database import rows_changed
 from ..db_types import utcnow
 from ..errors import DomainError
-from ..database import rows_changed
 from ..extensions import db
 from ..mail.models import OutboxMessage
 from ..signups.models import Signup, SignupStatus

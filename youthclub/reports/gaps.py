@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, select
 
-from ..accounts.models import YouthProfile
+from ..accounts.models import RECORD_KEYS, YouthProfile
 from ..activities.models import Activity, ActivityStatus, Session
 from ..attendance.models import AgeBand
 from ..db_types import utcnow
@@ -27,7 +27,6 @@ from ..i18n import local_today
 from ..programme.models import District
 from ..signups.models import Signup, SignupStatus
 from ..signups.places import free_places_by_activity
-from ..accounts.models import RECORD_KEYS
 from .disclosure import released_count
 from .stats import AGE_BANDS, Row
 

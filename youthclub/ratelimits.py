@@ -73,7 +73,7 @@ class RedisWithMemoryFallback(Storage):
             return getattr(self.memory, name)(*args, **kwargs)
         try:
             value = getattr(self.primary, name)(*args, **kwargs)
-        except Exception as err:  # noqa: BLE001  (any Redis failure: connection, timeout, auth)
+        except Exception as err:  # any Redis failure: connection, timeout, auth
             with self._lock:
                 if self._down_since is None:
                     log.error("RATE-LIMIT STORAGE DOWN: Redis unreachable (%s); the named limits are counted "

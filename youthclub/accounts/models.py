@@ -110,7 +110,7 @@ class Membership(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships")
-    institution: Mapped[Institution | None] = relationship("Institution")  # noqa: F821
+    institution: Mapped[Institution | None] = relationship("Institution")
 
 
 class Gender(enum.StrEnum):
@@ -205,7 +205,7 @@ class YouthProfile(Model):
     record_key: Mapped[int] = mapped_column(Integer, default=new_record_key, nullable=False)
 
     user: Mapped[User | None] = relationship(back_populates="youth_profile")
-    home_district: Mapped[District | None] = relationship("District")  # noqa: F821
+    home_district: Mapped[District | None] = relationship("District")
 
     @validates("contact")
     def _normalise_contact(self, _key, value):

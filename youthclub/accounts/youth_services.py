@@ -21,7 +21,7 @@ from ..db_types import utcnow
 from ..extensions import db
 from ..i18n import local_today
 from ..mail.services import recipient_locale, render_message, send_mail, send_template
-from ..nav import public_url  # noqa: F401  (used here, and by callers as youth_services.public_url)
+from ..nav import public_url  # used here, and by callers as youth_services.public_url
 from ..programme.models import Institution
 from . import services
 from .access import can_see_youth

@@ -98,10 +98,10 @@ class Activity(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    institution: Mapped[Institution] = relationship("Institution")  # noqa: F821
-    district: Mapped[District] = relationship("District")  # noqa: F821
-    focus_areas: Mapped[list[FocusArea]] = relationship("FocusArea", secondary=activity_focus_area)  # noqa: F821
-    initiatives: Mapped[list[Initiative]] = relationship("Initiative", secondary=activity_initiative)  # noqa: F821
+    institution: Mapped[Institution] = relationship("Institution")
+    district: Mapped[District] = relationship("District")
+    focus_areas: Mapped[list[FocusArea]] = relationship("FocusArea", secondary=activity_focus_area)
+    initiatives: Mapped[list[Initiative]] = relationship("Initiative", secondary=activity_initiative)
     sessions: Mapped[list[Session]] = relationship(
         back_populates="activity", order_by="Session.starts_at", cascade="all, delete-orphan"
     )

@@ -47,8 +47,8 @@ class Attendance(Model):
     #: staff let them in although they are outside the age range
     age_override: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    youth: Mapped[YouthProfile] = relationship("YouthProfile")  # noqa: F821
-    session: Mapped[Session] = relationship("Session")  # noqa: F821
+    youth: Mapped[YouthProfile] = relationship("YouthProfile")
+    session: Mapped[Session] = relationship("Session")
 
 
 class ScanConflict(Model):
@@ -66,7 +66,7 @@ class ScanConflict(Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    youth: Mapped[YouthProfile | None] = relationship("YouthProfile")  # noqa: F821
+    youth: Mapped[YouthProfile | None] = relationship("YouthProfile")
 
 
 class AgeBand(enum.StrEnum):
@@ -104,4 +104,4 @@ class HeadCount(Model):
     #: random 0..255, never changed: the record key of these anonymous drop-ins in the statistics' cell keys
     record_key: Mapped[int] = mapped_column(Integer, default=new_record_key, nullable=False)
 
-    session: Mapped[Session] = relationship("Session")  # noqa: F821
+    session: Mapped[Session] = relationship("Session")

@@ -27,4 +27,4 @@ class AuditEvent(Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
-    user: Mapped[User | None] = relationship("User")  # noqa: F821
+    user: Mapped[User | None] = relationship("User")

@@ -55,5 +55,5 @@ class Signup(Model):
     #: a reason staff give when they cancel; about the sign-up, never about the person
     cancel_reason: Mapped[str | None] = mapped_column(String(300))
 
-    youth: Mapped[YouthProfile] = relationship("YouthProfile")  # noqa: F821
-    activity: Mapped[Activity] = relationship("Activity")  # noqa: F821
+    youth: Mapped[YouthProfile] = relationship("YouthProfile")
+    activity: Mapped[Activity] = relationship("Activity")

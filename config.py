@@ -28,6 +28,11 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _list(name: str, default: str = "") -> list[str]:
+    """A comma-separated environment variable as a list, without blanks."""
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     #: None means "a SQLite file in the instance folder" (filled in by create_app)
@@ -67,6 +72,12 @@ class Config:
     #: how many reverse proxies (nginx, a load balancer) stand in front of the app and set
     #: X-Forwarded-For/-Proto/-Host/-Port; 0 trusts none of those headers (werkzeug ProxyFix)
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
+    #: the bearer tokens a Prometheus scraper may send to /metrics: METRICS_TOKEN, comma-separated
+    #: while one is rotated out; none, and /metrics answers 404 (docs/monitoring.md)
+    METRICS_TOKENS = _list("METRICS_TOKEN")
+    #: the job queues whose depth /metrics reports (Redis lists on the broker, CELERY_BROKER_URL or REDIS_URL)
+    METRICS_QUEUES = _list("METRICS_QUEUES", "celery")
 
     SERVER_NAME = os.environ.get("SERVER_NAME")
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
@@ -139,6 +150,9 @@ class ProductionConfig(Config):
             raise RuntimeError("SECRET_KEY must be set in production")
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production")
+        if any(len(token) < 24 for token in _list("METRICS_TOKEN")):
+            raise RuntimeError("METRICS_TOKEN must be at least 24 characters (e.g. python -c "
+                               "'import secrets; print(secrets.token_urlsafe(32))')")
 
 
 configs = {

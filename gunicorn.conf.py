@@ -47,6 +47,42 @@ else:
     control_socket_disable = True
 
 
+#: the metrics directory made for this master (removed on exit); None when the operator named one
+_metrics_dir_made = None
+
+
+def on_starting(server):
+    """Before any worker: prometheus-client's multiprocess directory (PROMETHEUS_MULTIPROC_DIR).
+
+    Every worker writes its counters there and a scrape of /metrics at any worker reads them
+    all (docs/monitoring.md). A directory named in the environment is emptied of the last
+    run's files; without one, a temporary directory is made for this master.
+    """
+    global _metrics_dir_made
+    from youthclub.ops.multiproc import prepare_directory
+
+    path, made = prepare_directory()
+    _metrics_dir_made = path if made else None
+    server.log.info("metrics: multiprocess directory %s", path)
+
+
+def child_exit(server, worker):
+    """A worker has exited (recycled, crashed, killed): keep its counts, drop its live gauges."""
+    from youthclub.ops.multiproc import worker_exited
+
+    try:
+        worker_exited(worker.pid, os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    except Exception:  # metrics must never take the master down
+        server.log.exception("metrics: could not fold the files of worker %s", worker.pid)
+
+
+def on_exit(server):
+    if _metrics_dir_made:
+        from youthclub.ops.multiproc import remove_directory
+
+        remove_directory(_metrics_dir_made)
+
+
 def post_worker_init(worker):
     """Once the worker has built the app: move everything alive so far out of the garbage collector's way.
 

@@ -239,6 +239,13 @@ class Attacker:
                     if rest is not None:
                         for figure in PERIOD_FIGURES:
                             self._relation([(1, (whole, figure)), (-1, (part, figure)), (-1, (rest, figure))])
+            # a period is the sum of its months (the rows of a breakdown by month; a month with no row is 0)
+            for (s, e), whole in periods.items():
+                months = [p for (s2, e2), p in periods.items() if (s2, e2) != (s, e) and s <= s2 and e2 <= e
+                          and _month_slice(s2, e2, s, e)]
+                if months:
+                    for figure in PERIOD_FIGURES:
+                        self._relation([(1, (whole, figure))] + [(-1, (m, figure)) for m in months])
 
     def propagate(self, rounds: int = 4) -> None:
         """Interval constraint propagation: every member of every relation solved from the others, until nothing changes."""
@@ -275,6 +282,12 @@ class Attacker:
     def hidden_targets(self) -> int:
         return sum(1 for cell, value in self.truth.items()
                    if cell[1] in COUNT_FIGURES + DERIVED and 1 <= value < self.threshold and cell in self.known)
+
+
+def _month_slice(s: date, e: date, start: date, end: date) -> bool:
+    """[s, e] is one month of the period [start, end], cut to the period (a month row of its breakdown)."""
+    first, last = _month_bounds(s.isoformat()[:7])
+    return s == max(first, start) and e == min(last, end) and e <= last
 
 
 def _replace(pop: Population, **changes) -> Population:

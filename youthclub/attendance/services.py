@@ -26,6 +26,7 @@ from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import fmt_date, fmt_time, to_local
+from ..ops.metrics import CHECKINS, counted
 from ..signals import pass_revoked
 from ..signups.models import Signup, SignupStatus
 from .models import AgeBand, Attendance, CheckinMethod, HeadCount, ScanConflict
@@ -206,6 +207,7 @@ def _youth_details(youth: YouthProfile | None, session: Session) -> dict:
     return {"youth": {"id": youth.id, "first_name": youth.first_name, "age": youth.age_on(session_day(session))}}
 
 
+@counted(CHECKINS, lambda result: "checked_in" if result.created else "already_checked_in")
 def check_in(session: Session, token: str | None, *, nonce: str | None, scanned_at: datetime | None = None,
              by_user=None, offline: bool = False, override_age: bool = False,
              youth: YouthProfile | None = None, reason: str | None = None,

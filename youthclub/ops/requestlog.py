@@ -5,6 +5,7 @@ raw path with its ids or query string), the endpoint, the status, the duration i
 a request id. The id comes from the ``X-Request-ID`` header a proxy sets (when it looks
 like an id) or is made here, and is echoed in the response's ``X-Request-ID`` header so
 a log line can be matched to a user's report. No addresses, user ids, e-mails or bodies.
+The same moment counts the request for the metrics (``metrics.observe_request``).
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import Flask, g, request
+
+from . import metrics
 
 logger = logging.getLogger("youthclub.requests")
 
@@ -72,14 +75,17 @@ def _finish(response):
     rid = request_id()
     response.headers["X-Request-ID"] = rid
     rule = request.url_rule
+    route = rule.rule if rule is not None else None
+    seconds = time.perf_counter() - started if started is not None else None
+    metrics.observe_request(route, request.method, response.status_code, seconds)
     line = {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "event": "request",
         "method": request.method,
-        "route": rule.rule if rule is not None else None,
+        "route": route,
         "endpoint": request.endpoint,
         "status": response.status_code,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started is not None else None,
+        "duration_ms": round(seconds * 1000, 2) if seconds is not None else None,
         "request_id": rid,
     }
     logger.info(json.dumps(line, separators=(",", ":")))

@@ -1,18 +1,23 @@
-"""Health and readiness probes, and the app-wide parts of running in production.
+"""Health and readiness probes, Prometheus metrics, and the app-wide parts of running in production.
 
 Registering this blueprint also installs, once per app, the structured request log
-(``requestlog.py``) and, when ``TRUSTED_PROXIES`` is set, werkzeug's ProxyFix, so the
+(``requestlog.py``, which also counts each request for the metrics), the database pool
+gauges and, when ``TRUSTED_PROXIES`` is set, werkzeug's ProxyFix, so the
 app sees the client's address and scheme from the TLS reverse proxy in front of it.
 """
 from __future__ import annotations
 
+import hmac
 import os
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from ..extensions import db
-from . import requestlog
+from . import metrics as instruments
+from . import requestlog, scrape
+from .clients import redis_client
 
 bp = Blueprint("ops", __name__)
 
@@ -21,6 +26,8 @@ bp = Blueprint("ops", __name__)
 def _install(state) -> None:
     app = state.app
     requestlog.init_app(app)
+    with app.app_context():
+        instruments.watch_pool(db.engine)
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -52,7 +59,7 @@ def readyz():
                        current=sorted(current), head=sorted(heads)), 503
     if current_app.config.get("REDIS_URL"):
         try:
-            _redis().ping()
+            redis_client(current_app.config["REDIS_URL"], timeout=2).ping()
         except Exception as err:  # the rate limits live there, and fall back to memory: still ready
             current_app.logger.error("readyz: redis unavailable (%s); rate limits counted per worker",
                                      type(err).__name__)
@@ -62,15 +69,26 @@ def readyz():
     return jsonify(status="ready", database="ok", migrations="current")
 
 
-def _redis():
-    """One Redis client per process (it keeps its own connection pool)."""
-    client = current_app.extensions.get("ops_redis")
-    if client is None:
-        import redis
+@bp.route("/metrics")
+def metrics():
+    """Prometheus metrics, for a scraper that sends ``Authorization: Bearer <METRICS_TOKEN>``.
 
-        client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
-        current_app.extensions["ops_redis"] = client
-    return client
+    Without METRICS_TOKEN configured the endpoint does not exist (404); a missing or wrong
+    token is refused with 401. docs/monitoring.md says how to scrape it.
+    """
+    tokens = current_app.config.get("METRICS_TOKENS") or []
+    if not tokens:
+        abort(404)
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    given = given.strip().encode()
+    # compare_digest against every token (no early exit), so timing tells nothing about which
+    matches = [hmac.compare_digest(given, token.encode()) for token in tokens]
+    if scheme.lower() != "bearer" or not given or not any(matches):
+        return Response("A bearer token is required.\n", 401, {"WWW-Authenticate": 'Bearer realm="metrics"'},
+                        mimetype="text/plain")
+    response = Response(scrape.exposition(), mimetype=None, content_type=CONTENT_TYPE_LATEST)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _current_revisions() -> set[str]:

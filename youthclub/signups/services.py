@@ -27,6 +27,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..i18n import LOCAL_TZ, local_today, to_utc
 from ..mail.services import send_template
+from ..ops.metrics import SIGNUPS, counted
 from ..signals import signup_promoted
 from .models import Signup, SignupStatus
 from .places import free_places, has_free_place
@@ -117,6 +118,7 @@ def refusal(youth: YouthProfile | None, activity: Activity, now: datetime | None
     return None
 
 
+@counted(SIGNUPS, lambda signup: str(signup.status))
 def sign_up(youth: YouthProfile, activity: Activity, *, by_user=None) -> Signup:
     """Sign ``youth`` up: a confirmed place while there is one, else the end of the waitlist."""
     activity = lock_row(Activity, activity.id)

@@ -5,16 +5,55 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test serve install translations messages clean
+.PHONY: run test serve install translations messages clean lock lock-upgrade lint audit
 
-# the environment, rebuilt when the dependencies change
-$(BIN)/.installed: pyproject.toml
+# The environment is exactly the lock (requirements/dev.txt: runtime + test + dev tools, every
+# version pinned with its hashes), rebuilt from scratch when the lock changes; pyproject.toml
+# keeps the ranges. After changing dependencies in pyproject.toml: `make lock`
+# (docs/DEVELOPING.md, Dependencies).
+LOCK_RUNTIME := requirements/runtime.txt
+LOCK_DEV     := requirements/dev.txt
+UV_COMPILE    = $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+                --generate-hashes --custom-compile-command 'make lock' $(UV_ARGS)
+
+$(BIN)/.locked: $(LOCK_DEV)
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_DEV)
+	touch $@
+
+# the project itself, without dependencies (they all came from the lock) and built with the
+# locked setuptools; `pip check` fails when pyproject.toml asks for something the lock lacks
+$(BIN)/.installed: $(BIN)/.locked pyproject.toml
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	@$(BIN)/pip check || { echo "The lock does not satisfy pyproject.toml: run 'make lock'." >&2; exit 1; }
 	touch $@
 
 install: $(BIN)/.installed
+
+# regenerate the locks from pyproject.toml, keeping every pin that still fits;
+# `make lock-upgrade` moves everything to the newest versions the ranges allow
+# (a lock that comes out the same keeps its time stamp, so the venv is not rebuilt for nothing)
+lock: $(BIN)/.locked
+	@for f in $(LOCK_RUNTIME) $(LOCK_DEV); do cp -p $$f $$f.before; done
+	$(UV_COMPILE) -o $(LOCK_RUNTIME)
+	$(UV_COMPILE) --extra test --extra dev -c $(LOCK_RUNTIME) -o $(LOCK_DEV)
+	@for f in $(LOCK_RUNTIME) $(LOCK_DEV); do \
+	  if cmp -s $$f $$f.before; then touch -r $$f.before $$f; else echo "$$f changed"; fi; rm $$f.before; \
+	done
+
+lock-upgrade:
+	$(MAKE) lock UV_ARGS=--upgrade
+
+# lint (ruff, with import order) and types (mypy); both configured in pyproject.toml
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# known vulnerabilities in the locked versions (pip-audit, PyPI's advisory data); fails on a
+# vulnerable version, and on packages it could not look up unless AUDIT_ARGS=--allow-unaudited
+audit: install
+	$(BIN)/python requirements/audit.py $(AUDIT_ARGS) $(LOCK_RUNTIME) $(LOCK_DEV)
 
 translations: install
 	$(BIN)/python -m youthclub.catalogues compile
@@ -43,5 +82,5 @@ test: translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache
 	find youthclub -name '*.mo' -delete

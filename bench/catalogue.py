@@ -78,7 +78,8 @@ def main() -> None:
         f"catalogue-speed-{engine.lower()}",
         f"## Catalogue speed ({engine})\n\n"
         f"`python -m bench.catalogue` on {engine}: 2,000 published offers, 50,000 sessions, median of "
-        f"{args.requests} requests through the WSGI test client (no network), against the log-in page as baseline (load average {load:.1f} on the shared machine "
+        f"{args.requests} requests through the WSGI test client (no network), against the log-in page as baseline "
+        f"(load average {load:.1f} on the shared machine "
         "when it started: ratios are the figure to read).\n\n"
         f"| page | median | × baseline |\n| --- | --- | --- |\n{rows}",
     )

@@ -70,7 +70,7 @@ def gunicorn(app_spec: str, env: dict | None = None):
     port = free_port()
     full_env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
     # the app logs a line per request: to a file, since an unread pipe fills up and stalls the workers
-    log = tempfile.NamedTemporaryFile(prefix="yc-bench-gunicorn-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(prefix="yc-bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115 — open for the server's life
     proc = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", *GUNICORN_ARGS, "--bind", f"127.0.0.1:{port}", app_spec],
         cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
@@ -86,7 +86,7 @@ def gunicorn(app_spec: str, env: dict | None = None):
                 break  # it answers
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError(Path(log.name).read_text()[-2000:])
+                    raise RuntimeError(Path(log.name).read_text()[-2000:]) from None
                 time.sleep(0.2)
         yield url
     finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import platform
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -33,7 +33,7 @@ def machine() -> str:
 
 
 def stamp() -> str:
-    return f"_Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}._"
+    return f"_Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}._"
 
 
 def write_section(name: str, markdown: str) -> None:

@@ -116,8 +116,20 @@ def time_checkin(url: str, n: int) -> float:
     """Median time of ``n`` check-ins through the API, each a new visit, at a session that has started."""
     from bench.common import api_token
     from youthclub.extensions import db
-    from youthclub.models import (Activity, ActivityStatus, Category, District, Institution, InstitutionKind, Membership,
-                                  Programme, Role, Session, User, YouthProfile)
+    from youthclub.models import (
+        Activity,
+        ActivityStatus,
+        Category,
+        District,
+        Institution,
+        InstitutionKind,
+        Membership,
+        Programme,
+        Role,
+        Session,
+        User,
+        YouthProfile,
+    )
 
     app = _app(url)
     tag = uuid.uuid4().hex[:8]
@@ -176,7 +188,7 @@ def time_statistics(app, start: date, end: date, runs: int, full: bool = True) -
             with stats._fast_aggregates():
                 for dims in tables:
                     sql = text(summary_people_sql(dims))
-                    total += best_of(lambda: db.session.execute(sql, params).all(), runs)
+                    total += best_of(lambda sql=sql: db.session.execute(sql, params).all(), runs)
             return total
 
         def dashboard():

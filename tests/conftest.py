@@ -166,9 +166,9 @@ class Client(FlaskClient):
         (confirmed with a pyotp code) and a session marked as having passed the code step,
         unless ``second_factor_done=False`` (a session that skipped it).
         """
-        if second_factor_done and mfa_services.needs_second_factor(user):
-            if mfa_services.confirmed_factor(user) is None:
-                second_factor.enroll(user)
+        if (second_factor_done and mfa_services.needs_second_factor(user)
+                and mfa_services.confirmed_factor(user) is None):
+            second_factor.enroll(user)
         with self.session_transaction() as sess:
             sess["_user_id"] = user.get_id()
             sess["_fresh"] = True

@@ -9,7 +9,7 @@ import pyotp
 
 from youthclub.activities.services import session_times
 from youthclub.extensions import db
-from youthclub.i18n import local_now, to_utc
+from youthclub.i18n import local_now
 from youthclub.mfa.models import TotpFactor
 from youthclub.models import (
     ActionPlan,

@@ -10,8 +10,8 @@ SKIP_METHODS = {"HEAD", "OPTIONS"}
 
 
 def _url_map_cases():
-    from youthclub import create_app
     from tests.conftest import TestConfig
+    from youthclub import create_app
 
     app = create_app(TestConfig)
     cases = []

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from werkzeug.routing import IntegerConverter
 
 from .extensions import db
@@ -131,3 +131,11 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def rows_changed(statement) -> int:
+    """Run an INSERT, UPDATE or DELETE in the session and say how many rows it changed."""
+    result = db.session.execute(statement)
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not a statement that changes rows: {statement}")
+    return result.rowcount

@@ -60,4 +60,4 @@ class Choice(TypeDecorator):
         return self.enum_cls(value)
 
     def copy(self, **kw):
-        return Choice(self.enum_cls, self.impl.length)
+        return Choice(self.enum_cls, self.impl.length or 32)

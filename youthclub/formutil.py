@@ -12,7 +12,6 @@ from .database import MAX_COUNT
 from .errors import DomainError
 from .extensions import db
 
-
 #: the years a date in the programme may fall in (the database and the time zones are sure of them)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 

@@ -28,7 +28,7 @@ def select_locale() -> str:
     if not has_request_context():  # the command line: services' messages in the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     lang = session.get("lang")
-    if lang in current_app.config["LANGUAGES"]:
+    if isinstance(lang, str) and lang in current_app.config["LANGUAGES"]:
         return lang
     if getattr(current_user, "is_authenticated", False) and current_user.locale in current_app.config["LANGUAGES"]:
         return current_user.locale
@@ -171,7 +171,7 @@ def init_app(app) -> None:
 
     @app.before_request
     def _form_translations():
-        request.wtforms_translations = FORM_TRANSLATIONS
+        request.wtforms_translations = FORM_TRANSLATIONS  # type: ignore[attr-defined]  # read by flask_wtf.i18n
 
     @app.context_processor
     def _locale():

@@ -1,6 +1,8 @@
 """The home page, which sends each role to its start page, and the error pages."""
 from __future__ import annotations
 
+import contextlib
+
 from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -75,10 +77,8 @@ _DATABASE_AWAY_DA = "Vi kan ikke nå databasen lige nu. Prøv igen om lidt."
 
 def database_unavailable():
     """The database cannot be reached: 503 with Retry-After, a Danish page (or JSON under /api/)."""
-    try:
+    with contextlib.suppress(DBAPIError):
         db.session.rollback()
-    except DBAPIError:
-        pass
     try:
         response, status = error_response(503, "database_unavailable", _messages()[503])
     except DBAPIError:

@@ -8,8 +8,8 @@ from .accounts.models import (  # noqa: F401
     Membership,
     OneTimeToken,
     RevokedPass,
-    StaffInvitation,
     Role,
+    StaffInvitation,
     TokenPurpose,
     User,
     YouthProfile,
@@ -25,6 +25,7 @@ from .activities.models import (  # noqa: F401
 )
 from .attendance.models import AgeBand, Attendance, CheckinMethod, HeadCount, ScanConflict  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
+from .jobs.models import ScheduledRun  # noqa: F401
 from .mail.models import OutboxMessage  # noqa: F401
 from .mfa.models import RecoveryCode, TotpFactor  # noqa: F401
 from .programme.models import (  # noqa: F401
@@ -36,6 +37,5 @@ from .programme.models import (  # noqa: F401
     InstitutionKind,
     Programme,
 )
-from .signups.models import Signup, SignupStatus  # noqa: F401
 from .reports.models import VisitMonth  # noqa: F401
-from .jobs.models import ScheduledRun  # noqa: F401
+from .signups.models import Signup, SignupStatus  # noqa: F401

@@ -5,9 +5,9 @@ template and the home page read the registries, so no domain edits another's cod
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
-
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, url_for
@@ -72,7 +72,8 @@ def start_url(user) -> str | None:
 
 
 #: buttons on an institution's page: (endpoint taking institution_id, label, order, shown(user, institution_id))
-INSTITUTION_LINKS: list[tuple[str, object, int, object]] = []
+#: (endpoint, label, order, shown(user, institution_id) or None)
+INSTITUTION_LINKS: list[tuple[str, object, int, Callable[[object, int], bool] | None]] = []
 
 
 def institution_link(endpoint, label, order=50, shown=None) -> None:
@@ -101,9 +102,8 @@ def page_url(page: int) -> str:
     """The current page's URL with another ``page`` query value (for pagination links)."""
     from flask import request
 
-    args = request.args.to_dict(flat=False)
-    args["page"] = [str(page)]
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    args: dict[str, Any] = {**request.args.to_dict(flat=False), "page": [str(page)]}
+    return url_for(request.endpoint or "", **(request.view_args or {}), **args)
 
 
 def init_app(app) -> None:

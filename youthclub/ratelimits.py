@@ -74,7 +74,7 @@ class RedisWithMemoryFallback(Storage):
             return getattr(self.memory, name)(*args, **kwargs)
         try:
             value = getattr(self.primary, name)(*args, **kwargs)
-        except Exception as err:  # noqa: BLE001  (any Redis failure: connection, timeout, auth)
+        except Exception as err:  # any Redis failure: connection, timeout, auth
             with self._lock:
                 if self._down_since is None:
                     log.error("RATE-LIMIT STORAGE DOWN: Redis unreachable (%s); the named limits are counted "
@@ -133,7 +133,7 @@ def _account_key() -> str:
     if not email:
         return f"ip:{get_remote_address()}"
     # the key sits in Redis for the limit's window: an HMAC, never the address typed
-    digest = hmac.new(current_app.secret_key.encode(), email.encode(), hashlib.sha256).hexdigest()[:32]
+    digest = hmac.new(str(current_app.secret_key).encode(), email.encode(), hashlib.sha256).hexdigest()[:32]
     return f"email:{digest}"
 
 

@@ -19,7 +19,9 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
@@ -122,7 +124,7 @@ def init_app(app: Flask) -> None:
             hosts = os.environ.get("TRUSTED_HOSTS") or urlsplit(app.config.get("PUBLIC_BASE_URL") or "").hostname
             app.config["TRUSTED_HOSTS"] = [h.strip() for h in (hosts or "").split(",") if h.strip()] or None
     if app.config.get("TRUSTED_HOSTS"):
-        app.wsgi_app = TrustedHosts(app.wsgi_app, app.config["TRUSTED_HOSTS"])
+        app.wsgi_app = TrustedHosts(app.wsgi_app, app.config["TRUSTED_HOSTS"])  # type: ignore[method-assign]  # Flask's way to add WSGI middleware
     # if Redis is unreachable, every named limit keeps counting in this worker's memory
     # (ratelimits.RedisWithMemoryFallback), instead of a 500 or one coarse limit
     uri = app.config.get("RATELIMIT_STORAGE_URI") or ""
@@ -291,11 +293,18 @@ def install_log_redaction() -> None:
     factory = logging.getLogRecordFactory()
     if getattr(factory, "youthclub_redacts", False):
         return
+    logging.setLogRecordFactory(_RedactingFactory(factory))
 
-    def redacting_factory(*args, **kwargs):
-        record = factory(*args, **kwargs)
+
+class _RedactingFactory:
+    """A log record factory that redacts what the one it wraps makes."""
+
+    youthclub_redacts = True  # installed once, however many apps a process creates
+
+    def __init__(self, factory: Callable[..., logging.LogRecord]) -> None:
+        self.factory = factory
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.factory(*args, **kwargs)
         _redact_record(record)
         return record
-
-    redacting_factory.youthclub_redacts = True
-    logging.setLogRecordFactory(redacting_factory)

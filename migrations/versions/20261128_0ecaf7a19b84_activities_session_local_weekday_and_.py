@@ -5,9 +5,8 @@ Revises: fcdd3252749c
 Create Date: 2026-11-28 07:11:29.709607
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0ecaf7a19b84'
 down_revision = 'fcdd3252749c'

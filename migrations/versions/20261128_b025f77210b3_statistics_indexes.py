@@ -6,8 +6,6 @@ Create Date: 2026-11-28 07:23:52.573669
 
 """
 from alembic import op
-import sqlalchemy as sa
-
 
 revision = 'b025f77210b3'
 down_revision = '0ecaf7a19b84'

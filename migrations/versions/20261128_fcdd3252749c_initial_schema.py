@@ -1,13 +1,12 @@
 """initial schema
 
 Revision ID: fcdd3252749c
-Revises: 
+Revises:
 Create Date: 2026-11-28 07:00:42.668197
 
 """
+import sqlalchemy as sa
 from alembic import op
-import sqlalchemy as sa
-import sqlalchemy as sa
 
 revision = 'fcdd3252749c'
 down_revision = None

@@ -7,9 +7,8 @@ Create Date: 2026-12-01 10:30:00
 Existing rows get a random key from 0 to 255 in the database itself (every row its own draw);
 new rows get theirs from the model (``new_record_key``). A key is never changed afterwards.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '5d2c8e0b7a41'
 down_revision = 'e4b7c2d9a1f6'

@@ -5,9 +5,8 @@ Revises: 5d2c8e0b7a41
 Create Date: 2026-12-01 10:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '7d2e4f1a9c30'
 down_revision = '5d2c8e0b7a41'

@@ -13,9 +13,8 @@ Create Date: 2026-12-01 11:00:00
 """
 from datetime import UTC, datetime, timedelta
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'a7c3e91f4d28'
 down_revision = 'd7e2b9a41c56'

@@ -7,9 +7,8 @@ Revision ID: a7c3e9f1b2d4
 Revises: 7d2e4f1a9c30
 Create Date: 2026-12-01 11:20:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'a7c3e9f1b2d4'
 down_revision = '7d2e4f1a9c30'

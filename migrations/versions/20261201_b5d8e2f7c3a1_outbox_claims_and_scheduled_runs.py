@@ -9,9 +9,8 @@ Revision ID: b5d8e2f7c3a1
 Revises: c4e8a2f6b9d1
 Create Date: 2026-12-01 13:30:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'b5d8e2f7c3a1'
 down_revision = 'c4e8a2f6b9d1'

@@ -7,9 +7,8 @@ Revision ID: c4e8a2f6b9d1
 Revises: a7c3e91f4d28
 Create Date: 2026-12-01 13:20:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'c4e8a2f6b9d1'
 down_revision = 'a7c3e91f4d28'

@@ -14,9 +14,8 @@ Revision ID: e4b7c2d9a1f6
 Revises: c3d1a7e5f9b2
 Create Date: 2026-12-01 10:45:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'e4b7c2d9a1f6'
 down_revision = 'c3d1a7e5f9b2'

@@ -1,5 +1,6 @@
 from . import OK, admin_only, coordinator_only, institution_a, institution_a_admin, logged_in, public, roles
 
+
 def _invitation(w) -> dict:
     """An open invitation of institution A to a new address, and the secret of its link."""
     from youthclub.accounts import invitations

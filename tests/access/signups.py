@@ -1,5 +1,5 @@
 """Access rules for sign-ups, young people's accounts, consent, the outbox and the sign-up API."""
-from . import DENY, LOGIN, OK, admin_only, names_of_institution_a, public, roles, youth_only
+from . import DENY, LOGIN, OK, names_of_institution_a, public, roles, youth_only
 
 
 def _reset_token(w):

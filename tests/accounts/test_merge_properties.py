@@ -18,7 +18,7 @@ from youthclub.i18n import local_today
 from youthclub.models import Role
 from youthclub.reports.visit_counts import find_differences
 from youthclub.signups import services as signups
-from youthclub.signups.models import Signup, SignupStatus
+from youthclub.signups.models import Signup
 
 
 def _attended() -> dict[int, set[int]]:

@@ -5,16 +5,15 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-pytestmark = pytest.mark.usefixtures("request_ctx")
-
-from tests.factories import attend, make_activity, make_youth, sign_up
+from tests.factories import attend
 from youthclub.activities import services
 from youthclub.activities.models import ActivityStatus, Session
 from youthclub.attendance.services import is_happening
 from youthclub.extensions import db
 from youthclub.i18n import local_today, to_local, to_utc
 from youthclub.signals import activity_cancelled, capacity_changed, session_changed
-from youthclub.signups.models import SignupStatus
+
+pytestmark = pytest.mark.usefixtures("request_ctx")
 
 
 def _fields(**kw):
@@ -176,8 +175,8 @@ def _monday(weeks_ahead: int = 1) -> date:
 
 
 def test_editing_a_pattern_never_deletes_a_session_with_attendance(world):
-    from youthclub.attendance.models import AgeBand, HeadCount
     from youthclub.accounts.models import Gender
+    from youthclub.attendance.models import AgeBand, HeadCount
 
     monday = _monday()
     pattern = services.save_pattern(world.activity_a, weekdays=[0, 2], start_time=time(16), end_time=time(18),
@@ -303,9 +302,9 @@ def test_a_session_moves_to_a_late_evening(world):
 def test_the_today_page_keeps_a_session_that_began_yesterday_and_runs_past_midnight(world):
     today = local_today()
     late = Session(activity=world.activity_a, **dict(zip(("starts_at", "ends_at"),
-                                                         services.session_times(today - timedelta(days=1), time(22), time(1)))))
+                                                         services.session_times(today - timedelta(days=1), time(22), time(1)), strict=True)))
     ended = Session(activity=world.activity_a, **dict(zip(("starts_at", "ends_at"),
-                                                          services.session_times(today - timedelta(days=1), time(20), time(22)))))
+                                                          services.session_times(today - timedelta(days=1), time(20), time(22)), strict=True)))
     db.session.add_all([late, ended])
     db.session.flush()
     listed = [s for _day, sessions in services.today_sessions(world.inst_a) for s in sessions]

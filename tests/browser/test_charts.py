@@ -13,7 +13,7 @@ LONG = "Idrætsforeningen Nørrebro United og Venner af Mimersparken"
 
 def test_institution_names_fit_the_chart_on_a_phone(phone, world, tmp_path):
     world.inst_a.name = LONG
-    for i in range(6):
+    for _ in range(6):
         fx.attend(fx.make_youth(birth_year=local_today().year - 14), world.session_a)
     db.session.commit()
     page = phone

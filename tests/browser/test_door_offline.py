@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import statistics
 import uuid
-from datetime import date, time, timedelta
+from datetime import date, time
 
 import pytest
 from sqlalchemy import func, select
@@ -340,7 +340,7 @@ def test_the_device_decides_as_the_server_does(page, world, app):
                 finally:
                     savepoint.rollback()
         db.session.rollback()
-    table = list(zip([(sid, name, o) for sid, name in cases for o in (False, True)], device, server))
+    table = list(zip([(sid, name, o) for sid, name in cases for o in (False, True)], device, server, strict=True))
     assert [row for row in table if row[1] != row[2]] == []
     # the table covers every outcome the door knows
     assert set(server) >= {"checked_in", "already_checked_in", "unknown_token", "revoked_token", "waitlisted",

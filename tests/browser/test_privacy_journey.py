@@ -1,5 +1,6 @@
 """A young person reads the privacy page, downloads their data and closes their account on a phone."""
 import json
+from pathlib import Path
 
 from tests.browser.conftest import assert_accessible, login
 
@@ -11,7 +12,7 @@ def test_young_person_closes_their_account_on_a_phone(phone, world):
     phone.goto("/account")
     with phone.expect_download() as download:
         phone.click("text=Hent mine data")
-    data = json.loads(open(download.value.path(), encoding="utf-8").read())
+    data = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert data["profile"]["first_name"] == "Aisha"
     phone.click("text=Luk min konto")
     assert_accessible(phone)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from openpyxl import load_workbook
 
@@ -37,7 +38,7 @@ def test_coordinator_reads_figures_for_ydre_norrebro_downloads_xlsx_and_prints_t
 
     with page.expect_download() as info:
         page.click("a:has-text('Hent XLSX')")
-    wb = load_workbook(io.BytesIO(open(info.value.path(), "rb").read()))
+    wb = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
     assert wb["Overblik"]["E2"].value == unique and "Definitioner" in wb.sheetnames
 
     page.click("nav a:text-is('Planrapport')")

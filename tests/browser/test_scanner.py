@@ -80,7 +80,7 @@ def camera_browser(playwright_instance, tokens, tmp_path_factory):
 def door(world, tokens):
     """Three signed-up young people carrying the passes in the video."""
     youths = []
-    for name, token in zip(NAMES, tokens):
+    for name, token in zip(NAMES, tokens, strict=True):
         youth = make_youth(first_name=name)
         youth.pass_token = token
         sign_up(youth, world.activity_a)

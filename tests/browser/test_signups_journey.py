@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.browser.conftest import assert_accessible
-from youthclub.database import write_transactions
 from tests.factories import mailed_link, make_activity, make_session, make_youth
+from youthclub.database import write_transactions
 from youthclub.extensions import db
 from youthclub.i18n import local_today
 from youthclub.signups import services

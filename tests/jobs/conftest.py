@@ -8,8 +8,8 @@ queue mode (``JOBS_IN_PROCESS`` off) and served over HTTP.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-import re
 import shutil
 import signal
 import socket
@@ -110,10 +110,8 @@ class SmtpServer:
             self._controller.stop()
             self._controller = None
         if self._listener is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close alone would not
-            except OSError:
-                pass
             self._listener.close()
             for conn in self._hung:
                 conn.close()
@@ -220,7 +218,8 @@ class Processes:
         for name in names:
             process, _ = self.running[name]
             marker = "ready." if "--pool" in process.args else "beat: Starting"
-            wait_for(lambda: marker in self.log(name) or process.poll() is not None, timeout, what=f"{name} to start")
+            wait_for(lambda marker=marker, name=name, process=process: marker in self.log(name) or process.poll() is not None,
+                     timeout, what=f"{name} to start")
             assert process.poll() is None, f"{name} stopped:\n{self.log(name)}"
 
     def kill(self, name: str):
@@ -274,7 +273,7 @@ class WebInstance:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def session(self) -> "Browser":
+    def session(self) -> Browser:
         return Browser(self.url)
 
     def close(self):

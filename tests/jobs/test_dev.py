@@ -59,4 +59,4 @@ def test_with_redis_a_worker_and_the_scheduler_start_and_stop_with_the_server(ap
         process.send_signal(signal.SIGTERM)  # the server only: it stops its children itself
         process.wait(timeout=20)
     for child in children:
-        wait_for(lambda: not os.path.exists(f"/proc/{child}"), timeout=15, what=f"child {child} to stop")
+        wait_for(lambda child=child: not os.path.exists(f"/proc/{child}"), timeout=15, what=f"child {child} to stop")

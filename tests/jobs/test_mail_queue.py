@@ -15,7 +15,7 @@ from youthclub.extensions import db
 from youthclub.i18n import local_today
 from youthclub.mail.models import OutboxMessage
 from youthclub.signups import services as signups
-from youthclub.signups.models import Signup, SignupStatus
+from youthclub.signups.models import SignupStatus
 
 
 def outbox_rows():

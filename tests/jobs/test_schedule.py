@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import shutil
-from collections import Counter
 import time as clock
+from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 
 import pytest

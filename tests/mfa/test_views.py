@@ -9,14 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from tests import second_factor
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_user
+from youthclub.accounts.services import grant_role
 from youthclub.audit.models import AuditEvent
 from youthclub.extensions import db
 from youthclub.mfa import services as mfa
 from youthclub.mfa.views import OPEN_ENDPOINTS
-
-from tests.factories import make_user
-from youthclub.accounts.services import grant_role
 from youthclub.models import Role
 
 from .conftest import route_url

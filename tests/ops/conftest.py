@@ -161,7 +161,7 @@ class Instances:
 
 
 def _start(port: int, env: dict, log_path: Path) -> subprocess.Popen:
-    log = open(log_path, "wb")
+    log = open(log_path, "wb")  # noqa: SIM115 — the server's stderr for its whole life
     try:
         return subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
@@ -226,7 +226,7 @@ def _gunicorn_pair(tmp_path_factory):
             port = _free_port()
             processes.append(_start(port, env, logs / f"{name}.log"))
             urls.append(f"http://127.0.0.1:{port}")
-        for url_, process, name in zip(urls, processes, ("a", "b")):
+        for url_, process, name in zip(urls, processes, ("a", "b"), strict=True):
             _wait_ready(url_, process, logs / f"{name}.log")
         app = create_app(type("InstancesConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url(url)}))
         yield Instances(urls, url, app, redis_client, processes)

@@ -124,7 +124,7 @@ class Attacker:
         d = int(body.get("max_perturbation") or 0)
         released = {tuple(r[x] for x in dims): r for r in body["rows"]}
         for key, (values, parts) in truth_rows.items():
-            pop = population(params, dims, dict(zip(dims, key)))
+            pop = population(params, dims, dict(zip(dims, key, strict=True)))
             if pop is None:
                 continue
             self._truth(pop, values, parts)

@@ -183,7 +183,7 @@ def reference_table(f, dims) -> dict:
         keys = {()}
     out = {}
     for key in keys:
-        skey = tuple(v for d, v in zip(dims, key) if d not in PERSON_DIMENSIONS)
+        skey = tuple(v for d, v in zip(dims, key, strict=True) if d not in PERSON_DIMENSIONS)
         youths = per_youth.get(key, {})
         visits = sum(c["n"] for c in youths.values())
         n_sessions, places = sess.get(skey, [0, 0])

@@ -201,7 +201,7 @@ def test_a_few_drop_ins_are_not_pinned_by_their_breakdowns(app, client):
         sessions = [fx.make_session(activity, day=date(2026, m, 3)) for m in (3, 5, 7, 9)]
         for _ in range(8):
             fx.attend(fx.make_youth(gender=Gender.DRENG, birth_year=2012), sessions[0])
-        for session, gender in zip(sessions, Gender):
+        for session, gender in zip(sessions, Gender, strict=True):
             db.session.add(HeadCount(session=session, age_band=AgeBand.AGE_13_15, gender=gender, count=1))
         coordinator = fx.make_user(Role.COORDINATOR)
         db.session.commit()

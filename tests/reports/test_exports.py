@@ -35,7 +35,7 @@ def test_coordinator_xlsx_has_every_breakdown_definitions_filters_and_no_small_c
     for ws in wb.worksheets:
         header = [c.value for c in ws[1]]
         for row in ws.iter_rows(min_row=2):
-            for label, cell in zip(header, row):
+            for label, cell in zip(header, row, strict=True):
                 text.append(str(cell.value))
                 if label in COUNT_LABELS and isinstance(cell.value, (int, float)):
                     assert cell.value == 0 or cell.value >= 5, (ws.title, label, cell.value)

@@ -15,7 +15,11 @@ from youthclub.programme.models import Institution
 from youthclub.reports import load
 from youthclub.reports.models import VisitMonth
 from youthclub.reports.visit_counts import (
-    INSERT_TRIGGER, add_visit_counts, find_differences, rebuild_visit_counts, visit_counts_suspended,
+    INSERT_TRIGGER,
+    add_visit_counts,
+    find_differences,
+    rebuild_visit_counts,
+    visit_counts_suspended,
 )
 from youthclub.signups.models import Signup, SignupStatus
 
@@ -26,7 +30,8 @@ def _schema_of(table: str) -> set:
         rows = db.session.execute(text(
             "SELECT indexdef FROM pg_indexes WHERE tablename = :t UNION ALL "
             "SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = CAST(:t AS regclass) "
-            "UNION ALL SELECT tgname || ' ' || CAST(tgenabled AS text) FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass) AND NOT tgisinternal"), {"t": table})
+            "UNION ALL SELECT tgname || ' ' || CAST(tgenabled AS text) FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass) AND NOT tgisinternal"),
+            {"t": table})
     else:
         rows = db.session.execute(text("SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master "
                                        "WHERE tbl_name = :t AND type IN ('index', 'trigger')"), {"t": table})

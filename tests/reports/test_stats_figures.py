@@ -41,7 +41,7 @@ def _build(data):
     db.session.add_all([plan, last_plan, *initiatives])
     institutions = [fx.make_institution(districts[i % 2]) for i in range(3)]
     activities = []
-    for i in range(data.draw(st.integers(1, 4))):
+    for _ in range(data.draw(st.integers(1, 4))):
         inst = data.draw(st.sampled_from(institutions))
         activity = fx.make_activity(
             inst,

@@ -10,9 +10,9 @@ from sqlalchemy import delete, func, select, text, update
 
 from tests import factories as fx
 from tests.conftest import _empty_tables
+from youthclub.accounts.models import YouthProfile
 from youthclub.activities.models import Activity, Session, local_month_of
 from youthclub.attendance.models import Attendance, CheckinMethod
-from youthclub.accounts.models import YouthProfile
 from youthclub.extensions import db
 from youthclub.i18n import to_utc
 from youthclub.reports.models import VisitMonth

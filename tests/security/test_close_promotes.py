@@ -1,7 +1,7 @@
 """Closing an account frees the young person's place through the sign-up rules."""
+from tests.factories import make_youth, sign_up
 from youthclub.extensions import db
 from youthclub.models import SignupStatus
-from tests.factories import make_youth, sign_up
 
 
 def test_closing_an_account_promotes_the_next_in_line(app, world):

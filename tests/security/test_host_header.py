@@ -5,13 +5,12 @@ every absolute link must be built from PUBLIC_BASE_URL. These run without the ho
 """
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from config import DevelopmentConfig
 from youthclub.extensions import db
 from youthclub.mail.models import OutboxMessage
-
-import pytest
 
 EVIL = "evil.example"
 

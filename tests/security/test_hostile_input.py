@@ -6,7 +6,6 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import PASSWORD
 from youthclub.activities.models import Activity, Session
 from youthclub.attendance.models import Attendance
 from youthclub.extensions import db

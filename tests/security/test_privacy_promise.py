@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-
 from datetime import timedelta
 
 import pytest

@@ -118,7 +118,7 @@ def test_json_429_under_the_api(world, limited_app):
 
 
 def test_limits_are_off_in_the_test_config(client, world):
-    for n in range(30):
+    for _ in range(30):
         assert _attempt(client, "staff.a@example.org", "10.0.4.1").status_code == 401
 
 

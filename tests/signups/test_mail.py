@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-
 from email.header import decode_header, make_header
 
 from click.testing import CliRunner

@@ -1,6 +1,8 @@
 """The waitlist is first come, first served: no sequence of actions lets a newcomer overtake it."""
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -133,10 +135,8 @@ class WaitlistMachine(RuleBasedStateMachine):
         youth = self.people[i]
         if youth.id in self.closed:
             return
-        try:
+        with contextlib.suppress(services.SignupError):
             services.sign_up(youth, self.activity)
-        except services.SignupError:
-            pass
 
     @rule(i=st.integers(0, N_PEOPLE - 1))
     def cancel(self, i):

@@ -7,6 +7,7 @@ from email.header import decode_header, make_header
 
 import pytest
 
+from tests.factories import confirm_registration, mailed_link
 from youthclub.accounts import youth_services
 from youthclub.accounts.models import (
     ConsentKind,
@@ -19,8 +20,6 @@ from youthclub.accounts.models import (
 )
 from youthclub.db_types import utcnow
 from youthclub.extensions import db
-from youthclub.mail.models import OutboxMessage
-from tests.factories import confirm_registration, mailed_link, make_youth
 from youthclub.i18n import local_today
 
 LINK = re.compile(r"http://localhost(/\S+)")

@@ -216,7 +216,7 @@ def signups_seen_by(user, youth) -> list:
 def get_youth_or_404(youth_id) -> YouthProfile:
     """A young person the current user may see; 404 for anyone else (their existence is not told)."""
     youth = db.session.get(YouthProfile, youth_id) if is_db_id(youth_id) else None
-    if not can_see_youth(current_user, youth):
+    if youth is None or not can_see_youth(current_user, youth):
         abort(404)
     return youth
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from ..activities.models import Activity
 from ..attendance import services as attendance
 from ..audit.services import record_event
 from ..database import lock_row
@@ -20,7 +21,6 @@ from ..errors import DomainError
 from ..extensions import db
 from ..mail.models import OutboxMessage
 from ..signups import services as signups
-from ..activities.models import Activity
 from .access import can_merge_youths
 from .models import ConsentRecord, Gender, OneTimeToken, RevokedPass, TokenPurpose, YouthProfile
 
@@ -61,7 +61,7 @@ def merge_youths(keep: YouthProfile, remove: YouthProfile, actor) -> YouthProfil
     removed_id, removed_token = remove.id, remove.pass_token
     duplicate_visits = attendance.move_attendances(remove, keep)
     cancelled = signups.move_signups(remove, keep, by_user=actor)
-    keep, remove = db.session.get(YouthProfile, keep.id), db.session.get(YouthProfile, removed_id)
+    keep, remove = db.session.get_one(YouthProfile, keep.id), db.session.get_one(YouthProfile, removed_id)
     login = remove.user
     if login is not None:
         remove.user = None

@@ -4,14 +4,15 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     Boolean,
     ForeignKey,
     Index,
-    JSON,
     Integer,
     String,
     UniqueConstraint,
@@ -19,7 +20,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db_types import Choice, UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
+
+if TYPE_CHECKING:  # relationship targets in other domains (their modules import this one)
+    from ..programme.models import District, Institution
 
 
 class Role(enum.StrEnum):
@@ -41,10 +45,7 @@ class RolesMixin:
     """
 
     def has_role(self, role: Role, institution_id: int | None = None) -> bool:
-        for m in self.memberships:
-            if m.role == role and (institution_id is None or m.institution_id == institution_id):
-                return True
-        return False
+        return any(m.role == role and (institution_id is None or m.institution_id == institution_id) for m in self.memberships)
 
     @property
     def is_admin(self) -> bool:
@@ -69,7 +70,7 @@ class RolesMixin:
         return {m.institution_id for m in self.memberships if m.role in roles and m.institution_id}
 
 
-class User(RolesMixin, UserMixin, db.Model):
+class User(RolesMixin, UserMixin, Model):
     """A login: staff, coordinator, admin, or a young person's own account."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,7 +97,7 @@ class User(RolesMixin, UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return bool(self.active)
 
     @property
@@ -104,7 +105,7 @@ class User(RolesMixin, UserMixin, db.Model):
         return self.youth_profile is not None
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A role a user holds, for one institution (staff, institution admin) or programme-wide."""
 
     __table_args__ = (UniqueConstraint("user_id", "role", "institution_id"),)
@@ -116,7 +117,7 @@ class Membership(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships")
-    institution: Mapped["Institution | None"] = relationship("Institution")  # noqa: F821
+    institution: Mapped[Institution | None] = relationship("Institution")
 
 
 class Gender(enum.StrEnum):
@@ -183,7 +184,7 @@ def age_on(birth_year: int, birth_month: int, day: date) -> int:
     return age
 
 
-class YouthProfile(db.Model):
+class YouthProfile(Model):
     """A young person. Only the fields listed here may ever hold personal data.
 
     No CPR number, no free-text notes, no labels: the focus area is measured
@@ -219,7 +220,7 @@ class YouthProfile(db.Model):
     record_key: Mapped[int] = mapped_column(Integer, default=new_record_key, nullable=False)
 
     user: Mapped[User | None] = relationship(back_populates="youth_profile")
-    home_district: Mapped["District | None"] = relationship("District")  # noqa: F821
+    home_district: Mapped[District | None] = relationship("District")
 
     @validates("contact")
     def _normalise_contact(self, _key, value):
@@ -234,7 +235,7 @@ class YouthProfile(db.Model):
         return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
 
 
-class RevokedPass(db.Model):
+class RevokedPass(Model):
     """A pass token that was replaced, kept (hashed) so a scan of it gets its own answer."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -254,7 +255,7 @@ class TokenPurpose(enum.StrEnum):
     REGISTRATION_CONFIRM = "registration_confirm"
 
 
-class OneTimeToken(db.Model):
+class OneTimeToken(Model):
     """A single-use secret sent by e-mail or printed: reset links, claim codes, guardian links."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -280,7 +281,7 @@ class TokenScope(enum.StrEnum):
     CHECKIN = "checkin"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal API token (``Authorization: Bearer …``), stored hashed."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -311,7 +312,7 @@ class ConsentStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class ConsentRecord(db.Model):
+class ConsentRecord(Model):
     """Consent for an optional extra; a guardian gives it for a young person under the consent age."""
 
     __table_args__ = (Index("ix_consent_record_youth_kind", "youth_id", "kind"),)
@@ -330,7 +331,7 @@ class ConsentRecord(db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class StaffInvitation(db.Model):
+class StaffInvitation(Model):
     """An invitation to work at an institution, sent to an e-mail address; the role is given when it is accepted.
 
     Until then the institution knows only what it typed (the address, and a name for a new
@@ -353,7 +354,7 @@ class StaffInvitation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
-    institution: Mapped["Institution"] = relationship("Institution")  # noqa: F821
+    institution: Mapped[Institution] = relationship("Institution")
 
     @property
     def expired(self) -> bool:

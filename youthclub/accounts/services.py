@@ -1,9 +1,9 @@
 """Account rules: authentication, creating users, roles, passwords."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from datetime import datetime, time
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
 from ..audit.services import record_event
@@ -39,7 +39,7 @@ def authenticate(email: str, password: str) -> User:
     matches = verify_password(user.password_hash if user is not None else None, password)
     if user is None or not matches or not user.active:
         raise AccountError(_("Forkert e-mail eller adgangskode."), "invalid_credentials", status=401)
-    if needs_rehash(user.password_hash):
+    if user.password_hash is not None and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     return user

@@ -10,15 +10,15 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from ..extensions import db
-from ..ratelimits import rate_limited
 from ..formutil import options, saved_or_refused
 from ..mfa import services as mfa
 from ..mfa.login import start_pending
 from ..nav import nav_item, start_page
 from ..programme.models import Institution
+from ..ratelimits import rate_limited
 from . import invitations, services, youth_services
-from .auth import fresh_session, signed_out
 from .access import can_see_roster, get_institution_or_403, is_admin, require, works_at
+from .auth import fresh_session, signed_out
 from .forms import (
     ROLE_LABELS,
     InvitationAcceptForm,

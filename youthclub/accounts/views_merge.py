@@ -7,8 +7,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..activities.models import Activity, Session
-from ..audit.services import audited_page
 from ..attendance.models import Attendance
+from ..audit.services import audited_page
 from ..extensions import db
 from ..formutil import saved_or_refused
 from ..nav import slot

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
-from .auth import fresh_session
 from ..audit.services import audited_page
 from ..extensions import db
 from ..formutil import options, saved_or_refused
@@ -18,6 +17,7 @@ from ..programme.models import District
 from ..ratelimits import rate_limited
 from . import youth_services
 from .access import can_see_roster, get_institution_or_403, get_youth_or_404, is_youth, require, signups_seen_by
+from .auth import fresh_session
 from .forms import SimpleForm
 from .models import ConsentKind, ConsentStatus, Gender, User, YouthProfile
 from .services import AccountError
@@ -188,7 +188,7 @@ def password_reset(token: str):
     if link is None:
         return render_template("accounts/token_invalid.html"), 404
     # an invited colleague chooses their first password with the same kind of link
-    first_time = link.user_id is not None and db.session.get(User, link.user_id).password_hash is None
+    first_time = link.user_id is not None and db.session.get_one(User, link.user_id).password_hash is None
     form = ResetPasswordForm()
     if form.validate_on_submit():
         with saved_or_refused(form, default=form.password) as saved:

@@ -6,7 +6,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-
 MONTHS = [
     _l("januar"), _l("februar"), _l("marts"), _l("april"), _l("maj"), _l("juni"),
     _l("juli"), _l("august"), _l("september"), _l("oktober"), _l("november"), _l("december"),

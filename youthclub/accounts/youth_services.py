@@ -16,15 +16,15 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
 from ..audit.services import record_event
+from ..database import rows_changed
 from ..db_types import utcnow
 from ..extensions import db
 from ..i18n import local_today
 from ..mail.services import recipient_locale, render_message, send_mail, send_template
-from ..nav import public_url  # noqa: F401  (used here, and by callers as youth_services.public_url)
+from ..nav import public_url  # used here, and by callers as youth_services.public_url
 from ..programme.models import Institution
 from . import services
 from .access import can_see_youth
-from .passwords import hash_password
 from .models import (
     ConsentKind,
     ConsentRecord,
@@ -36,6 +36,7 @@ from .models import (
     YouthProfile,
     normalise_contact,
 )
+from .passwords import hash_password
 from .services import AccountError
 
 #: the version of the consent notice young people and guardians agree to
@@ -82,10 +83,10 @@ def find_token(purpose: TokenPurpose, secret: str) -> OneTimeToken | None:
 
 def _use_token(token: OneTimeToken) -> None:
     """Mark ``token`` used; a concurrent use of the same token loses (the UPDATE matches nothing)."""
-    result = db.session.execute(
+    used = rows_changed(
         update(OneTimeToken).where(OneTimeToken.id == token.id, OneTimeToken.used_at.is_(None)).values(used_at=utcnow())
     )
-    if result.rowcount != 1:
+    if used != 1:
         raise AccountError(_("Linket eller koden er allerede brugt."), "token_used", status=409)
     db.session.refresh(token)
 
@@ -202,7 +203,7 @@ DRAFT_TTL = timedelta(hours=2)
 def save_registration_draft(values: dict, secret: str | None) -> str:
     """Keep registration screen 1's answers on the server; returns the secret the session holds instead."""
     token = find_token(TokenPurpose.REGISTRATION_DRAFT, secret) if secret else None
-    if token is None:
+    if token is None or secret is None:
         secret = secrets.token_urlsafe(32)
         token = _issue_token(TokenPurpose.REGISTRATION_DRAFT, secret, DRAFT_TTL)
     token.payload = dict(values)
@@ -346,7 +347,7 @@ def youth_details(youth: YouthProfile, viewer, day: date | None = None) -> Youth
     if youth.registered_by_institution_id is None:
         registered_by = _("Har registreret sig selv")
     elif viewer.is_admin or youth.registered_by_institution_id in viewer.institution_ids():
-        institution = db.session.get(Institution, youth.registered_by_institution_id)
+        institution = db.session.get_one(Institution, youth.registered_by_institution_id)
         registered_by = _("Registreret af %(name)s", name=institution.name)
     else:
         registered_by = _("Registreret af en anden institution")
@@ -378,16 +379,16 @@ def request_password_reset(email: str) -> None:
     is sent after the answer, so neither the answer nor its timing tells whether the e-mail has
     an account.
     """
-    user = services.find_user_by_email(email)
-    known = user is not None and user.active
+    found = services.find_user_by_email(email)
+    user = found if found is not None and found.active else None
     secret = secrets.token_urlsafe(32)
     token_hash = hash_secret(secret)
     subject, body = render_message(
-        "password_reset", recipient_locale(user=user if known else None),
-        name=user.name if known else email, link=public_url("accounts.password_reset", token=secret),
+        "password_reset", recipient_locale(user=user),
+        name=user.name if user is not None else email, link=public_url("accounts.password_reset", token=secret),
         minutes=int(RESET_TTL.total_seconds() // 60),
     )
-    if not known:
+    if user is None:
         return
     db.session.add(OneTimeToken(purpose=TokenPurpose.PASSWORD_RESET, token_hash=token_hash,
                                 expires_at=utcnow() + RESET_TTL, user_id=user.id))
@@ -415,7 +416,7 @@ def reset_password(secret: str, password: str) -> User:
     """Set a new password with a reset link; the link and every other open reset link stop working."""
     token = find_token(TokenPurpose.PASSWORD_RESET, secret)
     user = db.session.get(User, token.user_id) if token is not None and token.user_id else None
-    if user is None or not user.active:
+    if token is None or user is None or not user.active:
         raise AccountError(_("Linket er udløbet eller allerede brugt. Bed om et nyt."), "invalid_token", status=404)
     services.check_password_policy(password)
     _use_token(token)
@@ -504,11 +505,11 @@ def _check_guardian_mail_allowed(youth: YouthProfile, guardian_email: str) -> No
     if guardian_email not in waiting and len(waiting) >= MAX_PENDING_GUARDIANS:
         raise AccountError(_("Du kan højst vente på svar fra %(n)d forældre ad gangen.", n=MAX_PENDING_GUARDIANS),
                            "too_many_guardians", status=409)
-    by_child = db.session.scalar(select(func.count(ConsentRecord.id)).where(
+    by_child = db.session.scalars(select(func.count(ConsentRecord.id)).where(
         ConsentRecord.youth_id == youth.id, ConsentRecord.guardian_email.is_not(None),
-        ConsentRecord.requested_at > since))
-    to_address = db.session.scalar(select(func.count(ConsentRecord.id)).where(
-        ConsentRecord.guardian_email == guardian_email, ConsentRecord.requested_at > since))
+        ConsentRecord.requested_at > since)).one()
+    to_address = db.session.scalars(select(func.count(ConsentRecord.id)).where(
+        ConsentRecord.guardian_email == guardian_email, ConsentRecord.requested_at > since)).one()
     if by_child >= GUARDIAN_MAILS_PER_CHILD or to_address >= GUARDIAN_MAILS_PER_ADDRESS:
         raise AccountError(_("Der er sendt mange mails om samtykke. Prøv igen i morgen."), "rate_limited", status=429)
 

@@ -2,18 +2,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
-    IntegerField,
-    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
-    TimeField,
     ValidationError,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -45,7 +41,7 @@ TIME_MESSAGE = _l("Skriv et gyldigt tidspunkt (tt:mm).")
 CHOICE_MESSAGE = _l("Vælg en af mulighederne.")
 
 
-class _DanishParse:
+class _DanishParse(wtforms.Field):
     """WTForms has no Danish catalogue: say in Danish when a value cannot be read."""
 
     parse_message = NUMBER_MESSAGE
@@ -57,7 +53,7 @@ class _DanishParse:
             raise ValueError(str(self.parse_message)) from None
 
 
-class _DanishChoice:
+class _DanishChoice(wtforms.Field):
     def pre_validate(self, form):
         try:
             super().pre_validate(form)
@@ -65,23 +61,23 @@ class _DanishChoice:
             raise ValidationError(str(CHOICE_MESSAGE)) from None
 
 
-class IntegerField(_DanishParse, IntegerField):
+class IntegerField(_DanishParse, wtforms.IntegerField):
     parse_message = NUMBER_MESSAGE
 
 
-class DateField(_DanishParse, DateField):
+class DateField(_DanishParse, wtforms.DateField):
     parse_message = DATE_MESSAGE
 
 
-class TimeField(_DanishParse, TimeField):
+class TimeField(_DanishParse, wtforms.TimeField):
     parse_message = TIME_MESSAGE
 
 
-class DateTimeLocalField(_DanishParse, DateTimeLocalField):
+class DateTimeLocalField(_DanishParse, wtforms.DateTimeLocalField):
     parse_message = _l("Skriv dato og tidspunkt.")
 
 
-class SelectField(_DanishChoice, SelectField):
+class SelectField(_DanishChoice, wtforms.SelectField):
     pass
 
 

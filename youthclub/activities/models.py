@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -20,7 +21,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db_types import Choice, UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model, db
+
+if TYPE_CHECKING:  # relationship targets in other domains (their modules import this one)
+    from ..programme.models import District, FocusArea, Initiative, Institution
 
 
 class Category(enum.StrEnum):
@@ -55,7 +59,7 @@ activity_initiative = Table(
 )
 
 
-class Activity(db.Model):
+class Activity(Model):
     """An offer ("tilbud") an institution lists for young people."""
 
     __table_args__ = (
@@ -94,10 +98,10 @@ class Activity(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    institution: Mapped["Institution"] = relationship("Institution")  # noqa: F821
-    district: Mapped["District"] = relationship("District")  # noqa: F821
-    focus_areas: Mapped[list["FocusArea"]] = relationship("FocusArea", secondary=activity_focus_area)  # noqa: F821
-    initiatives: Mapped[list["Initiative"]] = relationship("Initiative", secondary=activity_initiative)  # noqa: F821
+    institution: Mapped[Institution] = relationship("Institution")
+    district: Mapped[District] = relationship("District")
+    focus_areas: Mapped[list[FocusArea]] = relationship("FocusArea", secondary=activity_focus_area)
+    initiatives: Mapped[list[Initiative]] = relationship("Initiative", secondary=activity_initiative)
     sessions: Mapped[list[Session]] = relationship(
         back_populates="activity", order_by="Session.starts_at", cascade="all, delete-orphan"
     )
@@ -112,7 +116,7 @@ class Activity(db.Model):
         return self.title
 
 
-class SessionPattern(db.Model):
+class SessionPattern(Model):
     """A weekly pattern that generates sessions between two dates, in Europe/Copenhagen time."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,7 +162,7 @@ def _local_month_default(context) -> int:
     return local_month_of(context.get_current_parameters()["starts_at"])
 
 
-class Session(db.Model):
+class Session(Model):
     """One occurrence ("mødegang") of an activity."""
 
     __table_args__ = (

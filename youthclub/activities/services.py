@@ -5,15 +5,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select, update
 from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import contains_eager
 
 from ..audit.services import record_event
-from ..database import lock_row
+from ..database import MAX_COUNT, lock_row
 from ..db_types import utcnow
 from ..errors import DomainError
-from ..database import MAX_COUNT
 from ..extensions import db
 from ..i18n import local_today, to_local, to_utc
 from ..signals import activity_cancelled, capacity_changed, session_changed
@@ -93,7 +92,7 @@ def _clean(fields: dict) -> dict:
     data["title"] = title
     data["description"] = (data.get("description") or "").strip()
     try:
-        data["category"] = Category(data.get("category"))
+        data["category"] = Category(data.get("category") or "")
     except ValueError:
         problems.add(_("Vælg en kategori."), "unknown_category", "category")
     min_age, max_age = data.get("min_age"), data.get("max_age")
@@ -418,7 +417,7 @@ def save_pattern(
                                                   skip_dates)
 
     created = pattern is None
-    if created:
+    if pattern is None:
         pattern = SessionPattern(activity=activity)
         db.session.add(pattern)
     pattern.weekdays = weekdays
@@ -446,12 +445,13 @@ def save_pattern(
         db.session.delete(session)
         removed += 1
     for day in days:
-        session = by_day.get(day)
+        existing_session = by_day.get(day)
         starts_at, ends_at = session_times(day, start_time, end_time)
-        if session is None:
+        if existing_session is None:
             db.session.add(Session(activity=activity, pattern_id=pattern.id, starts_at=starts_at, ends_at=ends_at))
-        elif session.moved_from is None and not session.is_cancelled and session.id not in kept_ids:
-            session.starts_at, session.ends_at = starts_at, ends_at
+        elif (existing_session.moved_from is None and not existing_session.is_cancelled
+              and existing_session.id not in kept_ids):
+            existing_session.starts_at, existing_session.ends_at = starts_at, ends_at
     db.session.flush()
     record_event("pattern.create" if created else "pattern.update", pattern, activity_id=activity.id,
                  sessions=len(days), removed=removed, kept=kept)

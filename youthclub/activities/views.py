@@ -15,8 +15,8 @@ from ..nav import nav_item, public_host, public_url, start_page
 from ..programme.services import list_districts
 from ..signups.places import confirmed_counts, free_places
 from . import services
-from .ical import webcal
 from .forms import CATEGORY_LABELS, WEEKDAY_LABELS, CatalogueForm
+from .ical import webcal
 from .models import Activity, ActivityStatus
 
 bp = Blueprint("activities", __name__)

@@ -172,7 +172,7 @@ def checkin_batch():
             results[i] = {"nonce": nonce, "status": status, **body}
         except DomainError as err:
             results[i] = {"nonce": nonce, "status": err.status, "error": err.to_dict()}
-    counts = {str(sid): services.checked_in_count(db.session.get(Session, sid)) for sid in sessions}
+    counts = {str(sid): services.checked_in_count(db.session.get_one(Session, sid)) for sid in sessions}
     db.session.commit()
     return jsonify({"results": results, "checked_in_counts": counts}), 200
 

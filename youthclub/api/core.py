@@ -132,7 +132,7 @@ def _bearer_user():
 
 
 def _scope_allows(token) -> bool:
-    view = current_app.view_functions.get(request.endpoint)
+    view = current_app.view_functions.get(request.endpoint or "")
     return token.scope in getattr(view, "token_scopes", {TokenScope.FULL})
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Any
 
-BASE = {
+BASE: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
         "title": "youthclub API",

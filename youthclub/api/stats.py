@@ -102,7 +102,8 @@ OPENAPI_PATHS = {
                 "200": {"description": "One row per group", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Stats"}}}},
                 "400": {"description": "Bad period, filter or group_by", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                 "401": {"description": "Not authenticated", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "403": {"description": "Not staff or coordinator, or another institution", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "403": {"description": "Not staff or coordinator, or another institution",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
             },
         }
     }

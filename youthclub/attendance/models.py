@@ -3,13 +3,18 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Gender, new_record_key
 from ..db_types import Choice, UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
+
+if TYPE_CHECKING:  # relationship targets in other domains (their modules import this one)
+    from ..accounts.models import YouthProfile
+    from ..activities.models import Session
 
 
 class CheckinMethod(enum.StrEnum):
@@ -18,7 +23,7 @@ class CheckinMethod(enum.StrEnum):
     OFFLINE = "offline"
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     """A registered young person was at a session ("fremmøde")."""
 
     __table_args__ = (
@@ -42,11 +47,11 @@ class Attendance(db.Model):
     #: staff let them in although they are outside the age range
     age_override: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    youth: Mapped["YouthProfile"] = relationship("YouthProfile")  # noqa: F821
-    session: Mapped["Session"] = relationship("Session")  # noqa: F821
+    youth: Mapped[YouthProfile] = relationship("YouthProfile")
+    session: Mapped[Session] = relationship("Session")
 
 
-class ScanConflict(db.Model):
+class ScanConflict(Model):
     """An offline scan the server could not turn into attendance, kept for staff to see."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,7 +66,7 @@ class ScanConflict(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    youth: Mapped["YouthProfile | None"] = relationship("YouthProfile")  # noqa: F821
+    youth: Mapped[YouthProfile | None] = relationship("YouthProfile")
 
 
 class AgeBand(enum.StrEnum):
@@ -81,7 +86,7 @@ class AgeBand(enum.StrEnum):
         return cls.AGE_18_24
 
 
-class HeadCount(db.Model):
+class HeadCount(Model):
     """Anonymous drop-ins at a session ("optælling"), by age band and gender."""
 
     __table_args__ = (
@@ -99,4 +104,4 @@ class HeadCount(db.Model):
     #: random 0..255, never changed: the record key of these anonymous drop-ins in the statistics' cell keys
     record_key: Mapped[int] = mapped_column(Integer, default=new_record_key, nullable=False)
 
-    session: Mapped["Session"] = relationship("Session")  # noqa: F821
+    session: Mapped[Session] = relationship("Session")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import time, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 
@@ -74,7 +75,7 @@ def door_roster(user) -> dict:
     sessions = todays_sessions(institution_ids) if institution_ids else []
     today = local_today()
     salt = secrets.token_hex(16)
-    roster = {
+    roster: dict[str, Any] = {
         "day": today.isoformat(),
         "generated_at": utcnow().isoformat(),
         "expires_at": to_utc(today + timedelta(days=1), time(0)).isoformat(),

@@ -24,7 +24,7 @@ from ..accounts.models import Gender, RevokedPass, YouthProfile, age_on, new_pas
 from ..accounts.services import mark_active
 from ..activities.models import Activity, Session
 from ..audit.services import record_event
-from ..database import lock_row, locking_enabled
+from ..database import lock_row, locking_enabled, rows_changed
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
@@ -524,10 +524,10 @@ def move_attendances(from_youth: YouthProfile, to_youth: YouthProfile) -> int:
     needs the young person's row). Returns how many duplicate attendances were removed.
     """
     both = select(Attendance.session_id).where(Attendance.youth_id == to_youth.id)
-    removed = db.session.execute(
+    removed = rows_changed(
         delete(Attendance).where(Attendance.youth_id == from_youth.id, Attendance.session_id.in_(both))
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.execute(
         update(Attendance).where(Attendance.youth_id == from_youth.id).values(youth_id=to_youth.id)
         .execution_options(synchronize_session=False)

@@ -16,9 +16,9 @@ from ..accounts.access import (
     is_staff_or_coordinator,
     require,
 )
-from ..audit.services import audited_page
 from ..accounts.models import Gender
 from ..accounts.youth_services import youth_details
+from ..audit.services import audited_page
 from ..database import parse_db_id
 from ..errors import DomainError
 from ..extensions import db

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
+
+if TYPE_CHECKING:  # relationship targets in other domains (their modules import this one)
+    from ..accounts.models import User
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,4 +27,4 @@ class AuditEvent(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
-    user: Mapped["User | None"] = relationship("User")  # noqa: F821
+    user: Mapped[User | None] = relationship("User")

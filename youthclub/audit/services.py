@@ -6,7 +6,6 @@ from flask_login import current_user
 from ..extensions import db
 from .models import AuditEvent
 
-
 #: details staff type in their own words: they can name a young person (or a third person), so only
 #: admins read them, and they go when the young person closes their account or is anonymised
 FREE_TEXT_DETAILS = frozenset({"reason", "title"})

@@ -122,7 +122,9 @@ def demo_second_factor_logins() -> list[str]:
     emails = []
     for local, _name, _role, _inst in data.LOGINS:
         user = db.session.scalar(select(User).where(User.email == login_email(local)))
-        factor = mfa.confirmed_factor(user) if user is not None else None
+        if user is None:
+            continue
+        factor = mfa.confirmed_factor(user)
         if factor is not None and factor.secret == data.DEMO_TOTP_SECRET:
             emails.append(user.email)
     return emails
@@ -180,7 +182,7 @@ def try_the_door(now: datetime | None = None) -> list[str]:
     if session is None:
         return []
     day = to_local(session.starts_at).date()
-    activity = db.session.get(Activity, session.activity_id)
+    activity = db.session.get_one(Activity, session.activity_id)
     ung = db.session.scalar(select(User).where(User.email == login_email("ung")))
     others = db.session.scalars(select(YouthProfile).where(
         YouthProfile.user_id.is_(None), YouthProfile.anonymised_at.is_(None)).order_by(YouthProfile.id)).all()
@@ -205,7 +207,7 @@ def count_rows() -> dict[str, int]:
         "sign-ups": Signup, "attendances": Attendance, "head counts": HeadCount, "users": User,
         "initiatives": Initiative,
     }
-    return {name: db.session.scalar(select(func.count()).select_from(model)) for name, model in models.items()}
+    return {name: db.session.scalars(select(func.count()).select_from(model)).one() for name, model in models.items()}
 
 
 def _ensure_logins(password: str | None) -> None:
@@ -222,7 +224,7 @@ def _ensure_logins(password: str | None) -> None:
                         password_hash=password_hash or hash_password(data.DEFAULT_PASSWORD))
             db.session.add(user)
             if role:
-                user.memberships.append(Membership(role=Role(role), institution_id=home.id if inst_key else None))
+                user.memberships.append(Membership(role=Role(role), institution_id=home.id if inst_key and home else None))
             else:
                 db.session.add(YouthProfile(user=user, first_name=name, birth_year=date.today().year - 15,
                                             birth_month=3, gender=Gender.PIGE))
@@ -345,7 +347,7 @@ class _Builder:
             db.session.add(activity)
             self.activity_rows.append(activity)
         db.session.flush()
-        for offer, activity in zip(self.offers, self.activity_rows):
+        for offer, activity in zip(self.offers, self.activity_rows, strict=True):
             code = self.institutions[offer.inst].district.code
             for number in offer.focus:
                 links_focus.append({"activity_id": activity.id, "focus_area_id": self.focus_areas[number].id})
@@ -359,8 +361,8 @@ class _Builder:
     def sessions(self) -> None:
         """Weekly sessions from months ago to weeks ahead, skipping Christmas; a few cancelled."""
         rng = self.rng
-        rows = []
-        for offer, activity in zip(self.offers, self.activity_rows):
+        rows: list[dict] = []
+        for offer, activity in zip(self.offers, self.activity_rows, strict=True):
             weekdays = sorted({(self.today.weekday() + off) % 7 for off in offer.day_offsets})
             starts_on = self.today - timedelta(weeks=offer.weeks_back)
             ends_on = self.today + timedelta(weeks=offer.weeks_ahead)
@@ -388,7 +390,7 @@ class _Builder:
         #: activity index -> [(session id, row)]
         self.session_rows: dict[int, list[tuple[int, dict]]] = {}
         by_activity = {a.id: i for i, a in enumerate(self.activity_rows)}
-        for session_id, row in zip(ids, rows):
+        for session_id, row in zip(ids, rows, strict=True):
             self.session_rows.setdefault(by_activity[row["activity_id"]], []).append((session_id, row))
 
     # -- young people -------------------------------------------------------------------
@@ -401,7 +403,7 @@ class _Builder:
         self.youths: list[dict] = []
         self.youth_ages: list[int] = []
         self.youth_home: list[str] = []
-        for n in range(300):
+        for _ in range(300):
             age = rng.choices(range(10, 25), weights=AGE_WEIGHTS)[0]
             month = rng.randint(1, 12)
             gender = rng.choices([Gender.PIGE, Gender.DRENG, Gender.ANDET, Gender.UOPLYST], [46, 46, 3, 5])[0]
@@ -427,7 +429,7 @@ class _Builder:
         created = self.now - timedelta(days=150)
         self.youths.append({
             "user_id": me.id, "first_name": "Yasmin", "last_name": None,
-            "birth_year": today.year - 15 - (1 if 3 > today.month else 0), "birth_month": 3,
+            "birth_year": today.year - 15 - (1 if today.month < 3 else 0), "birth_month": 3,
             "gender": Gender.PIGE, "home_district_id": self.districts["8"].id,
             "registered_by_institution_id": None, "created_at": created, "pass_issued_at": created,
             "last_active_at": self.now,
@@ -464,7 +466,7 @@ class _Builder:
         """``k`` distinct young people, those living close and at home there first."""
         rng = self.rng
         pool = list(candidates)
-        chosen = []
+        chosen: list[int] = []
         while pool and len(chosen) < k:
             i = rng.choices(pool, [self._weight(offer, j) for j in pool])[0]
             pool.remove(i)
@@ -479,7 +481,7 @@ class _Builder:
         self.regulars: dict[int, list[tuple[int, float, bool]]] = {}
         mine = {"Fodbold i hallen": SignupStatus.CONFIRMED, "Dans: hiphop og afro": SignupStatus.CONFIRMED,
                 "Lydstudie og rap-værksted": SignupStatus.WAITLISTED}
-        for index, (offer, activity) in enumerate(zip(self.offers, self.activity_rows)):
+        for index, (offer, activity) in enumerate(zip(self.offers, self.activity_rows, strict=True)):
             if offer.status != "published":
                 continue
             eligible = self._eligible(offer)

@@ -7,10 +7,10 @@ from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class ScheduledRun(db.Model):
+class ScheduledRun(Model):
     __table_args__ = (UniqueConstraint("job", "slot"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -49,7 +49,7 @@ def recipient_locale(*, user=None, youth=None, locale=None) -> str:
         getattr(user, "locale", None),
         getattr(getattr(youth, "user", None), "locale", None),
     ):
-        if candidate in languages:
+        if candidate is not None and candidate in languages:
             return candidate
     return current_app.config.get("BABEL_DEFAULT_LOCALE", "da")
 
@@ -131,6 +131,7 @@ def _smtp_connection():
     cfg = current_app.config
     host, port = cfg["MAIL_SERVER"], int(cfg.get("MAIL_PORT") or 25)
     timeout = cfg.get("MAIL_TIMEOUT", 10)
+    conn: smtplib.SMTP
     if cfg.get("MAIL_USE_SSL"):
         conn = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
     else:
@@ -339,7 +340,7 @@ def _deliver_safely(ids) -> None:
 
 def _deliver_after_response(ids) -> None:
     """Send once the response has been sent (WSGI close); what is never sent waits for the sweep (``deliver_due``)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app behind the proxy, for the thread
 
     def deliver_in_app():
         with app.app_context():

@@ -7,10 +7,10 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class TotpFactor(db.Model):
+class TotpFactor(Model):
     """The authenticator app a user has set up (or is setting up: ``confirmed_at`` is None)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -24,7 +24,7 @@ class TotpFactor(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A one-time code for when the phone is lost; shown once, stored hashed."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

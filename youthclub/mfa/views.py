@@ -8,7 +8,7 @@ in ``api/core.py`` and do not pass here.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -18,7 +18,7 @@ from ..accounts.forms import SimpleForm
 from ..accounts.models import User
 from ..accounts.views import safe_next
 from ..attendance.views import qr_svg
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..main import error_response
 from ..nav import slot
 from ..ratelimits import rate_limited
@@ -127,7 +127,7 @@ def enroll():
     logged_in = current_user.is_authenticated
     user = current_user._get_current_object() if logged_in else pending_user()
     if user is None:
-        return current_app.login_manager.unauthorized()
+        return login_manager.unauthorized()
     if not services.may_use_second_factor(user):
         abort(403)
     if services.confirmed_factor(user) is not None:

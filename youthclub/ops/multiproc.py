@@ -11,6 +11,7 @@ the directory halfway through that fold, when it would count the dead worker twi
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import glob
 import os
@@ -45,14 +46,10 @@ def prepare_directory(environ=os.environ) -> tuple[str, bool]:
 
 def remove_directory(path: str) -> None:
     for name in glob.glob(os.path.join(path, "*.db")) + [os.path.join(path, LOCK_NAME)]:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.remove(name)
-        except FileNotFoundError:
-            pass
-    try:
+    with contextlib.suppress(OSError):
         os.rmdir(path)
-    except OSError:
-        pass
 
 
 @contextmanager

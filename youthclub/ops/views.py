@@ -79,8 +79,8 @@ def metrics():
     tokens = current_app.config.get("METRICS_TOKENS") or []
     if not tokens:
         abort(404)
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    given = given.strip().encode()
+    scheme, _, header_token = request.headers.get("Authorization", "").partition(" ")
+    given = header_token.strip().encode()
     # compare_digest against every token (no early exit), so timing tells nothing about which
     matches = [hmac.compare_digest(given, token.encode()) for token in tokens]
     if scheme.lower() != "bearer" or not given or not any(matches):

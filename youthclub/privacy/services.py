@@ -20,6 +20,7 @@ from ..activities.models import Activity, Session
 from ..attendance.models import Attendance, ScanConflict
 from ..audit.models import AuditEvent
 from ..audit.services import FREE_TEXT_DETAILS, record_event
+from ..database import rows_changed
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
@@ -292,11 +293,11 @@ def delete_expired_tokens(*, now: datetime | None = None,
     """Delete expired one-time links (resets, claim codes, guardian links), staff invitations and expired or long-revoked API tokens."""
     now = now or utcnow()
     return {
-        "tokens": db.session.execute(delete(OneTimeToken).where(OneTimeToken.expires_at < now)).rowcount,
-        "invitations": db.session.execute(delete(StaffInvitation).where(StaffInvitation.expires_at < now)).rowcount,
-        "api_tokens": db.session.execute(
+        "tokens": rows_changed(delete(OneTimeToken).where(OneTimeToken.expires_at < now)),
+        "invitations": rows_changed(delete(StaffInvitation).where(StaffInvitation.expires_at < now)),
+        "api_tokens": rows_changed(
             delete(ApiToken).where(or_(ApiToken.expires_at < now, ApiToken.revoked_at < now - timedelta(days=revoked_days)))
-        ).rowcount,
+        ),
     }
 
 
@@ -309,9 +310,9 @@ def purge(*, now: datetime | None = None, retention_months: int = 24,
         anonymise_youth(youth, reason="retention", now=now)
         counts["anonymised"] += 1
     counts.update(delete_expired_tokens(now=now, revoked_days=outbox_days))
-    counts["outbox"] = db.session.execute(
+    counts["outbox"] = rows_changed(
         delete(OutboxMessage).where(OutboxMessage.created_at < now - timedelta(days=outbox_days))
-    ).rowcount
+    )
     if any(counts.values()):
         record_event("privacy.purge", user=False, **counts)
     db.session.flush()

@@ -21,8 +21,8 @@ from ..audit.services import audited_page, record_event
 from ..database import parse_db_id
 from ..extensions import db
 from ..formutil import saved_or_refused
-from ..main import error_response
 from ..i18n import LOCAL_TZ
+from ..main import error_response
 from ..nav import nav_item, slot
 from ..ratelimits import rate_limited
 from . import services

@@ -10,10 +10,10 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Choice, UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class Programme(db.Model):
+class Programme(Model):
     """An area-based programme such as Hotspot Nørrebro."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,7 +27,7 @@ class Programme(db.Model):
         return self.starts_on <= day <= self.ends_on
 
 
-class District(db.Model):
+class District(Model):
     """A police district ("distrikt") that is one hotspot."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,7 +52,7 @@ FOCUS_AREA_TITLES = (
 )
 
 
-class FocusArea(db.Model):
+class FocusArea(Model):
     """One of the three focus areas ("indsatsområder") every action plan has."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,7 +74,7 @@ class FocusArea(db.Model):
         return f"{self.number}. {self.display_title}"
 
 
-class ActionPlan(db.Model):
+class ActionPlan(Model):
     """A district's annual action plan ("handlingsplan")."""
 
     __table_args__ = (UniqueConstraint("district_id", "year"),)
@@ -90,7 +90,7 @@ class ActionPlan(db.Model):
     )
 
 
-class Initiative(db.Model):
+class Initiative(Model):
     """A concrete initiative of an action plan under one focus area."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,7 +119,7 @@ class InstitutionKind(enum.StrEnum):
     ANDET = "andet"
 
 
-class Institution(db.Model):
+class Institution(Model):
     """A local institution that lists offers: a club, school, association, library …"""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -24,7 +24,7 @@ def save_plan(plan: ActionPlan | None, *, district_id: int, year: int, title: st
     if clash is not None and clash is not plan:
         raise ProgrammeError(_("Distriktet har allerede en handlingsplan for det år."), "plan_exists")
     created = plan is None
-    if created:
+    if plan is None:
         plan = ActionPlan()
         db.session.add(plan)
     plan.district_id = district_id
@@ -46,7 +46,7 @@ def save_initiative(
         if target is not None and target < 0:
             raise ProgrammeError(_("Et mål kan ikke være negativt."), "bad_target")
     created = initiative is None
-    if created:
+    if initiative is None:
         initiative = Initiative(action_plan=plan)
         db.session.add(initiative)
     initiative.focus_area_id = focus_area_id

@@ -29,7 +29,7 @@ def save_institution(
     if db.session.get(District, district_id) is None:
         raise ProgrammeError(_("Vælg et distrikt."), "unknown_district")
     created = institution is None
-    if created:
+    if institution is None:
         institution = Institution()
         db.session.add(institution)
     institution.name = name.strip()

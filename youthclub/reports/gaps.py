@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, select
 
-from ..accounts.models import YouthProfile
+from ..accounts.models import RECORD_KEYS, YouthProfile
 from ..activities.models import Activity, ActivityStatus, Session
 from ..attendance.models import AgeBand
 from ..db_types import utcnow
@@ -27,7 +27,6 @@ from ..i18n import local_today
 from ..programme.models import District
 from ..signups.models import Signup, SignupStatus
 from ..signups.places import free_places_by_activity
-from ..accounts.models import RECORD_KEYS
 from .disclosure import released_count
 from .stats import AGE_BANDS, Row
 
@@ -100,9 +99,10 @@ def offer_gaps(*, threshold: int | None, now: datetime | None = None) -> GapRepo
         group = groups.setdefault(key, _Group())
         if offer and activity.id not in group.offers:
             group.offers.add(activity.id)
-            if free[activity.id] is not None:
-                group.free_places += free[activity.id]
-                if free[activity.id] == 0:
+            places = free[activity.id]
+            if places is not None:
+                group.free_places += places
+                if places == 0:
                     group.full.add(activity.id)
         group.waiting.update(youth for youth, _band in youths)
 
@@ -122,7 +122,7 @@ def offer_gaps(*, threshold: int | None, now: datetime | None = None) -> GapRepo
     total = groups.get((), _Group()).row({})
     districts = []
     for district in db.session.scalars(select(District).order_by(District.code)):
-        tables = {dim: [] for dim in GAP_DIMENSIONS}
+        tables: dict[str, list[Row]] = {dim: [] for dim in GAP_DIMENSIONS}
         for key, group in groups.items():
             if len(key) == 3 and key[0] == district.id:
                 tables[key[1]].append(group.row({"district": district.id, key[1]: key[2]}))

@@ -235,10 +235,10 @@ def generate_load(youths: int, attendances: int, *, seed: int = 1, start: date |
     } for n in range(youths)]
     youth_ids = _insert_returning_ids(YouthProfile, youth_rows, progress, "Unge")
     # who can be a regular in each year: aged 10-24 then (everyone, when nobody is)
-    of_age = {year: [y for y, row in zip(youth_ids, youth_rows) if AGES[0] <= year - row["birth_year"] <= AGES[1]] or youth_ids
+    of_age = {year: [y for y, row in zip(youth_ids, youth_rows, strict=True) if AGES[0] <= year - row["birth_year"] <= AGES[1]] or youth_ids
               for year in years}
 
-    held = [(sid, row, act) for sid, row, act in zip(session_ids, session_rows, session_activity) if row["cancelled_at"] is None]
+    held = [(sid, row, act) for sid, row, act in zip(session_ids, session_rows, session_activity, strict=True) if row["cancelled_at"] is None]
     per_session = attendances / max(len(held), 1)
     pool_size = max(int(per_session * 3), 10)
     pools: dict[int, list[int]] = {}
@@ -295,9 +295,8 @@ def generate_load(youths: int, attendances: int, *, seed: int = 1, start: date |
 
     _pg = _postgresql()
     with visit_counts_suspended():
-        with secondary_indexes_dropped("attendance", attendances, progress.note):
-            with progress.bar("Fremmøder", attendances) as update:
-                made = _copy_visits(visits(), attendances, update)
+        with secondary_indexes_dropped("attendance", attendances, progress.note), progress.bar("Fremmøder", attendances) as update:
+            made = _copy_visits(visits(), attendances, update)
         progress.note("visit_month")
         with secondary_indexes_dropped("visit_month", made // 3, progress.note):
             if session_ids:

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..activities.models import Session
 from ..attendance.models import Attendance
-from ..extensions import db
+from ..extensions import Model
 
 
-class VisitMonth(db.Model):
+class VisitMonth(Model):
     """Visits of one young person to one activity in one local month (held sessions only). Kept by triggers."""
 
     __tablename__ = "visit_month"

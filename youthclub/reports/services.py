@@ -6,8 +6,8 @@ import csv
 import io
 from datetime import date
 
-from flask import current_app
 from babel.numbers import format_decimal
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -17,8 +17,8 @@ from ..accounts.models import GENDER_LABELS as ACCOUNT_GENDER_LABELS
 from ..activities.models import Category
 from ..attendance.models import AgeBand
 from ..audit.services import record_event
-from ..errors import DomainError, Forbidden
 from ..database import parse_db_id
+from ..errors import DomainError, Forbidden
 from ..extensions import db
 from ..i18n import local_today
 from ..programme.models import ActionPlan, District, FocusArea, Initiative, Institution
@@ -215,7 +215,7 @@ class Labels:
     """Names for the values of each dimension, loaded once per request."""
 
     def __init__(self):
-        self.names = {
+        self.names: dict[str, dict] = {
             "district": {d.id: d.name for d in db.session.scalars(select(District))},
             "institution": {i.id: i.name for i in db.session.scalars(select(Institution))},
             "focus_area": {a.id: a.label for a in db.session.scalars(select(FocusArea))},

@@ -20,8 +20,10 @@ import itertools
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Integer, String, and_, case, cast, exists, func, literal, literal_column, null, or_, select, text, type_coerce, union_all
+from sqlalchemy.sql.expression import ColumnElement, FromClause
 
 from ..accounts.models import Gender, YouthProfile
 from ..activities.models import Activity, Category, Session, activity_focus_area, activity_initiative
@@ -185,7 +187,9 @@ def _age_band(month_index, index: bool = False):
     ``index=True``: the band's position in ``AGE_BANDS`` (a small integer groups faster than text).
     """
     months_old = month_index - (YouthProfile.birth_year * 12 + YouthProfile.birth_month - 1)
-    bands = [literal_column(str(i)) for i in range(4)] if index else [literal(b) for b in AGE_BANDS]
+    bands: list[ColumnElement[Any]] = (
+        [literal_column(str(i)) for i in range(4)] if index else [literal(b) for b in AGE_BANDS]
+    )
     return case(
         (months_old < 13 * 12, bands[0]),
         (months_old < 16 * 12, bands[1]),
@@ -341,7 +345,7 @@ def _fast_aggregates():
         text("SELECT " + ", ".join(f"current_setting(:k{i})" for i in range(len(names)))),
         {f"k{i}": k for i, k in enumerate(names)},
     ).one()
-    before = dict(zip(names, current))
+    before = dict(zip(names, current, strict=True))
     set_all(settings)
     try:
         yield
@@ -428,11 +432,14 @@ def query_people(f: StatsFilter, tables) -> dict:
                 .select_from(counted.join(Activity, Activity.id == counted.c.aid))
                 .cte("coarse")
             )
-    newcomers = _newcomers(f, select((coarse if coarse is not None else fine).c.youth_id).distinct())
+    either = coarse if coarse is not None else fine
+    assert either is not None, "tables were asked for"
+    newcomers = _newcomers(f, select(either.c.youth_id).distinct())
     parts = []
     for i, dims in enumerate(tables):
         src = fine if _splits_by_month(dims) else coarse
-        frm = src
+        assert src is not None, "made above for every kind of table asked for"
+        frm: FromClause = src
         if any(d in ("district", "institution", "category") for d in dims):
             frm = frm.join(Activity, Activity.id == src.c.aid)
         if "gender" in dims:
@@ -516,10 +523,10 @@ def _grain_rows(stmt_rows, n_values: int, shapes) -> dict:
     )
     parts = []
     for i, shape in enumerate(shapes):
-        kept = [grain.c[name] for name, keep in zip(_GRAIN, shape) if keep]
+        kept = [grain.c[name] for name, keep in zip(_GRAIN, shape, strict=True) if keep]
         parts.append(
             select(literal_column(str(i)),
-                   *[grain.c[name] if keep else cast(null(), type_) for name, keep, type_ in zip(_GRAIN, shape, _GRAIN_TYPES)],
+                   *[grain.c[name] if keep else cast(null(), type_) for name, keep, type_ in zip(_GRAIN, shape, _GRAIN_TYPES, strict=True)],
                    # integer sums: PostgreSQL sums a bigint as numeric, which arrives as Decimal
                    *[cast(func.sum(grain.c[f"v{j}"]), Integer) for j in range(n_values)])
             .group_by(*kept)
@@ -679,7 +686,7 @@ def _normalise_value(d, v):
 
 
 def _normalise_key(dims, key):
-    return tuple(_normalise_value(d, v) for d, v in zip(dims, key))
+    return tuple(_normalise_value(d, v) for d, v in zip(dims, key, strict=True))
 
 
 class _Activities:
@@ -790,7 +797,7 @@ def compute_tables(f: StatsFilter, tables) -> dict:
             keys = {()}
         rows = []
         for key in keys:
-            skey = tuple(v for d, v in zip(dims, key) if d not in PERSON_DIMENSIONS)
+            skey = tuple(v for d, v in zip(dims, key, strict=True) if d not in PERSON_DIMENSIONS)
             figures = people.get(key) or dict.fromkeys(PEOPLE_FIGURES + CELL_KEYS, 0)
             visits = figures["visits"]
             n_sessions, places = sessions.get(skey, (0, 0))
@@ -811,7 +818,7 @@ def compute_tables(f: StatsFilter, tables) -> dict:
                      # the cell keys, for the release (disclosure.py)
                      **{name: figures[name] for name in CELL_KEYS}, "dropins_key": drop_key, "waitlist_key": int(wait_key or 0),
                      "attended_key": attended_key, "visits_cap_key": visits_cap_key}
-            rows.append(Row(dict(zip(dims, key)), values, set(), parts))
+            rows.append(Row(dict(zip(dims, key, strict=True)), values, set(), parts))
         rows.sort(key=lambda r: [(v is None, v if v is not None else 0) for v in r.key.values()])
         out[dims] = rows
     return out

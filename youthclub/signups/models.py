@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Choice, UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
+
+if TYPE_CHECKING:  # relationship targets in other domains (their modules import this one)
+    from ..accounts.models import YouthProfile
+    from ..activities.models import Activity
 
 
 class SignupStatus(enum.StrEnum):
@@ -17,7 +22,7 @@ class SignupStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class Signup(db.Model):
+class Signup(Model):
     """A young person's sign-up ("tilmelding") for an activity, or their place on its waitlist."""
 
     __table_args__ = (
@@ -50,5 +55,5 @@ class Signup(db.Model):
     #: a reason staff give when they cancel; about the sign-up, never about the person
     cancel_reason: Mapped[str | None] = mapped_column(String(300))
 
-    youth: Mapped["YouthProfile"] = relationship("YouthProfile")  # noqa: F821
-    activity: Mapped["Activity"] = relationship("Activity")  # noqa: F821
+    youth: Mapped[YouthProfile] = relationship("YouthProfile")
+    activity: Mapped[Activity] = relationship("Activity")

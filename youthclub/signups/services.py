@@ -416,5 +416,5 @@ def move_signups(from_youth: YouthProfile, to_youth: YouthProfile, *, by_user) -
     db.session.flush()
     for activity_id in sorted(touched):
         # the one rule that fills free places from the waitlist (a no-op where none came free)
-        promote_waitlist(db.session.get(Activity, activity_id))
+        promote_waitlist(db.session.get_one(Activity, activity_id))
     return cancelled

@@ -10,20 +10,22 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..accounts.access import can_see_roster, get_roster_activity_or_403, is_youth, require, works_at
-from ..audit.services import audited_page
 from ..accounts.forms import SimpleForm
 from ..accounts.models import YouthProfile
 from ..accounts.views import safe_next
 from ..accounts.youth_services import new_calendar_token, revoke_calendar_token
 from ..activities.ical import calendar, webcal
 from ..activities.models import Activity, Session
+from ..audit.services import audited_page
 from ..db_types import utcnow
 from ..extensions import db
 from ..formutil import saved_or_refused
 from ..nav import nav_item, public_host, public_url, slot, start_page
 from ..ratelimits import rate_limited
-from . import receivers  # noqa: F401  (connects the signal receivers)
-from . import services
+from . import (
+    receivers,  # noqa: F401  (connects the signal receivers)
+    services,
+)
 from .forms import SignupForm, StaffCancelForm
 from .models import Signup, SignupStatus
 from .places import free_places

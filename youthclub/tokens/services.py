@@ -8,7 +8,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..accounts.models import ApiToken, TokenScope  # noqa: F401  (TokenScope: callers choose one)
+from ..accounts.models import ApiToken, TokenScope  # TokenScope: callers choose one
 from ..audit.services import record_event
 from ..db_types import utcnow
 from ..errors import DomainError

@@ -95,9 +95,9 @@ def test_two_workers_and_two_web_instances_deliver_200_messages_exactly_once_eve
     smtp.hold("queued0@example.org")  # its first delivery hangs in DATA until the worker is killed
     # a held DATA must outlast the moment it takes to kill its worker (MAIL_TIMEOUT); the lease is long
     # enough that a worker starved of CPU on a busy machine still finishes inside its claim
-    processes.start("w1", MAIL_TIMEOUT="3", OUTBOX_LEASE_SECONDS="10")
-    processes.start("w2", MAIL_TIMEOUT="3", OUTBOX_LEASE_SECONDS="10")
-    processes.start("beat", kind="scheduler", OUTBOX_SWEEP_SECONDS="1", OUTBOX_LEASE_SECONDS="10")  # the sweep picks up what a dead worker held
+    processes.start("w1", MAIL_TIMEOUT="3", OUTBOX_LEASE_SECONDS="30")
+    processes.start("w2", MAIL_TIMEOUT="3", OUTBOX_LEASE_SECONDS="30")
+    processes.start("beat", kind="scheduler", OUTBOX_SWEEP_SECONDS="1", OUTBOX_LEASE_SECONDS="30")  # the sweep picks up what a dead worker held
     sites = [web(), web()]
     processes.wait_ready("w1", "w2", "beat")
 
@@ -141,7 +141,7 @@ def test_two_workers_and_two_web_instances_deliver_200_messages_exactly_once_eve
 
     wait_for(lambda: len(smtp.messages) >= 200 and db.session.scalar(
         select(func.count(OutboxMessage.id)).where(OutboxMessage.sent_at.is_(None))) == 0,
-        timeout=60, what="200 deliveries")
+        timeout=120, what="200 deliveries")
     time.sleep(1.5)  # a second sweep, and any straggler, has had its chance to send one twice
     assert len(outbox_rows()) == 200
     assert Counter(smtp.ids()).most_common(1)[0][1] == 1, "a message was delivered twice"

@@ -1,5 +1,5 @@
 """Unbound extension objects; create_app binds them to the app."""
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -8,7 +8,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -22,6 +22,11 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # every model here is mapped to a Table (SQLAlchemy types it as any FromClause), so its
+        # __table__ works for Core inserts and updates too
+        __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from ..audit.services import record_event
+from ..database import rows_changed
 from ..db_types import utcnow
 from ..extensions import db
 from ..mail.services import recipient_locale, render_message, send_mail
@@ -79,8 +80,7 @@ def invitee(invitation: StaffInvitation) -> User | None:
 
 def _take(invitation: StaffInvitation) -> None:
     """Delete the invitation; a concurrent acceptance of the same link loses."""
-    gone = db.session.execute(delete(StaffInvitation).where(StaffInvitation.id == invitation.id))
-    if gone.rowcount != 1:
+    if rows_changed(delete(StaffInvitation).where(StaffInvitation.id == invitation.id)) != 1:
         raise AccountError(_("Linket eller koden er allerede brugt."), "token_used", status=409)
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -37,12 +38,25 @@ class Role(enum.StrEnum):
 INSTITUTION_ROLES = (Role.STAFF, Role.INSTITUTION_ADMIN)
 
 
+class RoleGrant(Protocol):
+    """One role a login holds: a ``Membership`` row, or the bearer principal's ``TokenMembership``."""
+
+    @property
+    def role(self) -> Role: ...
+
+    @property
+    def institution_id(self) -> int | None: ...
+
+
 class RolesMixin:
     """What a login may do, read from its ``memberships`` (each with ``role`` and ``institution_id``).
 
     Shared by ``User`` and the API's bearer principal (``api.core.TokenUser``), so a role means
     the same whichever way the request came in.
     """
+
+    if TYPE_CHECKING:  # for the type checker only: the classes that mix this in provide it
+        memberships: Sequence[RoleGrant]
 
     def has_role(self, role: Role, institution_id: int | None = None) -> bool:
         return any(m.role == role and (institution_id is None or m.institution_id == institution_id) for m in self.memberships)

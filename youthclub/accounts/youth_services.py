@@ -182,8 +182,7 @@ def confirm_registration(secret: str) -> tuple[YouthProfile, str | None]:
     if token is None or not token.payload:
         raise AccountError(_("Linket er udløbet eller allerede brugt. Opret dig igen."), "invalid_token", status=404)
     data = dict(token.payload)
-    gone = db.session.execute(delete(OneTimeToken).where(OneTimeToken.id == token.id))
-    if gone.rowcount != 1:
+    if rows_changed(delete(OneTimeToken).where(OneTimeToken.id == token.id)) != 1:
         raise AccountError(_("Linket eller koden er allerede brugt."), "token_used", status=409)
     if _club_contact(data["email"]):
         raise services.email_taken()

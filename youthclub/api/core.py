@@ -9,7 +9,7 @@ from typing import NamedTuple
 from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 
 from ..accounts.models import ApiToken, Membership, Role, RolesMixin, TokenScope, User, YouthProfile
 from ..database import locking_enabled
@@ -61,7 +61,7 @@ class TokenUser(RolesMixin):
         self.session_version = session_version
         self.youth_id = youth_id
         self.memberships = memberships
-        self._user = None
+        self._user: User | None = None
 
     @property
     def is_active(self) -> bool:
@@ -80,7 +80,8 @@ class TokenUser(RolesMixin):
         return db.session.get(YouthProfile, self.youth_id) if self.youth_id is not None else None
 
     @property
-    def user(self) -> User:
+    def user(self) -> User | None:
+        """The ``User`` row, loaded the first time it is asked for (None if it is gone meanwhile)."""
         if self._user is None:
             self._user = db.session.get(User, self.id)
         return self._user
@@ -146,8 +147,8 @@ def _touch_token(token_id: int, now: datetime) -> None:
     Conditional, so of the scanners that saw an old time only the first writes; on PostgreSQL
     the others skip the row it has locked instead of waiting for its commit.
     """
-    stale = (ApiToken.id == token_id) & or_(ApiToken.last_used_at.is_(None),
-                                            ApiToken.last_used_at < now - LAST_USED_EVERY)
+    stale: ColumnElement[bool] = (ApiToken.id == token_id) & or_(
+        ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_EVERY)
     if db.session.get_bind().dialect.name == "postgresql" and locking_enabled():
         stale = ApiToken.id.in_(select(ApiToken.id).where(stale).with_for_update(skip_locked=True))
     db.session.execute(update(ApiToken).where(stale).values(last_used_at=now)

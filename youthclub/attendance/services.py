@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -256,7 +257,8 @@ _SCAN_STATEMENTS = {(t, lock): _scan_statement(t, lock) for t in (True, False) f
 def _checked_in(values, youth: Visitor | None) -> CheckedIn | None:
     if values[0] is None:
         return None
-    return CheckedIn(*values, youth=youth if youth is not None and youth.id == values[1] else None)
+    return CheckedIn(**dict(zip(_ATTENDANCE_COLS, values, strict=True)),
+                     youth=youth if youth is not None and youth.id == values[1] else None)
 
 
 def read_scan(session_id: int, *, token: str | None = None, youth_id: int | None = None,
@@ -320,32 +322,32 @@ def _scan_time(scanned_at: datetime | None) -> datetime:
 # -- only a session that is happening ----------------------------------------------------
 
 
-def checkin_window(session: Session) -> tuple[datetime, datetime]:
+def checkin_window(session: Session | DoorSession) -> tuple[datetime, datetime]:
     """From when until when a scan counts for ``session`` (CHECKIN_OPEN_BEFORE / CHECKIN_CLOSE_AFTER)."""
     config = current_app.config
     return session.starts_at - config["CHECKIN_OPEN_BEFORE"], session.ends_at + config["CHECKIN_CLOSE_AFTER"]
 
 
-def is_happening(session: Session, at: datetime | None = None) -> bool:
+def is_happening(session: Session | DoorSession, at: datetime | None = None) -> bool:
     """Whether a scan at ``at`` (default now) is inside the session's check-in window."""
     opens, closes = checkin_window(session)
     return opens <= (at or utcnow()) <= closes
 
 
-def scan_state(session: Session, at: datetime | None = None) -> str:
+def scan_state(session: Session | DoorSession, at: datetime | None = None) -> str:
     """"open", "later" (the window has not opened yet) or "over"; for the pages that lead to the scanner."""
     opens, closes = checkin_window(session)
     at = at or utcnow()
     return "later" if at < opens else ("over" if at > closes else "open")
 
 
-def not_now_message(session: Session) -> str:
+def not_now_message(session: Session | DoorSession) -> str:
     return _("Forkert gang: %(title)s er %(date)s kl. %(start)s–%(end)s, ikke nu. Der scannes kun ind til en gang, "
              "der er i gang.", title=session.activity.title, date=fmt_date(to_local(session.starts_at)),
              start=fmt_time(to_local(session.starts_at)), end=fmt_time(to_local(session.ends_at)))
 
 
-def _require_happening(session: Session, when: datetime, details: dict) -> None:
+def _require_happening(session: Session | DoorSession, when: datetime, details: dict) -> None:
     if not is_happening(session, when):
         opens, closes = checkin_window(session)
         raise CheckinError(not_now_message(session), "session_not_now", opens=opens.isoformat(),
@@ -376,7 +378,7 @@ def _youth_details(youth, session) -> dict:
     return {"youth": {"id": youth.id, "first_name": youth.first_name, "age": youth.age_on(session_day(session))}}
 
 
-def _refuse_pass(token: str | None):
+def _refuse_pass(token: str | None) -> NoReturn:
     """A pass that names nobody: revoked (its young person has a new one) or unknown."""
     token = (token or "").strip()
     if token and len(token) <= 64:

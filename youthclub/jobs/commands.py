@@ -77,7 +77,7 @@ def dev_command(host, port):
     Uses Redis at REDIS_URL (else redis://127.0.0.1:6379/0 when it answers); with no Redis the
     jobs run in this process and mail reaches the outbox at once.
     """
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app behind the proxy: its config is changed and it is served
     env = dict(os.environ, PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL") or f"http://{host}:{port}")
     url = broker_url(app) or "redis://127.0.0.1:6379/0"
     children: list[subprocess.Popen] = []

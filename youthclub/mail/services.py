@@ -17,13 +17,14 @@ import secrets
 import smtplib
 import ssl
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
 from flask import after_this_request, current_app, has_request_context, render_template
 from flask_babel import force_locale
-from sqlalchemy import and_, event, func, or_, select, update
+from sqlalchemy import Row, and_, event, func, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from ..db_types import utcnow
@@ -161,7 +162,7 @@ def _due(now, *, respect_backoff: bool):
     return and_(*conditions)
 
 
-def claim_messages(ids=None, *, limit: int = 50) -> tuple[str, list]:
+def claim_messages(ids=None, *, limit: int = 50) -> tuple[str, Sequence[Row]]:
     """Take unsent messages for one delivery attempt; returns the claim's token and the rows taken.
 
     ``ids`` names the messages (a job enqueued after commit, or its retry); without it the
@@ -204,7 +205,7 @@ def _finish(token: str, results: dict[int, str | None], attempts: dict[int, int]
     retries = {}
     with db.engine.begin() as conn:
         for row_id, error in results.items():
-            values = {"claimed_at": None, "claimed_by": None, "last_error": error}
+            values: dict[str, datetime | str | None] = {"claimed_at": None, "claimed_by": None, "last_error": error}
             if error is None:
                 values["sent_at"] = now
             elif attempts[row_id] >= limit:

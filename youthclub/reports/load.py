@@ -20,6 +20,7 @@ import random
 import secrets
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import insert, select, text
 
@@ -110,6 +111,8 @@ def _copy_visits(visits, total: int, update) -> int:
     made = 0
     if _postgresql():
         raw = db.session.connection().connection.driver_connection
+        if raw is None:
+            raise RuntimeError("the database connection has no driver connection to COPY through")
         buffer = io.StringIO()
         with raw.cursor() as cursor, cursor.copy(f"COPY attendance ({columns}) FROM STDIN") as copy:
             for youth_id, session_id, at in visits:
@@ -140,7 +143,7 @@ def _copy_visits(visits, total: int, update) -> int:
 
 
 def _insert_returning_ids(model, rows, progress, label) -> list[int]:
-    ids = []
+    ids: list[int] = []
     with progress.bar(label, len(rows)) as update:
         for i in range(0, len(rows), BATCH):
             ids.extend(db.session.scalars(
@@ -211,7 +214,8 @@ def generate_load(youths: int, attendances: int, *, seed: int = 1, start: date |
         db.session.execute(insert(activity_initiative), tags_in)
 
     # sessions: a weekly pattern per activity (two weekdays), some cancelled; in order of time per activity
-    session_rows, session_activity = [], []
+    session_rows: list[dict[str, Any]] = []
+    session_activity: list[Activity] = []
     for activity in activities:
         days = rng.sample(range(7), SESSIONS_PER_WEEK)
         day = start + timedelta(days=rng.randrange(7))
@@ -245,7 +249,7 @@ def generate_load(youths: int, attendances: int, *, seed: int = 1, start: date |
     pool_year: dict[int, int] = {}
     signups: list[dict] = []
     active_signups: dict[int, dict[int, dict]] = {}
-    counts = []
+    counts: list[dict] = []
 
     def regulars(activity, year):
         """The activity's regulars in ``year``: two thirds of last year's who are still of age, the rest new."""

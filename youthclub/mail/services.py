@@ -27,6 +27,7 @@ from flask_babel import force_locale
 from sqlalchemy import Row, and_, event, func, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 
+from ..database import rows_changed
 from ..db_types import utcnow
 from ..extensions import db
 from ..jobs import enqueue
@@ -305,11 +306,11 @@ def retry_failed(message_id: int) -> OutboxMessage | None:
     message that was sent meanwhile, changes nothing and answers None). Its attempts start from
     zero again; its last error stays on the page until an attempt succeeds.
     """
-    retried = db.session.execute(
+    retried = rows_changed(
         update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.failed_at.is_not(None))
         .values(failed_at=None, attempts=0, next_attempt_at=None, claimed_at=None, claimed_by=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not retried:
         return None
     db.session.info.setdefault(_PENDING, []).append(message_id)

@@ -611,7 +611,7 @@ def query_signup_sessions(f: StatsFilter, shapes) -> dict:
         .subquery("sessions")
     )
     age_band = _age_band(sessions.c.m)
-    zero = literal_column("0")
+    zero: ColumnElement[Any] = literal_column("0")
     pairs = (
         select(sessions.c.aid, sessions.c.m, age_band.label("ab"), YouthProfile.gender.label("g"),
                literal_column("1").label("v0"), zero.label("v1"), zero.label("v2"))

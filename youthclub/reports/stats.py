@@ -604,18 +604,24 @@ def query_signup_sessions(f: StatsFilter, shapes) -> dict:
         .where(Activity.requires_signup.is_(True), *_held_in_period(f), *_activity_conditions(f))
         .subquery("sessions")
     )
-    age_band = _age_band(sessions.c.m)
-    attended = exists().where(Attendance.session_id == sessions.c.sid, Attendance.youth_id == Signup.youth_id)
+    # one pair per young person and session, however many of their sign-ups were confirmed at
+    # it (a place cancelled and taken again during a session, two profiles merged into one)
+    pairs = (
+        select(sessions.c.sid, sessions.c.aid, sessions.c.m, Signup.youth_id.label("youth_id"))
+        .select_from(Signup.__table__.join(sessions, sessions.c.aid == Signup.activity_id))
+        .where(*signup_confirmed_at(sessions.c.at))
+        .distinct()
+        .subquery("pairs")
+    )
+    age_band = _age_band(pairs.c.m)
+    attended = exists().where(Attendance.session_id == pairs.c.sid, Attendance.youth_id == pairs.c.youth_id)
     rows = (
-        select(sessions.c.aid, sessions.c.m, age_band.label("ab"), YouthProfile.gender.label("g"),
+        select(pairs.c.aid, pairs.c.m, age_band.label("ab"), YouthProfile.gender.label("g"),
                literal_column("1").label("v0"), case((attended, 1), else_=0).label("v1"),
                # the attended pairs' cell key (the young person's record key for each)
                case((attended, YouthProfile.record_key), else_=0).label("v2"))
-        .select_from(
-            Signup.__table__.join(sessions, sessions.c.aid == Signup.activity_id)
-            .join(YouthProfile, YouthProfile.id == Signup.youth_id)
-        )
-        .where(*signup_confirmed_at(sessions.c.at), *_person_conditions(f, age_band))
+        .select_from(pairs.join(YouthProfile, YouthProfile.id == pairs.c.youth_id))
+        .where(*_person_conditions(f, age_band))
         .subquery("rows")
     )
     return _grain_rows(rows, 3, shapes)

@@ -1,0 +1,42 @@
+"""Cases an outside audit of issue 12 tried, each against a count made by hand."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from tests import factories as fx
+from youthclub.accounts.merge import merge_youths
+from youthclub.extensions import db
+from youthclub.i18n import to_utc
+from youthclub.models import Attendance, CheckinMethod, Role, Signup, SignupStatus
+from youthclub.reports.stats import StatsFilter, compute_table
+
+LATER = datetime(2030, 1, 1, tzinfo=UTC)
+YEAR_2026 = dict(start=date(2026, 1, 1), end=date(2026, 12, 31), now=LATER)
+
+
+def _visit(youth, session):
+    db.session.add(Attendance(youth=youth, session=session, method=CheckinMethod.QR))
+
+
+def test_a_merged_young_person_is_one_pair_per_session_whatever_sign_ups_both_profiles_held(app):
+    """Both profiles held a place on the same offer; after the merge one young person is one pair per session."""
+    district = fx.make_district()
+    institution = fx.make_institution(district)
+    activity = fx.make_activity(institution, requires_signup=True, capacity=None)
+    sessions = [fx.make_session(activity, date(2026, 3, d)) for d in (2, 9, 16, 23)]
+    keep, dupe = fx.make_youth(first_name="Zara"), fx.make_youth(first_name="Zara")
+    for youth in (keep, dupe):
+        db.session.add(Signup(youth=youth, activity=activity, status=SignupStatus.CONFIRMED,
+                              created_at=to_utc(date(2026, 3, 1), time(12)), confirmed_at=to_utc(date(2026, 3, 1), time(12))))
+    _visit(keep, sessions[0])
+    _visit(dupe, sessions[1])
+    db.session.flush()
+    admin = fx.make_user(Role.ADMIN)
+    merge_youths(keep, dupe, admin)
+    db.session.flush()
+    # by hand: one young person, signed up for all four sessions, at two of them
+    assert db.session.query(Attendance).count() == 2
+    row = compute_table(StatsFilter(**YEAR_2026))[0]
+    assert (row.values["unique"], row.values["visits"]) == (1, 2)
+    assert (row.parts["attended"], row.parts["expected"]) == (2, 4)
+    assert row.values["attendance_rate"] == 2 / 4

@@ -40,3 +40,32 @@ def test_a_merged_young_person_is_one_pair_per_session_whatever_sign_ups_both_pr
     assert (row.values["unique"], row.values["visits"]) == (1, 2)
     assert (row.parts["attended"], row.parts["expected"]) == (2, 4)
     assert row.values["attendance_rate"] == 2 / 4
+
+
+def test_the_roll_call_of_a_past_session_counts_who_was_signed_up_at_it(app):
+    """A session of last week: one young person signed up then (and came) has cancelled since, another signed up only today.
+
+    Counted by hand, and by the attendance rate: 1 of 1 signed-up was there, no drop-in.
+    """
+    from datetime import timedelta
+
+    from youthclub.attendance.services import roll_call, roll_call_count
+    from youthclub.db_types import utcnow
+    from youthclub.reports.stats import StatsFilter, compute_table
+
+    activity = fx.make_activity(fx.make_institution(fx.make_district()), requires_signup=True, capacity=None)
+    now = utcnow()
+    week_ago = (now - timedelta(days=7)).date()
+    session = fx.make_session(activity, week_ago, start=time(10, 0), end=time(12, 0))
+    came, newcomer = fx.make_youth(), fx.make_youth()
+    db.session.add(Signup(youth=came, activity=activity, status=SignupStatus.CANCELLED, created_at=now - timedelta(days=10),
+                          confirmed_at=now - timedelta(days=10), cancelled_at=now - timedelta(days=1)))
+    db.session.add(Signup(youth=newcomer, activity=activity, status=SignupStatus.CONFIRMED, created_at=now,
+                          confirmed_at=now))
+    fx.attend(came, session)
+    db.session.flush()
+    count = roll_call_count(roll_call(session))
+    assert (count.present, count.signed_up, count.drop_ins) == (1, 1, 0)
+    day = session.starts_at.date()
+    row = compute_table(StatsFilter(day - timedelta(days=1), day + timedelta(days=1), now=now))[0]
+    assert (row.parts["attended"], row.parts["expected"]) == (count.present, count.signed_up)

@@ -32,7 +32,7 @@ from ..db_types import utcnow
 from ..extensions import db
 from ..i18n import to_local, to_utc
 from ..programme.models import ActionPlan, Initiative
-from ..signups.models import Signup, SignupStatus
+from ..signups.models import Signup, SignupStatus, confirmed_at_moment
 from .models import VisitMonth
 
 #: dimensions a table can be grouped by, in display order
@@ -581,13 +581,8 @@ def query_dropins(f: StatsFilter, shapes) -> dict:
 
 
 def signup_confirmed_at(starts_at) -> list:
-    """Conditions: the sign-up (``Signup``) was confirmed at ``starts_at``: confirmed at or before it, not cancelled before it.
-
-    A sign-up is confirmed from ``confirmed_at`` (its sign-up or promotion from the waitlist)
-    until ``cancelled_at``; a sign-up that was never confirmed has no ``confirmed_at``.
-    """
-    return [Signup.confirmed_at.is_not(None), Signup.confirmed_at <= starts_at,
-            or_(Signup.cancelled_at.is_(None), Signup.cancelled_at >= starts_at)]
+    """Conditions: the sign-up (``Signup``) was confirmed at ``starts_at`` (``confirmed_at_moment``)."""
+    return confirmed_at_moment(starts_at)
 
 
 def query_signup_sessions(f: StatsFilter, shapes) -> dict:

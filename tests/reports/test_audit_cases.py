@@ -1,21 +1,27 @@
 """Cases an outside audit of issue 12 tried, each against a count made by hand."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from tests import factories as fx
 from youthclub.accounts.merge import merge_youths
+from youthclub.activities.services import cancel_session, move_session, restore_session
+from youthclub.attendance.services import remove_attendance, roll_call, roll_call_count
+from youthclub.db_types import utcnow
 from youthclub.extensions import db
 from youthclub.i18n import to_utc
-from youthclub.models import Attendance, CheckinMethod, Role, Signup, SignupStatus
+from youthclub.models import AgeBand, Attendance, CheckinMethod, Gender, HeadCount, Role, Signup, SignupStatus
 from youthclub.reports.stats import StatsFilter, compute_table
+from youthclub.reports.visit_counts import find_differences
 
 LATER = datetime(2030, 1, 1, tzinfo=UTC)
 YEAR_2026 = dict(start=date(2026, 1, 1), end=date(2026, 12, 31), now=LATER)
 
 
 def _visit(youth, session):
-    db.session.add(Attendance(youth=youth, session=session, method=CheckinMethod.QR))
+    attendance = Attendance(youth=youth, session=session, method=CheckinMethod.QR)
+    db.session.add(attendance)
+    return attendance
 
 
 def test_a_merged_young_person_is_one_pair_per_session_whatever_sign_ups_both_profiles_held(app):
@@ -47,12 +53,6 @@ def test_the_roll_call_of_a_past_session_counts_who_was_signed_up_at_it(app):
 
     Counted by hand, and by the attendance rate: 1 of 1 signed-up was there, no drop-in.
     """
-    from datetime import timedelta
-
-    from youthclub.attendance.services import roll_call, roll_call_count
-    from youthclub.db_types import utcnow
-    from youthclub.reports.stats import StatsFilter, compute_table
-
     activity = fx.make_activity(fx.make_institution(fx.make_district()), requires_signup=True, capacity=None)
     now = utcnow()
     week_ago = (now - timedelta(days=7)).date()
@@ -69,3 +69,48 @@ def test_the_roll_call_of_a_past_session_counts_who_was_signed_up_at_it(app):
     day = session.starts_at.date()
     row = compute_table(StatsFilter(day - timedelta(days=1), day + timedelta(days=1), now=now))[0]
     assert (row.parts["attended"], row.parts["expected"]) == (count.present, count.signed_up)
+
+
+def _months(f):
+    return {r.key["month"]: (r.values["sessions"], r.values["visits"], r.values["unique"], r.values["new"], r.values["dropins"])
+            for r in compute_table(f, ("month",))}
+
+
+def test_a_session_at_2330_moved_cancelled_restored_and_a_removal_count_where_a_hand_count_does(app):
+    """Day boundaries in Copenhagen (23:30 on the DST days), a session moved to the next month after its visits,
+    cancelled and restored, an attendance removed; periods from mid-month and partly in the future."""
+    d = fx.make_district()
+    act = fx.make_activity(fx.make_institution(d), requires_signup=False, capacity=None)
+    # 23:30 local on 31 Oct (after DST end 25 Oct) and 29 Mar (DST start)
+    late_oct = fx.make_session(act, date(2026, 10, 31), start=time(23, 30), end=time(23, 59))
+    dst_mar = fx.make_session(act, date(2026, 3, 29), start=time(23, 30), end=time(23, 59))
+    early_nov = fx.make_session(act, date(2026, 11, 1), start=time(0, 15), end=time(1, 0))
+    ys = [fx.make_youth() for _ in range(6)]
+    for y in ys[:3]:
+        _visit(y, late_oct)
+    _visit(ys[3], dst_mar)
+    _visit(ys[4], early_nov)
+    a5 = _visit(ys[5], early_nov)
+    db.session.add(HeadCount(session=early_nov, age_band=AgeBand.AGE_13_15, gender=Gender.PIGE, count=4))
+    db.session.flush()
+    f = StatsFilter(date(2026, 1, 1), date(2026, 12, 31), now=LATER)
+    assert _months(f) == {"2026-03": (1, 1, 1, 1, 0), "2026-10": (1, 3, 3, 3, 0), "2026-11": (1, 2, 2, 2, 4)}
+    assert compute_table(StatsFilter(date(2026, 10, 31), date(2026, 10, 31), now=LATER))[0].values["visits"] == 3
+    assert compute_table(StatsFilter(date(2026, 3, 29), date(2026, 3, 29), now=LATER))[0].values["visits"] == 1
+    # move the October session into November (after its visits)
+    move_session(late_oct, to_utc(date(2026, 11, 2), time(16)), to_utc(date(2026, 11, 2), time(18)))
+    db.session.flush()
+    assert _months(f) == {"2026-03": (1, 1, 1, 1, 0), "2026-11": (2, 5, 5, 5, 4)}
+    cancel_session(early_nov, "syg")
+    db.session.flush()
+    assert _months(f) == {"2026-03": (1, 1, 1, 1, 0), "2026-11": (1, 3, 3, 3, 0)}
+    restore_session(early_nov)
+    db.session.flush()
+    admin = fx.make_user(Role.ADMIN)
+    remove_attendance(a5, admin, reason="fejl")
+    db.session.flush()
+    assert _months(f) == {"2026-03": (1, 1, 1, 1, 0), "2026-11": (2, 4, 4, 4, 4)}
+    # mid-month periods, partly in the future
+    now = to_utc(date(2026, 11, 2), time(12))
+    assert _months(StatsFilter(date(2026, 10, 15), date(2026, 11, 20), now=now)) == {"2026-11": (1, 1, 1, 1, 4)}
+    assert find_differences()[0] == 0

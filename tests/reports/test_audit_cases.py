@@ -114,3 +114,52 @@ def test_a_session_at_2330_moved_cancelled_restored_and_a_removal_count_where_a_
     now = to_utc(date(2026, 11, 2), time(12))
     assert _months(StatsFilter(date(2026, 10, 15), date(2026, 11, 20), now=now)) == {"2026-11": (1, 1, 1, 1, 4)}
     assert find_differences()[0] == 0
+
+
+def test_the_dashboards_age_and_gender_table_never_shows_0_for_young_people_it_withholds(client, world):
+    """Seven girls of 14 and one of 11: "Under 13" is a margin of one, so its cells are withheld; the girl is not 0."""
+    import html
+    import re
+
+    from tests.reports.conftest import started_today
+    from youthclub.i18n import local_today
+
+    year = local_today().year
+    institution = fx.make_institution(world.district_a)
+    session = fx.make_session(fx.make_activity(institution, requires_signup=False, capacity=None))
+    started_today(session)
+    for _ in range(7):
+        fx.attend(fx.make_youth(birth_year=year - 14, gender=Gender.PIGE), session)
+    fx.attend(fx.make_youth(birth_year=year - 11, gender=Gender.PIGE), session)
+    db.session.commit()
+    client.login_as(world.coordinator)
+    page = client.get("/reports", query_string={"year": year}).get_data(as_text=True)
+    table = page[page.index('id="h-age"'):page.index('id="h-initiative"')]
+    under_13 = re.search(r'<th scope="row">Under 13</th>(.*?)</tr>', table, re.S).group(1)
+    cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r'<td class="num">(.*?)</td>', under_13, re.S)]
+    # the band's total is "<5"; its cell for girls must not say nobody
+    assert cells[-1] == "<5"
+    assert "0" not in cells, cells
+
+
+def test_the_released_action_plan_report_never_shows_0_for_young_people_it_withholds(app):
+    """Three young people at the district's one initiative: the report may hide them, but not call them 0."""
+    from youthclub.models import ActionPlan, Initiative
+    from youthclub.reports import plan_report
+
+    district = fx.make_district()
+    activity = fx.make_activity(fx.make_institution(district), requires_signup=False, capacity=None)
+    plan = ActionPlan(district=district, year=2026)
+    initiative = Initiative(action_plan=plan, focus_area=fx.make_focus_areas()[1], title="Fredagsklub")
+    db.session.add_all([plan, initiative])
+    activity.initiatives = [initiative]
+    session = fx.make_session(activity, date(2026, 3, 6))
+    for _ in range(3):
+        _visit(fx.make_youth(), session)
+    db.session.flush()
+    report = plan_report.build(district.id, 2026, 5, now=LATER)
+    assert "unique" in report.total.small
+    line = next(line for s in report.sections for line in s.initiatives if line.initiative.id == initiative.id)
+    for figure in ("unique", "visits", "new", "returning", "local", "dropins"):
+        assert line.row.get(figure) != 0, figure
+    assert line.row.get("sessions") != 0

@@ -290,6 +290,16 @@ def csv_text(text: str) -> str:
 PROTECTED = ".."
 
 
+def absent_value(stats: Statistics):
+    """What a group an answer has no row for is shown as: 0 in exact figures; in released ones the small mark.
+
+    A released answer leaves out the rows under a margin with too few young people (``withheld``),
+    so a missing cell may hold one to four of them: "0" would be wrong, and "<5" is what an
+    empty group is shown as anyway.
+    """
+    return small_mark() if stats.perturbed else 0
+
+
 def display_value(row, figure):
     """The figure, or "<5" when it is small, or ".." when it is hidden to protect another."""
     return _display(row, figure, small_mark())

@@ -588,9 +588,10 @@ def signup_confirmed_at(starts_at) -> list:
 def query_signup_sessions(f: StatsFilter, shapes) -> dict:
     """(Sign-up × held session) pairs and how many of them were attended, per activity, month and the young person's age band and gender.
 
-    A pair is a held session of a sign-up offer and a sign-up of it that was confirmed when
-    the session started (``signup_confirmed_at``); it is attended when the young person has
-    an attendance at that session. Summed into ``shapes`` as [pairs, attended].
+    A pair is a held session of a sign-up offer and a young person with a sign-up of it that was
+    confirmed when the session started (``signup_confirmed_at``), once however many such
+    sign-ups they hold; it is attended when the young person has an attendance at that
+    session. Summed into ``shapes`` as [pairs, attended].
     """
     sessions = (
         select(Session.id.label("sid"), Session.activity_id.label("aid"), Session.local_month.label("m"),

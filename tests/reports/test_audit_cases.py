@@ -11,6 +11,7 @@ from youthclub.db_types import utcnow
 from youthclub.extensions import db
 from youthclub.i18n import to_utc
 from youthclub.models import AgeBand, Attendance, CheckinMethod, Gender, HeadCount, Role, Signup, SignupStatus
+from youthclub.reports import services
 from youthclub.reports.stats import StatsFilter, compute_table
 from youthclub.reports.visit_counts import find_differences
 
@@ -163,3 +164,29 @@ def test_the_released_action_plan_report_never_shows_0_for_young_people_it_withh
     for figure in ("unique", "visits", "new", "returning", "local", "dropins"):
         assert line.row.get(figure) != 0, figure
     assert line.row.get("sessions") != 0
+
+
+def test_staff_exact_figures_do_not_tell_whether_their_young_person_went_somewhere_else_first(app, world):
+    """X came to Klub B on the 3rd and to Klub A on the 10th; Y only to Klub A, on the 11th.
+
+    Klub A's staff see their own figures exactly, but "new" depends on visits at every
+    institution: exact, it said 0 for the 10th and 1 for the 11th, i.e. that X had been
+    somewhere else before, which staff may not know (docs/access.md: sign-ups and visits
+    elsewhere are not shown). It is released like every figure that leaves the institution.
+    """
+    a = fx.make_activity(world.inst_a, requires_signup=False, capacity=None)
+    b = fx.make_activity(world.inst_b, requires_signup=False, capacity=None)
+    x, y = fx.make_youth(first_name="X"), fx.make_youth(first_name="Y")
+    fx.attend(x, fx.make_session(b, date(2026, 11, 3)))
+    fx.attend(x, fx.make_session(a, date(2026, 11, 10)))
+    fx.attend(y, fx.make_session(a, date(2026, 11, 11)))
+    db.session.commit()
+    shown = {}
+    for day in (10, 11):
+        f = StatsFilter(date(2026, 11, day), date(2026, 11, day), institution_ids=frozenset({world.inst_a.id}), now=LATER)
+        stats = services.statistics_for(world.staff_a, f, leaves_system=False)
+        stats.prepare([()])
+        row = stats.headline()
+        assert not stats.perturbed and row.values["unique"] == 1  # their own figures stay exact
+        shown[day] = services.display_value(row, "new")
+    assert shown[10] == shown[11] == services.small_mark()

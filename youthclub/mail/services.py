@@ -298,6 +298,24 @@ def deliver_due(limit: int = 200) -> int:
             return sent
 
 
+def retry_failed(message_id: int) -> OutboxMessage | None:
+    """Give a message that was given up a new round of attempts; it is sent when the transaction commits.
+
+    Only a message that failed is changed (a conditional UPDATE: a second press, or one on a
+    message that was sent meanwhile, changes nothing and answers None). Its attempts start from
+    zero again; its last error stays on the page until an attempt succeeds.
+    """
+    retried = db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.failed_at.is_not(None))
+        .values(failed_at=None, attempts=0, next_attempt_at=None, claimed_at=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not retried:
+        return None
+    db.session.info.setdefault(_PENDING, []).append(message_id)
+    return db.session.get(OutboxMessage, message_id, populate_existing=True)
+
+
 def outbox_counts() -> dict[str, int]:
     """How many messages wait to be sent (retries included) and how many were given up."""
     waiting = db.session.scalar(

@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -32,7 +32,7 @@ from ..extensions import db
 from ..i18n import fmt_date, fmt_time, to_local
 from ..ops.metrics import CHECKINS, counted
 from ..signals import pass_revoked
-from ..signups.models import Signup, SignupStatus
+from ..signups.models import Signup, SignupStatus, confirmed_at_moment
 from .models import AgeBand, Attendance, CheckinMethod, HeadCount, ScanConflict
 
 #: corrections to attendance older than this need a reason (and always leave an audit event)
@@ -592,11 +592,25 @@ def remove_attendance(attendance: Attendance, by_user, *, reason: str | None = N
 
 
 def roll_call(session: Session) -> list[tuple[YouthProfile, Attendance | None, Signup | None]]:
-    """Everyone signed up (confirmed) plus everyone who came, with their attendance."""
+    """Everyone signed up for the session plus everyone who came, with their attendance.
+
+    Signed up means holding a place when the session starts (``confirmed_at_moment``), as the
+    statistics' sign-up × session pairs count it, so a past session's roll-call counts who was
+    signed up at it, not who is today. While the session is still to come or running, whoever
+    holds a place now counts as well (they may yet come).
+    """
     attendances = {a.youth_id: a for a in db.session.scalars(
         select(Attendance).where(Attendance.session_id == session.id))}
-    signups = {s.youth_id: s for s in db.session.scalars(
-        select(Signup).where(Signup.activity_id == session.activity_id, Signup.status == SignupStatus.CONFIRMED))}
+    now = utcnow()
+    held = and_(*confirmed_at_moment(min(session.starts_at, now)))
+    if session.ends_at > now:
+        held = or_(held, Signup.status == SignupStatus.CONFIRMED)
+    signups: dict[int, Signup] = {}
+    for s in db.session.scalars(
+        select(Signup).where(Signup.activity_id == session.activity_id, held)
+        .order_by(Signup.status != SignupStatus.CONFIRMED, Signup.id)
+    ):
+        signups.setdefault(s.youth_id, s)
     ids = set(attendances) | set(signups)
     youths = db.session.scalars(select(YouthProfile).where(YouthProfile.id.in_(ids))).all() if ids else []
     rows = [(y, attendances.get(y.id), signups.get(y.id)) for y in youths]

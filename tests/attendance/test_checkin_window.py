@@ -209,3 +209,21 @@ def test_a_scan_counts_exactly_when_it_is_inside_the_window(world, in_request, s
         count = db.session.scalar(select(func.count(Attendance.id)).where(Attendance.session_id == session.id))
         assert count == (1 if inside_seen else 0)
     db.session.rollback()
+
+
+# -- anonymous head counts are visits too ------------------------------------------------
+
+
+def test_a_head_count_is_never_added_to_a_session_that_has_not_begun(staff, world, tomorrow):
+    """A mis-tap on next week's session in the head count records nothing, as with a scan or a tick."""
+    from youthclub.attendance.models import HeadCount
+
+    url = f"/sessions/{tomorrow.id}/headcount"
+    page = staff.get(url).get_data(as_text=True)
+    assert 'id="headcount-not-now"' in page and services.session_day(tomorrow).strftime("%d.%m.%Y") in page
+    r = staff.post_form(url, {"band": "u13", "gender": "pige", "delta": "1"})
+    assert r.status_code == 302
+    assert db.session.scalar(select(func.count(HeadCount.id))) == 0
+    # the session that is happening still counts, and an old one with a reason (the correction path)
+    staff.post_form(f"/sessions/{world.session_a.id}/headcount", {"band": "u13", "gender": "pige", "delta": "1"})
+    assert db.session.scalar(select(func.sum(HeadCount.count))) == 1

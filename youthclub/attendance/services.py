@@ -347,11 +347,20 @@ def not_now_message(session: Session | DoorSession) -> str:
              start=fmt_time(to_local(session.starts_at)), end=fmt_time(to_local(session.ends_at)))
 
 
-def _require_happening(session: Session | DoorSession, when: datetime, details: dict) -> None:
-    if not is_happening(session, when):
+def _require_happening(session: Session | DoorSession, when: datetime, details: dict, *,
+                       correction: bool = False) -> None:
+    """Refuse (``session_not_now``) a visit at ``when`` outside the session's check-in window; a
+    ``correction`` (roll-call, head count) may record a session that is over, never one not yet begun."""
+    state = scan_state(session, when)
+    if state == "later" or (state == "over" and not correction):
         opens, closes = checkin_window(session)
         raise CheckinError(not_now_message(session), "session_not_now", opens=opens.isoformat(),
                            closes=closes.isoformat(), **details)
+
+
+def require_begun(session: Session | DoorSession, at: datetime | None = None) -> None:
+    """Refuse to record visitors (by name or as a head count) at a session whose window has not opened."""
+    _require_happening(session, at or utcnow(), {}, correction=True)
 
 
 def _repeat_for_nonce(scan: Scan, nonce: str | None) -> CheckinResult | None:
@@ -443,11 +452,7 @@ def _check_in_youth(scan: Scan, youth: Visitor, *, nonce, when, by_user, offline
     details = _youth_details(youth, session)
     if scan.attendance is not None:
         return CheckinResult(scan.attendance, created=False)
-    if correction:
-        if scan_state(session, when) == "later":
-            _require_happening(session, when, details)
-    else:
-        _require_happening(session, when, details)
+    _require_happening(session, when, details, correction=correction)
     if session.is_cancelled:
         raise CheckinError(refusal_message("session_cancelled"), "session_cancelled", **details)
     # no sign-up: a drop-in, where the activity takes them (or needs no sign-up at all)
@@ -655,6 +660,9 @@ def adjust_head_count(session: Session, age_band: AgeBand, gender: Gender, delta
         raise AttendanceError(_("Ugyldig ændring."), "invalid_delta", status=400)
     reason = _require_reason(session.ends_at, reason)
     session = lock_row(Session, session.id)
+    if delta > 0:
+        # anonymous visitors are visits too: never counted at a session that has not begun
+        require_begun(session)
     cell = db.session.scalar(select(HeadCount).where(
         HeadCount.session_id == session.id, HeadCount.age_band == age_band, HeadCount.gender == gender))
     if cell is None:

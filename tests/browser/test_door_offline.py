@@ -399,3 +399,30 @@ def test_yesterdays_roster_decides_nothing(page, world):
       return [today, tomorrow];
     }""", world.youth.pass_token)
     assert code == ["checked_in", "no_roster"]
+
+
+def test_the_device_reads_the_age_on_the_sessions_own_day(page, world, app):
+    """At 00:30 on the 1st, yesterday's late club still reads a young person born this month as the
+    server does (13, inside 10–13), not as today's 14."""
+    from datetime import timedelta
+
+    from youthclub.attendance.roster import door_roster
+    from youthclub.i18n import to_utc
+
+    first = (date.today().replace(day=28) + timedelta(days=4)).replace(day=1)
+    club = make_activity(world.inst_a, min_age=10, max_age=13, allows_drop_in=False)
+    late = make_session(club, day=first - timedelta(days=1), start=time(22, 0), end=time(1, 0))
+    turning = _youth("Nour", club, birth_year=first.year - 14, birth_month=first.month)
+    db.session.commit()
+    at = to_utc(first, time(0, 30))
+    with app.test_request_context():
+        roster = door_roster(db.session.get(type(world.staff_a), world.staff_a.id), at)
+        server_age = turning.age_on(services.session_day(late))
+    page.goto("/")
+    device = page.evaluate("""async ([roster, sid, token, at]) => {
+      const rules = await import('/static/js/door-rules.js');
+      const hash = await rules.passHash(roster.salt, token);
+      return rules.decide(roster, sid, hash, new Date(at));
+    }""", [roster, late.id, turning.pass_token, at.isoformat()])
+    assert server_age == 13
+    assert (device["code"], device["age"]) == ("checked_in", 13)

@@ -426,3 +426,22 @@ def test_the_device_reads_the_age_on_the_sessions_own_day(page, world, app):
     }""", [roster, late.id, turning.pass_token, at.isoformat()])
     assert server_age == 13
     assert (device["code"], device["age"]) == ("checked_in", 13)
+
+
+def test_offline_a_scan_on_a_session_that_is_not_on_now_is_refused_not_saved(page, world):
+    """Next week's session, reached through its roll-call's Scan tab: with no signal a scan there is refused
+    at once with the session's date (the page knows its own window), never shown as saved."""
+    from datetime import timedelta
+
+    later = make_session(world.activity_a, day=date.today() + timedelta(days=7))
+    db.session.commit()
+    later_id = later.id
+    _open_scanner(page, later_id)
+    page.context.set_offline(True)
+    entry = _scan(page, world.youth.pass_token)
+    assert (entry["code"], entry["offline"]) == ("session_not_now", True), entry
+    assert entry["kind"] == "refused"
+    assert _queued(page) == 0
+    page.context.set_offline(False)
+    _fresh()
+    assert db.session.scalar(select(func.count(ScanConflict.id))) == 0

@@ -227,3 +227,53 @@ def test_a_head_count_is_never_added_to_a_session_that_has_not_begun(staff, worl
     # the session that is happening still counts, and an old one with a reason (the correction path)
     staff.post_form(f"/sessions/{world.session_a.id}/headcount", {"band": "u13", "gender": "pige", "delta": "1"})
     assert db.session.scalar(select(func.sum(HeadCount.count))) == 1
+
+
+# -- moving a session keeps its visits where they happened --------------------------------
+
+
+def _move(staff, session, start: datetime, end: datetime):
+    local_start, local_end = start.astimezone(local_now().tzinfo), end.astimezone(local_now().tzinfo)
+    return staff.post_form(f"/sessions/{session.id}/move", {
+        "day": local_start.date().isoformat(), "start_time": local_start.strftime("%H:%M"),
+        "end_time": local_end.strftime("%H:%M")})
+
+
+def test_a_session_with_visits_is_not_moved_to_next_week(staff, world):
+    """Today's scans would count for next week, and next week the same young people would be 'already
+    checked in' at the door: the move is refused, next to its field; without visits it moves."""
+    from tests.factories import attend
+    from youthclub.activities.models import Session
+
+    session = world.session_a
+    attend(world.youth, session)
+    db.session.commit()
+    session_id, starts_at = session.id, session.starts_at
+    week = timedelta(days=7)
+    response = _move(staff, session, session.starts_at + week, session.ends_at + week)
+    assert response.status_code == 200
+    assert "Der er registreret fremmøde på denne gang" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Session, session_id).starts_at == starts_at
+    # a time fixed by half an hour, with every scan still inside the window, is fine
+    response = _move(staff, session, starts_at - timedelta(minutes=30), session.ends_at - timedelta(minutes=30))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Session, session_id).starts_at == starts_at - timedelta(minutes=30)
+
+
+def test_a_session_with_a_head_count_is_not_moved_to_a_time_to_come(staff, world):
+    from youthclub.activities.models import Session
+
+    session = world.session_a
+    staff.post_form(f"/sessions/{session.id}/headcount", {"band": "u13", "gender": "pige", "delta": "1"})
+    db.session.expire_all()
+    session = db.session.get(Session, world.session_a.id)
+    starts_at = session.starts_at
+    assert _move(staff, session, starts_at + timedelta(days=1), session.ends_at + timedelta(days=1)).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Session, session.id).starts_at == starts_at
+    tomorrow = make_session(world.activity_a, day=date.today() + timedelta(days=1))
+    db.session.commit()
+    assert _move(staff, tomorrow, tomorrow.starts_at + timedelta(days=1), tomorrow.ends_at + timedelta(days=1)) \
+        .status_code == 302

@@ -469,9 +469,14 @@ def _check_session_times(activity: Activity, starts_at: datetime, ends_at: datet
 
 def move_session(session: Session, new_start: datetime, new_end: datetime, reason: str | None = None) -> Session:
     """Move one session to another time; young people who signed up see the reason."""
+    from ..attendance.services import require_visits_stay
+
     _check_session_times(session.activity, new_start, new_end)
+    # the lock check-ins share: those in flight finish first, and none starts until the move is done
+    session = lock_row(Session, session.id)
     if session.is_cancelled:
         raise ActivityError(_("Mødegangen er aflyst."), "cancelled")
+    require_visits_stay(session, new_start, new_end)
     if session.moved_from is None:
         session.moved_from = session.starts_at
     session.starts_at, session.ends_at = new_start, new_end

@@ -324,8 +324,37 @@ def _scan_time(scanned_at: datetime | None) -> datetime:
 
 def checkin_window(session: Session | DoorSession) -> tuple[datetime, datetime]:
     """From when until when a scan counts for ``session`` (CHECKIN_OPEN_BEFORE / CHECKIN_CLOSE_AFTER)."""
+    return window_of(session.starts_at, session.ends_at)
+
+
+def window_of(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
+    """The check-in window of a session from ``starts_at`` to ``ends_at``."""
     config = current_app.config
-    return session.starts_at - config["CHECKIN_OPEN_BEFORE"], session.ends_at + config["CHECKIN_CLOSE_AFTER"]
+    return starts_at - config["CHECKIN_OPEN_BEFORE"], ends_at + config["CHECKIN_CLOSE_AFTER"]
+
+
+def require_visits_stay(session: Session, starts_at: datetime, ends_at: datetime) -> None:
+    """Moving a session keeps its recorded visits true: a session with visits (attendance or a head count)
+    is not moved to a time that has not begun, and every pass scanned inside its window stays inside it.
+
+    Otherwise today's visits would count for next week, and next week the same young people would be
+    "already checked in" at the door. The caller holds the session's row lock (check-ins in flight finish first).
+    """
+    opens, closes = window_of(starts_at, ends_at)
+    old_opens, old_closes = checkin_window(session)
+    attended = db.session.scalar(select(func.count(Attendance.id)).where(Attendance.session_id == session.id)) or 0
+    counted = db.session.scalar(select(func.coalesce(func.sum(HeadCount.count), 0))
+                                .where(HeadCount.session_id == session.id)) or 0
+    if not attended and not counted:
+        return
+    left_behind = db.session.scalar(select(func.count(Attendance.id)).where(
+        Attendance.session_id == session.id, Attendance.scanned_at >= old_opens, Attendance.scanned_at <= old_closes,
+        or_(Attendance.scanned_at < opens, Attendance.scanned_at > closes))) or 0
+    if opens > utcnow() or left_behind:
+        raise AttendanceError(
+            _("Der er registreret fremmøde på denne gang (%(n)d unge, %(heads)d talt), og det ville så høre til "
+              "et andet tidspunkt. Ret fremmødet først, eller opret en ny gang.", n=attended, heads=counted),
+            "has_visits", field="day")
 
 
 def is_happening(session: Session | DoorSession, at: datetime | None = None) -> bool:

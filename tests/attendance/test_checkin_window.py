@@ -277,3 +277,21 @@ def test_a_session_with_a_head_count_is_not_moved_to_a_time_to_come(staff, world
     db.session.commit()
     assert _move(staff, tomorrow, tomorrow.starts_at + timedelta(days=1), tomorrow.ends_at + timedelta(days=1)) \
         .status_code == 302
+
+
+def test_a_queued_scan_from_a_fast_phone_clock_is_kept_for_staff_not_lost(staff, world):
+    """A phone whose clock runs 30 minutes fast queues scans 'from the future'. The server refuses them, and
+    the scanner drops what the server answered: so the refusal is kept as a conflict, once, like any other."""
+    n = nonce()
+    later = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
+    item = {"session_id": world.session_a.id, "token": world.youth.pass_token, "nonce": n, "scanned_at": later}
+    [result] = _batch(staff, item)
+    assert result["status"] == 422 and result["error"]["code"] == "scanned_in_future"
+    [again] = _batch(staff, item)
+    assert again["error"]["code"] == "scanned_in_future"
+    conflicts = db.session.scalars(select(ScanConflict).where(ScanConflict.nonce == n)).all()
+    assert [(c.code, c.youth_id, c.session_id) for c in conflicts] == [
+        ("scanned_in_future", world.youth.id, world.session_a.id)]
+    assert attendances() == 0
+    page = staff.get(f"/sessions/{world.session_a.id}/rollcall").get_data(as_text=True)
+    assert services.refusal_message("scanned_in_future") in page

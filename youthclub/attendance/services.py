@@ -52,6 +52,7 @@ REFUSAL_CODES = (
     "session_cancelled",
     "session_not_now",
     "reason_required",
+    "scanned_in_future",
 )
 
 
@@ -455,9 +456,11 @@ def record_scan(scan: Scan, token: str | None, *, nonce: str | None, scanned_at:
     repeat = _repeat_for_nonce(scan, nonce)
     if repeat is not None:
         return repeat
-    when = _scan_time(scanned_at)
     youth = scan.youth
+    # the device's time as it claims it, for a refusal kept as a conflict (a clock that runs fast too)
+    when = utcnow() if scanned_at is None else (scanned_at if scanned_at.tzinfo else scanned_at.replace(tzinfo=UTC))
     try:
+        when = _scan_time(scanned_at)
         if youth is None:
             _refuse_pass(token)
         result = _check_in_youth(scan, youth, nonce=nonce, when=when, by_user=by_user, offline=offline,

@@ -445,3 +445,38 @@ def test_offline_a_scan_on_a_session_that_is_not_on_now_is_refused_not_saved(pag
     page.context.set_offline(False)
     _fresh()
     assert db.session.scalar(select(func.count(ScanConflict.id))) == 0
+
+
+def test_a_captive_portal_answering_the_queues_sync_keeps_every_scan(page, world):
+    """Back 'online' behind a café's wifi log-in: the batch is answered with a 200 HTML page. The queue stays as
+    it is (nothing counted as sent), and once the real network is there every scan arrives, once."""
+    youths = [_youth(f"Portal{i}", world.activity_a) for i in range(3)]
+    db.session.commit()
+    tokens, session_id = [y.pass_token for y in youths], world.session_a.id
+    _open_scanner(page, session_id)
+    _go_offline_and_reload(page)
+    for token in tokens:
+        assert _scan(page, token)["code"] == "checked_in"
+    portal = []
+    page.route("**/api/v1/checkins/batch", lambda route: (portal.append(1), route.fulfill(
+        status=200, content_type="text/html", body="<html><body>Accepter vilkårene</body></html>")))
+    page.route("**/api/v1/door/roster", lambda route: route.fulfill(
+        status=200, content_type="text/html", body="<html><body>Accepter vilkårene</body></html>"))
+    page.context.set_offline(False)
+    waited = 0
+    while not portal:
+        assert waited < 20000
+        page.wait_for_timeout(100)
+        waited += 100
+    page.wait_for_timeout(300)
+    assert _queued(page) == 3
+    assert page.locator("#scan-network").inner_text() == "Ingen forbindelse"
+    # the roster on the device survived the portal's page
+    assert page.evaluate("""async () => !!(await (await import('/static/js/offline-queue.js')).getRoster())""")
+    page.unroute("**/api/v1/checkins/batch")
+    page.unroute("**/api/v1/door/roster")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("() => document.getElementById('scan-queue').hidden", timeout=20000)
+    _fresh()
+    rows = db.session.scalars(select(Attendance).where(Attendance.session_id == session_id)).all()
+    assert sorted(a.youth_id for a in rows) == sorted(y.id for y in youths)

@@ -170,3 +170,20 @@ def test_the_door_page_and_roster_keep_a_session_that_began_yesterday(client, wo
     page = client.get("/scan/").get_data(as_text=True)
     assert f'href="/scan/{running.id}"' in page
     assert str(running.id) in roster(client)["sessions"]
+
+
+def test_the_today_page_keeps_a_late_session_while_its_window_is_open(world, in_request):
+    """At 00:10 the 22:00–23:30 club of the day before still takes scans until 00:30: Today lists it, as /scan/ does."""
+    from youthclub.activities.services import today_sessions
+    from youthclub.attendance.roster import todays_sessions
+
+    day = _first_of_next_month()
+    late = make_session(world.activity_a, day=day - timedelta(days=1), start=time(22, 0), end=time(23, 30))
+    at_ten_past = to_utc(day, time(0, 10))
+    assert services.is_happening(late, at_ten_past)
+    listed = {s.id for _day, sessions in today_sessions(world.inst_a, now=at_ten_past) for s in sessions}
+    assert late.id in listed and late.id in {s.id for s in todays_sessions({world.inst_a.id}, at_ten_past)}
+    # at 01:00 its window is closed: gone from both
+    at_one = to_utc(day, time(1, 0))
+    assert late.id not in {s.id for _day, sessions in today_sessions(world.inst_a, now=at_one) for s in sessions}
+    assert late.id not in {s.id for s in todays_sessions({world.inst_a.id}, at_one)}

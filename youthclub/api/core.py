@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 from sqlalchemy import ColumnElement, bindparam, or_, select, update
 
 from ..accounts.models import ApiToken, Membership, Role, RolesMixin, TokenScope, User, YouthProfile
@@ -165,7 +165,9 @@ def authenticate():
     if token is not None:
         if not _scope_allows(token):
             return error_response(403, "insufficient_scope", _("Denne API-nøgle må ikke bruges til dette."))
-        login_user(token.user, remember=False, fresh=False)
+        # the principal for this request only: no session is written (none is handed out), and
+        # Flask-Login's current_user reads it from here
+        g._login_user = token.user
         now = utcnow()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
             _touch_token(token.id, now)
@@ -184,7 +186,8 @@ def _no_session_for_token(response):
     if getattr(g, "login_via_token", False):
         from flask import session
 
-        session.clear()
+        if session:  # a cookie came along with the token: the token's answer ends that session
+            session.clear()
         g.pop("_login_user", None)
         if g.pop("api_token_touched", False) and response.status_code < 400:
             db.session.commit()  # last_used_at, when the view itself wrote nothing

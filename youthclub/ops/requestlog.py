@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 
 from flask import Flask, g, request
 
+from ..security import PREREDACTED_LOGGER, redact
 from . import metrics
 
-logger = logging.getLogger("youthclub.requests")
+logger = logging.getLogger(PREREDACTED_LOGGER)
 
 #: a request id from outside is accepted only when it cannot smuggle anything into the log
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -60,7 +61,8 @@ def request_id() -> str:
     rid = g.get("request_id")
     if rid is None:
         incoming = request.headers.get("X-Request-ID", "")
-        rid = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        # the client's id is logged as it came, so it must not carry a secret or an address
+        rid = incoming if REQUEST_ID_RE.match(incoming) and redact(incoming) == incoming else uuid.uuid4().hex
         g.request_id = rid
     return rid
 

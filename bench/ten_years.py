@@ -51,10 +51,14 @@ CHECKINS = 60
 
 
 def _app(url: str):
-    os.environ["DATABASE_URL"] = url
+    """The app on the database at ``url`` (the config class reads DATABASE_URL once, at import: set it here)."""
+    import config
     from youthclub import create_app
 
-    return create_app()
+    class OnDatabase(config.DevelopmentConfig):
+        SQLALCHEMY_DATABASE_URI = config.database_url(url)
+
+    return create_app(OnDatabase)
 
 
 def _psycopg_url(url: str) -> str:

@@ -101,3 +101,47 @@ def test_create_token_command_takes_scope_and_days(app, world):
     assert timedelta(days=29) < token.expires_at - utcnow() <= timedelta(days=30)
     assert runner.invoke(args=["create-token", "staff.a@example.org", "--scope", "everything"]).exit_code != 0
     assert runner.invoke(args=["create-token", "staff.a@example.org", "--days", "0"]).exit_code != 0
+
+
+def test_a_token_made_without_a_second_factor_does_not_work_once_the_role_needs_one(client, world):
+    """Staff (no second factor needed) make a token with the password alone; promoted to coordinator
+    or admin, that token must not open what their password alone no longer opens."""
+    from datetime import date
+
+    from tests import second_factor
+    from youthclub.accounts.models import Role
+
+    _token, secret = create_token(world.staff_a, "laptop")
+    db.session.commit()
+    url = f"/api/v1/stats?from={date.today().isoformat()}&to={date.today().isoformat()}&institution={world.inst_b.id}"
+    assert client.get(url, headers=_bearer(secret)).status_code == 403  # staff: not another institution
+
+    account_services.grant_role(world.staff_a, Role.COORDINATOR)
+    db.session.commit()
+    refused = client.get(url, headers=_bearer(secret))
+    assert refused.status_code in (401, 403), "a password-only token opens a coordinator's API without a second factor"
+
+    second_factor.enroll(world.staff_a)  # setting the app up later does not bless the old token
+    db.session.commit()
+    assert client.get(url, headers=_bearer(secret)).status_code in (401, 403)
+    _new, fresh = create_token(world.staff_a, "efter koden")
+    db.session.commit()
+    assert client.get(url, headers=_bearer(fresh)).status_code == 200
+
+
+def test_resetting_a_second_factor_ends_the_tokens_made_under_it(client, world):
+    """A lost phone: the admin resets the app; tokens made under the old factor stop with the sessions."""
+    from tests import second_factor
+    from youthclub.mfa import services as mfa
+
+    if mfa.confirmed_factor(world.coordinator) is None:
+        second_factor.enroll(world.coordinator)
+    _token, secret = create_token(world.coordinator, "laptop")
+    db.session.commit()
+    assert _me(client, secret) == 200
+    mfa.reset_factor(world.coordinator, world.admin)
+    db.session.commit()
+    assert _me(client, secret) == 401
+    second_factor.enroll(world.coordinator)
+    db.session.commit()
+    assert _me(client, secret) == 401

@@ -145,3 +145,23 @@ def test_resetting_a_second_factor_ends_the_tokens_made_under_it(client, world):
     second_factor.enroll(world.coordinator)
     db.session.commit()
     assert _me(client, secret) == 401
+
+
+def test_an_admin_removing_a_role_ends_the_tokens_and_sessions_like_leaving_an_institution(client, world, app):
+    """The admin's user page removes a role too: the token must not outlive it (nor come back with a new role)."""
+    from youthclub.accounts.models import Role
+
+    _token, secret = create_token(world.staff_a, "dør")
+    db.session.commit()
+    staff_client = app.test_client()
+    staff_client.login_as(world.staff_a)
+    assert staff_client.get("/account").status_code == 200
+    (membership,) = world.staff_a.memberships
+    client.login_as(world.admin)
+    client.post_form(f"/admin/users/{world.staff_a.id}/roles/{membership.id}/delete")
+    db.session.expire_all()
+    assert world.staff_a.memberships == []
+    account_services.grant_role(world.staff_a, Role.STAFF, world.inst_a.id)  # back later, at the same club
+    db.session.commit()
+    assert _me(client, secret) == 401, "a role removed by an admin leaves the user's API token working"
+    assert staff_client.get("/account").status_code == 302, "a role removed by an admin leaves the session working"

@@ -20,6 +20,7 @@ from ..database import rows_changed
 from ..db_types import utcnow
 from ..extensions import db
 from ..i18n import local_today
+from ..jobs import after_response
 from ..mail.services import recipient_locale, render_message, send_mail, send_template
 from ..nav import public_url  # used here, and by callers as youth_services.public_url
 from ..programme.models import Institution
@@ -374,10 +375,14 @@ def claim_profile(code: str, email: str, password: str, *, locale="da") -> Youth
 def request_password_reset(email: str) -> None:
     """Mail a reset link if the e-mail belongs to an active user. Says nothing either way.
 
-    The same work is done either way (a secret made and hashed, the mail written), and the mail
-    is sent after the answer, so neither the answer nor its timing tells whether the e-mail has
-    an account.
+    All of it (looking the address up, the link, the mail, the audit event and their commit) runs
+    after the answer has gone out, so neither the answer nor its timing tells whether the e-mail
+    has an account; and the same work is done either way (a secret made and hashed, the mail written).
     """
+    after_response(_send_password_reset, email)
+
+
+def _send_password_reset(email: str) -> None:
     found = services.find_user_by_email(email)
     user = found if found is not None and found.active else None
     secret = secrets.token_urlsafe(32)

@@ -140,3 +140,22 @@ def test_reset_writes_nothing_before_the_answer_for_a_known_or_an_unknown_email(
     # and the mail still goes out, to the known address only
     db.session.expire_all()
     assert [m.to_address for m in db.session.scalars(select(OutboxMessage))] == ["staff.a@example.org"]
+
+
+def test_registration_writes_the_same_before_the_answer_for_a_taken_or_a_new_email(app, client, world):
+    """Registration's screen 2 mails the address typed either way; the database work before the
+    answer must not tell a taken address (a 'you have an account' mail) from a new one (a link)."""
+    from youthclub.i18n import local_today
+
+    def step_one():
+        client.post_form("/register", {
+            "first_name": "Sara", "last_name": "", "birth_month": "3", "birth_year": str(local_today().year - 13),
+            "gender": "pige", "home_district_id": str(world.district_a.id),
+        })
+
+    answers = {}
+    for label, email in (("taken", "ung@example.org"), ("new", "helt.ny@example.org")):
+        step_one()
+        answers[label] = _statements_before_the_answer(app, client, "/register/login", {
+            "email": email, "password": "mit hemmelige ord", "read_notice": "y"})
+    assert answers["taken"] == answers["new"], answers

@@ -138,10 +138,14 @@ def request_registration(profile: dict, *, email: str, password: str, locale: st
     already has a login, or that a club gave as the contact of a profile without one, gets a mail
     saying so instead (log in, reset the password, or use the club's code), so only the owner of
     the mailbox learns that it is taken. Both do the same work, as a password reset does: the
-    password hashed, a secret made and hashed, a mail written and sent after the answer.
+    password hashed, a secret made and hashed, a mail written; and all of it after the answer has
+    gone out, so the database work (a link stored for a new address only) cannot be timed either.
     """
     services.check_password_policy(password)
-    email = services.normalise_email(email)
+    after_response(_send_registration, dict(profile), services.normalise_email(email), password, locale, next_path)
+
+
+def _send_registration(profile: dict, email: str, password: str, locale: str, next_path: str | None) -> None:
     existing = services.find_user_by_email(email)
     taken = existing is not None or _club_contact(email)
     password_hash = hash_password(password)

@@ -97,8 +97,9 @@ def provisioning_uri(user, factor: TotpFactor) -> str:
     return pyotp.TOTP(factor.secret).provisioning_uri(name=user.email, issuer_name=current_app.config["MFA_ISSUER"])
 
 
-def begin_enrollment(user) -> TotpFactor:
-    """The not-yet-confirmed factor ``user`` is setting up (the same one until it is confirmed)."""
+def begin_enrollment(user, *, new_key: bool = False) -> TotpFactor:
+    """The not-yet-confirmed factor ``user`` is setting up (the same one until it is confirmed);
+    with ``new_key`` its key is replaced, so whoever saw the old one cannot use it."""
     if not may_use_second_factor(user):
         raise MfaError(_("Unge bruger ikke to-trins-login."), "not_allowed", status=403)
     factor = db.session.scalar(select(TotpFactor).where(TotpFactor.user_id == user.id))
@@ -108,7 +109,16 @@ def begin_enrollment(user) -> TotpFactor:
         factor = TotpFactor(user_id=user.id, secret=pyotp.random_base32())
         db.session.add(factor)
         db.session.flush()
+    elif new_key:
+        factor.secret = pyotp.random_base32()
+        factor.last_step = None
+        db.session.flush()
     return factor
+
+
+def key_mark(factor: TotpFactor) -> str:
+    """What a browser keeps of the key its set-up page showed (a hash: the key itself stays on the server)."""
+    return hash_secret("totp-key:" + factor.secret)[:32]
 
 
 def _normalise(code: str | None) -> str:

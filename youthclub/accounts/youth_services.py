@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
 from ..audit.services import record_event
-from ..database import rows_changed
+from ..database import lock_key, lock_row, rows_changed
 from ..db_types import utcnow
 from ..extensions import db
 from ..i18n import local_today
@@ -503,7 +503,13 @@ def request_guardian_consent(youth: YouthProfile, kind: ConsentKind, guardian_em
 
 def _check_guardian_mail_allowed(youth: YouthProfile, guardian_email: str) -> None:
     """At most MAX_PENDING_GUARDIANS addresses waiting per child, and a limit per child and per address,
-    counted in the database (so the limit holds on every instance, with or without Redis)."""
+    counted in the database (so the limit holds on every instance, with or without Redis).
+
+    Requests that race are counted one after another: the child's row is locked, then the
+    address (another child may be asking it at the same moment).
+    """
+    lock_row(YouthProfile, youth.id)
+    lock_key(f"guardian-mail:{guardian_email}")
     since = utcnow() - GUARDIAN_MAIL_WINDOW
     waiting = set(db.session.scalars(
         select(ConsentRecord.guardian_email).where(ConsentRecord.youth_id == youth.id,

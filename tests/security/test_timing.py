@@ -159,3 +159,16 @@ def test_registration_writes_the_same_before_the_answer_for_a_taken_or_a_new_ema
         answers[label] = _statements_before_the_answer(app, client, "/register/login", {
             "email": email, "password": "mit hemmelige ord", "read_notice": "y"})
     assert answers["taken"] == answers["new"], answers
+
+
+def test_a_reset_asked_for_while_logged_in_is_still_mailed(client, world):
+    """The work after the answer runs beside whatever the answered request's session still holds."""
+    from sqlalchemy import select
+
+    from youthclub.mail.models import OutboxMessage
+
+    client.login_as(world.staff_b)
+    client.get("/account")
+    client.post_form("/password/forgot", {"email": "staff.a@example.org"})
+    db.session.expire_all()
+    assert [m.to_address for m in db.session.scalars(select(OutboxMessage))] == ["staff.a@example.org"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tests.factories import PASSWORD
@@ -165,3 +166,16 @@ def test_an_admin_removing_a_role_ends_the_tokens_and_sessions_like_leaving_an_i
     db.session.commit()
     assert _me(client, secret) == 401, "a role removed by an admin leaves the user's API token working"
     assert staff_client.get("/account").status_code == 302, "a role removed by an admin leaves the session working"
+
+
+def test_a_token_is_not_made_for_a_role_that_needs_a_second_factor_not_yet_set_up(app, world):
+    """The CLI (and any caller) is told at once, instead of handing out a token that opens nothing."""
+    from youthclub.accounts.models import Role
+    from youthclub.tokens.services import TokenError
+
+    account_services.grant_role(world.staff_a, Role.ADMIN)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["create-token", "staff.a@example.org"])
+    assert result.exit_code != 0 and "to-trins-login" in result.output
+    with pytest.raises(TokenError):
+        create_token(world.staff_a, "x")

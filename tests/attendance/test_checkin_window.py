@@ -209,3 +209,89 @@ def test_a_scan_counts_exactly_when_it_is_inside_the_window(world, in_request, s
         count = db.session.scalar(select(func.count(Attendance.id)).where(Attendance.session_id == session.id))
         assert count == (1 if inside_seen else 0)
     db.session.rollback()
+
+
+# -- anonymous head counts are visits too ------------------------------------------------
+
+
+def test_a_head_count_is_never_added_to_a_session_that_has_not_begun(staff, world, tomorrow):
+    """A mis-tap on next week's session in the head count records nothing, as with a scan or a tick."""
+    from youthclub.attendance.models import HeadCount
+
+    url = f"/sessions/{tomorrow.id}/headcount"
+    page = staff.get(url).get_data(as_text=True)
+    assert 'id="headcount-not-now"' in page and services.session_day(tomorrow).strftime("%d.%m.%Y") in page
+    r = staff.post_form(url, {"band": "u13", "gender": "pige", "delta": "1"})
+    assert r.status_code == 302
+    assert db.session.scalar(select(func.count(HeadCount.id))) == 0
+    # the session that is happening still counts, and an old one with a reason (the correction path)
+    staff.post_form(f"/sessions/{world.session_a.id}/headcount", {"band": "u13", "gender": "pige", "delta": "1"})
+    assert db.session.scalar(select(func.sum(HeadCount.count))) == 1
+
+
+# -- moving a session keeps its visits where they happened --------------------------------
+
+
+def _move(staff, session, start: datetime, end: datetime):
+    local_start, local_end = start.astimezone(local_now().tzinfo), end.astimezone(local_now().tzinfo)
+    return staff.post_form(f"/sessions/{session.id}/move", {
+        "day": local_start.date().isoformat(), "start_time": local_start.strftime("%H:%M"),
+        "end_time": local_end.strftime("%H:%M")})
+
+
+def test_a_session_with_visits_is_not_moved_to_next_week(staff, world):
+    """Today's scans would count for next week, and next week the same young people would be 'already
+    checked in' at the door: the move is refused, next to its field; without visits it moves."""
+    from tests.factories import attend
+    from youthclub.activities.models import Session
+
+    session = world.session_a
+    attend(world.youth, session)
+    db.session.commit()
+    session_id, starts_at = session.id, session.starts_at
+    week = timedelta(days=7)
+    response = _move(staff, session, session.starts_at + week, session.ends_at + week)
+    assert response.status_code == 200
+    assert "Der er registreret fremmøde på denne gang" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Session, session_id).starts_at == starts_at
+    # a time fixed by half an hour, with every scan still inside the window, is fine
+    response = _move(staff, session, starts_at - timedelta(minutes=30), session.ends_at - timedelta(minutes=30))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Session, session_id).starts_at == starts_at - timedelta(minutes=30)
+
+
+def test_a_session_with_a_head_count_is_not_moved_to_a_time_to_come(staff, world):
+    from youthclub.activities.models import Session
+
+    session = world.session_a
+    staff.post_form(f"/sessions/{session.id}/headcount", {"band": "u13", "gender": "pige", "delta": "1"})
+    db.session.expire_all()
+    session = db.session.get(Session, world.session_a.id)
+    starts_at = session.starts_at
+    assert _move(staff, session, starts_at + timedelta(days=1), session.ends_at + timedelta(days=1)).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Session, session.id).starts_at == starts_at
+    tomorrow = make_session(world.activity_a, day=date.today() + timedelta(days=1))
+    db.session.commit()
+    assert _move(staff, tomorrow, tomorrow.starts_at + timedelta(days=1), tomorrow.ends_at + timedelta(days=1)) \
+        .status_code == 302
+
+
+def test_a_queued_scan_from_a_fast_phone_clock_is_kept_for_staff_not_lost(staff, world):
+    """A phone whose clock runs 30 minutes fast queues scans 'from the future'. The server refuses them, and
+    the scanner drops what the server answered: so the refusal is kept as a conflict, once, like any other."""
+    n = nonce()
+    later = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
+    item = {"session_id": world.session_a.id, "token": world.youth.pass_token, "nonce": n, "scanned_at": later}
+    [result] = _batch(staff, item)
+    assert result["status"] == 422 and result["error"]["code"] == "scanned_in_future"
+    [again] = _batch(staff, item)
+    assert again["error"]["code"] == "scanned_in_future"
+    conflicts = db.session.scalars(select(ScanConflict).where(ScanConflict.nonce == n)).all()
+    assert [(c.code, c.youth_id, c.session_id) for c in conflicts] == [
+        ("scanned_in_future", world.youth.id, world.session_a.id)]
+    assert attendances() == 0
+    page = staff.get(f"/sessions/{world.session_a.id}/rollcall").get_data(as_text=True)
+    assert services.refusal_message("scanned_in_future") in page

@@ -225,3 +225,49 @@ def test_a_check_in_is_a_handful_of_statements(app, client, world, secret):
     assert len(first) <= 5, "\n".join(first)
     # the token used a moment ago, the young person active today: read the token, read the scan, insert
     assert len(then) <= 3, "\n".join(then)
+
+
+def test_a_session_moved_while_a_check_in_is_in_flight_keeps_the_visit(app, live_server, world):
+    """Staff move today's session to next week while a pass is being checked in: the move waits for the
+    check-in, then sees its visit and is refused; the visit is never carried to next week."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: there is no race to lose")
+    import re
+    import threading
+
+    from tests.factories import PASSWORD
+    from youthclub.activities.models import Session
+    from youthclub.attendance import services
+    from youthclub.i18n import to_local
+
+    session_id, staff_email = world.session_a.id, world.staff_a.email
+    next_week = to_local(world.session_a.starts_at + timedelta(days=7))
+    end = to_local(world.session_a.ends_at + timedelta(days=7))
+    starts_at = world.session_a.starts_at
+    db.session.commit()
+    csrf = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+    http = requests.Session()
+    token = csrf.search(http.get(f"{live_server.url}/login", timeout=30).text).group(1)
+    assert http.post(f"{live_server.url}/login", data={"email": staff_email, "password": PASSWORD, "csrf_token": token},
+                     allow_redirects=False, timeout=30).status_code == 302
+    token = csrf.search(http.get(f"{live_server.url}/sessions/{session_id}/move", timeout=30).text).group(1)
+    answer: list = []
+
+    def move():
+        answer.append(http.post(f"{live_server.url}/sessions/{session_id}/move", data={
+            "csrf_token": token, "day": next_week.date().isoformat(), "start_time": next_week.strftime("%H:%M"),
+            "end_time": end.strftime("%H:%M")}, allow_redirects=False, timeout=60))
+
+    with app.test_request_context():
+        # a check-in in flight: read and inserted, not yet committed
+        services.check_in(session_id, world.youth.pass_token, nonce=str(uuid.uuid4()), by_user=world.staff_a)
+        mover = threading.Thread(target=move)
+        mover.start()
+        mover.join(timeout=1.0)
+        assert mover.is_alive(), "the move did not wait for the check-in in flight"
+        db.session.commit()
+    mover.join(timeout=30)
+    assert answer[0].status_code == 200 and "Der er registreret fremmøde" in answer[0].text
+    db.session.remove()
+    assert db.session.get(Session, session_id).starts_at == starts_at
+    assert _attendances() == 1

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
 from tests.factories import attend, make_activity, make_session, make_session_now, make_youth, sign_up
+from youthclub.activities.models import Session
 from youthclub.attendance import services
 from youthclub.audit.models import AuditEvent
 from youthclub.extensions import db
+from youthclub.i18n import local_now, to_utc
 from youthclub.models import SignupStatus
 
 
@@ -119,3 +121,69 @@ def test_the_door_page_leads_only_into_a_session_that_is_happening(client, world
     assert manifest["scope"] == "/scan/" and manifest["start_url"] == "/scan/"
     # the old address of the scanner still works
     assert client.get(f"/sessions/{world.session_a.id}/scan").headers["Location"].endswith(f"/scan/{world.session_a.id}")
+
+
+# -- an evening club that runs past midnight ---------------------------------------------
+
+
+def _first_of_next_month():
+    today = date.today()
+    return (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def test_a_session_past_midnight_stays_at_the_door_after_midnight(world, in_request):
+    """At 00:30 the 22:00–01:00 club of the day before is on the door list and its roster; one that
+    starts at 00:30 tomorrow is there once its window can open; an ended one of yesterday is not."""
+    from youthclub.attendance.roster import door_roster, todays_sessions
+
+    day = _first_of_next_month()
+    late = make_session(world.activity_a, day=day - timedelta(days=1), start=time(22, 0), end=time(1, 0))
+    ended = make_session(world.activity_a, day=day - timedelta(days=1), start=time(16, 0), end=time(18, 0))
+    early = make_session(world.activity_a, day=day + timedelta(days=1), start=time(0, 30), end=time(2, 0))
+    at_half_past_midnight = to_utc(day, time(0, 30))
+    assert services.is_happening(late, at_half_past_midnight)
+    ids = {s.id for s in todays_sessions({world.inst_a.id}, at_half_past_midnight)}
+    assert late.id in ids and early.id in ids and ended.id not in ids
+    # born in the month that begins at midnight: 13 at yesterday's club, 14 from today
+    turning = make_youth(first_name="Nour", birth_year=day.year - 14, birth_month=day.month)
+    sign_up(turning, world.activity_a)
+    data = door_roster(world.staff_a, at_half_past_midnight)
+    assert str(late.id) in data["sessions"] and str(ended.id) not in data["sessions"]
+    digest = h(data["salt"], turning.pass_token)
+    assert data["passes"][digest]["age"] == 14
+    assert data["sessions"][str(late.id)]["ages"] == {digest: 13}
+    assert turning.age_on(services.session_day(late)) == 13  # what the server's rule reads
+    # a roster fetched in the evening is still good while the club runs past midnight
+    evening = door_roster(world.staff_a, to_utc(day - timedelta(days=1), time(21, 0)))
+    assert str(late.id) in evening["sessions"]
+    assert datetime.fromisoformat(evening["expires_at"]) == services.checkin_window(late)[1]
+
+
+def test_the_door_page_and_roster_keep_a_session_that_began_yesterday(client, world):
+    """Over HTTP, now: a session that started yesterday evening and is still on is at the door."""
+    now = local_now()
+    running = Session(activity=world.activity_a, starts_at=to_utc(now.date() - timedelta(days=1), time(23, 0)),
+                      ends_at=(now + timedelta(hours=1)).astimezone(UTC))
+    db.session.add(running)
+    db.session.commit()
+    client.login_as(world.staff_a)
+    page = client.get("/scan/").get_data(as_text=True)
+    assert f'href="/scan/{running.id}"' in page
+    assert str(running.id) in roster(client)["sessions"]
+
+
+def test_the_today_page_keeps_a_late_session_while_its_window_is_open(world, in_request):
+    """At 00:10 the 22:00–23:30 club of the day before still takes scans until 00:30: Today lists it, as /scan/ does."""
+    from youthclub.activities.services import today_sessions
+    from youthclub.attendance.roster import todays_sessions
+
+    day = _first_of_next_month()
+    late = make_session(world.activity_a, day=day - timedelta(days=1), start=time(22, 0), end=time(23, 30))
+    at_ten_past = to_utc(day, time(0, 10))
+    assert services.is_happening(late, at_ten_past)
+    listed = {s.id for _day, sessions in today_sessions(world.inst_a, now=at_ten_past) for s in sessions}
+    assert late.id in listed and late.id in {s.id for s in todays_sessions({world.inst_a.id}, at_ten_past)}
+    # at 01:00 its window is closed: gone from both
+    at_one = to_utc(day, time(1, 0))
+    assert late.id not in {s.id for _day, sessions in today_sessions(world.inst_a, now=at_one) for s in sessions}
+    assert late.id not in {s.id for s in todays_sessions({world.inst_a.id}, at_one)}

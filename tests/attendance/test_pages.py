@@ -171,6 +171,9 @@ def test_roll_call_cannot_tick_someone_staff_may_not_see(client, world):
 
 def test_correction_older_than_24_hours_needs_a_reason(client, world):
     last_week = make_session(world.activity_a, day=date.today() - timedelta(days=7))
+    # signed up before that session, so on its roll-call (a sign-up made since is not)
+    world.signup.created_at = world.signup.confirmed_at = last_week.starts_at - timedelta(days=1)
+    db.session.commit()
     client.login_as(world.staff_a)
     url = f"/sessions/{last_week.id}/rollcall"
     assert "Begrundelse" in client.get(url).get_data(as_text=True)

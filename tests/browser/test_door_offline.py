@@ -399,3 +399,84 @@ def test_yesterdays_roster_decides_nothing(page, world):
       return [today, tomorrow];
     }""", world.youth.pass_token)
     assert code == ["checked_in", "no_roster"]
+
+
+def test_the_device_reads_the_age_on_the_sessions_own_day(page, world, app):
+    """At 00:30 on the 1st, yesterday's late club still reads a young person born this month as the
+    server does (13, inside 10–13), not as today's 14."""
+    from datetime import timedelta
+
+    from youthclub.attendance.roster import door_roster
+    from youthclub.i18n import to_utc
+
+    first = (date.today().replace(day=28) + timedelta(days=4)).replace(day=1)
+    club = make_activity(world.inst_a, min_age=10, max_age=13, allows_drop_in=False)
+    late = make_session(club, day=first - timedelta(days=1), start=time(22, 0), end=time(1, 0))
+    turning = _youth("Nour", club, birth_year=first.year - 14, birth_month=first.month)
+    db.session.commit()
+    at = to_utc(first, time(0, 30))
+    with app.test_request_context():
+        roster = door_roster(db.session.get(type(world.staff_a), world.staff_a.id), at)
+        server_age = turning.age_on(services.session_day(late))
+    page.goto("/")
+    device = page.evaluate("""async ([roster, sid, token, at]) => {
+      const rules = await import('/static/js/door-rules.js');
+      const hash = await rules.passHash(roster.salt, token);
+      return rules.decide(roster, sid, hash, new Date(at));
+    }""", [roster, late.id, turning.pass_token, at.isoformat()])
+    assert server_age == 13
+    assert (device["code"], device["age"]) == ("checked_in", 13)
+
+
+def test_offline_a_scan_on_a_session_that_is_not_on_now_is_refused_not_saved(page, world):
+    """Next week's session, reached through its roll-call's Scan tab: with no signal a scan there is refused
+    at once with the session's date (the page knows its own window), never shown as saved."""
+    from datetime import timedelta
+
+    later = make_session(world.activity_a, day=date.today() + timedelta(days=7))
+    db.session.commit()
+    later_id = later.id
+    _open_scanner(page, later_id)
+    page.context.set_offline(True)
+    entry = _scan(page, world.youth.pass_token)
+    assert (entry["code"], entry["offline"]) == ("session_not_now", True), entry
+    assert entry["kind"] == "refused"
+    assert _queued(page) == 0
+    page.context.set_offline(False)
+    _fresh()
+    assert db.session.scalar(select(func.count(ScanConflict.id))) == 0
+
+
+def test_a_captive_portal_answering_the_queues_sync_keeps_every_scan(page, world):
+    """Back 'online' behind a café's wifi log-in: the batch is answered with a 200 HTML page. The queue stays as
+    it is (nothing counted as sent), and once the real network is there every scan arrives, once."""
+    youths = [_youth(f"Portal{i}", world.activity_a) for i in range(3)]
+    db.session.commit()
+    tokens, session_id = [y.pass_token for y in youths], world.session_a.id
+    _open_scanner(page, session_id)
+    _go_offline_and_reload(page)
+    for token in tokens:
+        assert _scan(page, token)["code"] == "checked_in"
+    portal = []
+    page.route("**/api/v1/checkins/batch", lambda route: (portal.append(1), route.fulfill(
+        status=200, content_type="text/html", body="<html><body>Accepter vilkårene</body></html>")))
+    page.route("**/api/v1/door/roster", lambda route: route.fulfill(
+        status=200, content_type="text/html", body="<html><body>Accepter vilkårene</body></html>"))
+    page.context.set_offline(False)
+    waited = 0
+    while not portal:
+        assert waited < 20000
+        page.wait_for_timeout(100)
+        waited += 100
+    page.wait_for_timeout(300)
+    assert _queued(page) == 3
+    assert page.locator("#scan-network").inner_text() == "Ingen forbindelse"
+    # the roster on the device survived the portal's page
+    assert page.evaluate("""async () => !!(await (await import('/static/js/offline-queue.js')).getRoster())""")
+    page.unroute("**/api/v1/checkins/batch")
+    page.unroute("**/api/v1/door/roster")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("() => document.getElementById('scan-queue').hidden", timeout=20000)
+    _fresh()
+    rows = db.session.scalars(select(Attendance).where(Attendance.session_id == session_id)).all()
+    assert sorted(a.youth_id for a in rows) == sorted(y.id for y in youths)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from tests.jobs.conftest import free_port
 from youthclub.db_types import utcnow
@@ -104,3 +104,39 @@ def test_the_outbox_page_shows_a_retry_with_its_next_attempt(app, client, world)
     client.login_as(world.admin)
     page = client.get("/admin/outbox").get_data(as_text=True)
     assert "Prøver igen" in page and "Forsøg 1 mislykkedes; næste forsøg" in page
+
+
+def test_an_admin_sends_a_given_up_message_again_once_the_mail_server_is_mended(app, client, world, smtp_server):
+    from youthclub.audit.models import AuditEvent
+
+    app.config.update(MAIL_MAX_ATTEMPTS=1)
+    mended_port = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = free_port()  # the wrong port first: nobody listens
+    message = services.send_mail("ung@example.org", "Velkommen", "tekst")
+    db.session.commit()
+    assert _fresh(message).status == "failed" and smtp_server.messages == []
+    app.config["MAIL_PORT"] = mended_port
+
+    # staff and coordinators cannot; nor can anyone without the form's CSRF token
+    for who in (world.staff_a, world.coordinator):
+        client.login_as(who)
+        assert client.post_form(f"/admin/outbox/{message.id}/retry").status_code == 403
+    client.login_as(world.admin)
+    assert client.post(f"/admin/outbox/{message.id}/retry").status_code == 400
+    assert _fresh(message).status == "failed"
+
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "Prøv at sende igen" in page
+    response = client.post_form(f"/admin/outbox/{message.id}/retry")
+    assert response.status_code == 302
+    assert _fresh(message).status == "sent" and message.attempts == 1 and message.last_error is None
+    assert [m["To"] for m in smtp_server.messages] == ["ung@example.org"]
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "outbox.retry")).all()
+    assert [(e.user_id, e.object_id) for e in events] == [(world.admin.id, message.id)]
+
+    # a second press (a replayed request) sends nothing and records nothing
+    client.post_form(f"/admin/outbox/{message.id}/retry")
+    assert len(smtp_server.messages) == 1
+    assert "Mailen er ikke fejlet" in client.get("/admin/outbox").get_data(as_text=True)
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "outbox.retry")) == 1
+    assert client.post_form("/admin/outbox/999999/retry").status_code == 404

@@ -132,6 +132,7 @@ def reference_table(f, dims) -> dict:
     attended_pairs = {(a.youth_id, a.session_id) for a in attendances}
     pairs = defaultdict(lambda: [0, 0])
     signups = db.session.query(Signup).all()
+    paired: set = set()
     for sg in signups:
         if sg.confirmed_at is None or not sg.activity.requires_signup:
             continue
@@ -144,6 +145,9 @@ def reference_table(f, dims) -> dict:
             day = to_local(s.starts_at).date()
             if not _person_ok(f, sg.youth, day):
                 continue
+            if (sg.youth_id, s.id) in paired:  # one pair per young person and session
+                continue
+            paired.add((sg.youth_id, s.id))
             for key in _keys(dims, s, sg.youth, day):
                 pairs[key][0] += 1
                 pairs[key][1] += int((sg.youth_id, s.id) in attended_pairs)

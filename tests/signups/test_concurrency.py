@@ -127,3 +127,70 @@ def test_an_api_sign_up_with_a_young_persons_token_is_a_bounded_number_of_statem
     assert r.status_code == 201, r.json
     assert not any(s.startswith("SELECT membership") for s in statements), "\n".join(statements)
     assert len(statements) <= 13, "\n".join(statements)
+
+
+@pytest.fixture
+def full_with_a_line(world):
+    """A full offer (2 places) with Ida, then Ole, waiting, and eight newcomers with a login each."""
+    from youthclub.signups import services
+
+    activity = make_activity(world.inst_a, title="Klatrevæg", capacity=2)
+    first, second, ida, ole = (make_youth(with_login=True, email=f"held{i}@example.org") for i in range(4))
+    held = services.sign_up(first, activity)
+    services.sign_up(second, activity)
+    services.sign_up(ida, activity)
+    services.sign_up(ole, activity)
+    newcomers = [make_youth(with_login=True, email=f"new{i}@example.org") for i in range(8)]
+    facts = {"emails": [y.user.email for y in [first, *newcomers]], "staff_email": world.staff_a.email,
+             "district_id": world.district_a.id, "activity_id": activity.id, "held_id": held.id,
+             "waited": {ida.id, ole.id}}
+    db.session.commit()
+    return facts
+
+
+def test_a_place_freed_while_newcomers_sign_up_goes_to_the_one_who_waited(app, full_with_a_line, live_server):
+    """The offer is full and Ida waits, then Ole. At the same moment one confirmed young person cancels, staff
+    raise the capacity by one, and eight newcomers sign up: Ida and Ole get the two places, and every
+    newcomer queues behind them (positions 1..8, no gaps)."""
+    facts = full_with_a_line
+    activity_id, held_id, waited = facts["activity_id"], facts["held_id"], facts["waited"]
+    staff_email, district_id = facts["staff_email"], facts["district_id"]
+    sessions = [_logged_in_session(live_server.url, email) for email in facts["emails"]]
+    base = live_server.url
+    staff = requests.Session()
+    token = CSRF_META.search(staff.get(f"{base}/login", timeout=30).text).group(1)
+    assert staff.post(f"{base}/login", data={"email": staff_email, "password": PASSWORD, "csrf_token": token},
+                      allow_redirects=False, timeout=30).status_code == 302
+    edit = staff.get(f"{base}/activities/{activity_id}/edit", timeout=30).text
+    staff_token = CSRF_META.search(edit).group(1)
+    form = {"csrf_token": staff_token, "title": "Klatrevæg", "description": "", "category": "sport", "min_age": "10",
+            "max_age": "24", "capacity": "3", "district_id": str(district_id), "requires_signup": "y",
+            "waitlist_enabled": "y"}
+    barrier = threading.Barrier(len(sessions) + 1)
+    answers: list = [None] * (len(sessions) + 1)
+
+    def fire(i):
+        barrier.wait()
+        if i == len(sessions):
+            answers[i] = staff.post(f"{base}/activities/{activity_id}/edit", data=form, allow_redirects=False,
+                                    timeout=120).status_code
+            return
+        http, csrf = sessions[i]
+        if i == 0:
+            answers[i] = http.delete(f"{base}/api/v1/signups/{held_id}", headers={"X-CSRFToken": csrf},
+                                     timeout=120).status_code
+        else:
+            answers[i] = http.post(f"{base}/api/v1/activities/{activity_id}/signups", headers={"X-CSRFToken": csrf},
+                                   json={}, timeout=120).status_code
+
+    threads = [threading.Thread(target=fire, args=(i,)) for i in range(len(sessions) + 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    assert answers == [200] + [201] * 8 + [302], answers
+    rows = _rows(activity_id)
+    confirmed = {r.youth_id for r in rows if r.status == SignupStatus.CONFIRMED}
+    assert waited <= confirmed and len(confirmed) == 3
+    positions = sorted(r.position for r in rows if r.status == SignupStatus.WAITLISTED)
+    assert positions == list(range(1, 8 + 1))

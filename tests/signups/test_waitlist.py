@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tests.conftest import _empty_tables
 from tests.factories import build_world, make_activity, make_youth
 from tests.factories import sign_up as fx_sign_up
+from youthclub.accounts.merge import MergeError, merge_youths
 from youthclub.activities import services as activities
 from youthclub.activities.models import Activity, ActivityStatus
 from youthclub.extensions import db
@@ -114,7 +115,11 @@ class WaitlistMachine(RuleBasedStateMachine):
         super().__init__()
         self.world = build_world()
         self.activity = activities.publish_activity(make_activity(self.world.inst_a, title="Kø", capacity=2))
-        self.people = [make_youth(with_login=True, email=f"machine{i}-{id(self)}@example.org") for i in range(N_PEOPLE)]
+        # the last two have no login of their own (registered by the club): those can be merged away
+        self.people = [make_youth(with_login=i < N_PEOPLE - 2, email=f"machine{i}-{id(self)}@example.org")
+                       for i in range(N_PEOPLE)]
+        for youth in self.people:
+            youth.registered_by_institution_id = self.world.inst_a.id
         self.closed: set[int] = set()
         self.before = self._snapshot()
 
@@ -184,6 +189,39 @@ class WaitlistMachine(RuleBasedStateMachine):
         youth = self.people[i]
         anonymise_youth(youth, reason="closed")
         self.closed.add(youth.id)
+
+    @rule(on=st.booleans(), capacity=st.none() | st.integers(1, 5))
+    def ask_for_sign_ups_or_not(self, on, capacity):
+        """Staff switch "sign-up needed" off (no limit: everyone waiting gets in) or on again."""
+        try:
+            activities.update_activity(self.activity, requires_signup=on, capacity=capacity)
+        except activities.ActivityError as err:
+            assert err.code in ("capacity_below_confirmed",)
+
+    @rule(on=st.booleans())
+    def waitlist_on_or_off(self, on):
+        activities.update_activity(self.activity, waitlist_enabled=on)
+
+    @rule(i=st.integers(0, N_PEOPLE - 1), j=st.integers(0, N_PEOPLE - 1))
+    def merge(self, i, j):
+        """Staff merge two profiles of one young person: the kept one stands where the earlier stood."""
+        keep, remove = self.people[i], self.people[j]
+        if keep.id == remove.id or {keep.id, remove.id} & self.closed:
+            return
+        try:
+            with db.session.begin_nested():
+                merge_youths(keep, remove, self.world.staff_a)
+        except MergeError as err:
+            assert err.code == "both_have_login"
+            return
+        # one person from now on: the removed profile's place (or place in line) is the kept one's
+        was_confirmed, was_waiting, positions = self.before
+        confirmed = {keep.id if y == remove.id else y for y in was_confirmed}
+        waiting = list(dict.fromkeys(keep.id if y == remove.id else y for y in was_waiting))
+        self.before = (confirmed, [y for y in waiting if y not in confirmed], positions)
+        self.closed.add(remove.id)
+        self.people[j] = db.session.get(type(keep), keep.id)
+        event("merged")
 
     # -- what must hold after every step -----------------------------------------------------
     def _snapshot(self):

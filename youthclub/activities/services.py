@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import and_, exists, func, or_, select, update
@@ -14,7 +15,7 @@ from ..database import MAX_COUNT, lock_row
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
-from ..i18n import local_today, to_local, to_utc
+from ..i18n import to_local, to_utc
 from ..signals import activity_cancelled, capacity_changed, session_changed
 from ..signups.places import confirmed_count_sql, free_places_sql
 from ..signups.services import promote_waitlist
@@ -469,9 +470,14 @@ def _check_session_times(activity: Activity, starts_at: datetime, ends_at: datet
 
 def move_session(session: Session, new_start: datetime, new_end: datetime, reason: str | None = None) -> Session:
     """Move one session to another time; young people who signed up see the reason."""
+    from ..attendance.services import require_visits_stay
+
     _check_session_times(session.activity, new_start, new_end)
+    # the lock check-ins share: those in flight finish first, and none starts until the move is done
+    session = lock_row(Session, session.id)
     if session.is_cancelled:
         raise ActivityError(_("Mødegangen er aflyst."), "cancelled")
+    require_visits_stay(session, new_start, new_end)
     if session.moved_from is None:
         session.moved_from = session.starts_at
     session.starts_at, session.ends_at = new_start, new_end
@@ -536,18 +542,21 @@ def institution_activities(institution) -> list[Activity]:
     ))
 
 
-def today_sessions(institution, days: int = 7) -> list[tuple[date, list[Session]]]:
+def today_sessions(institution, days: int = 7, now: datetime | None = None) -> list[tuple[date, list[Session]]]:
     """Today's and the coming week's sessions of an institution's offers, grouped by local day.
 
-    A session that began yesterday evening and runs past midnight is still on the list (under yesterday).
+    A session that began yesterday evening and runs past midnight is still on the list (under yesterday),
+    and so is one that ended before midnight while its check-in window is still open.
     """
-    today = local_today()
+    now = now or utcnow()
+    today = to_local(now).date()
     start, end = to_utc(today, time(0, 0)), to_utc(today + timedelta(days=days + 1), time(0, 0))
     sessions = db.session.scalars(
         select(Session).join(Activity, Activity.id == Session.activity_id)
         .options(contains_eager(Session.activity))
         .where(Activity.institution_id == institution.id, Activity.status != ActivityStatus.CANCELLED,
-               Session.ends_at > start, Session.starts_at < end)
+               or_(Session.ends_at > start, Session.ends_at >= now - current_app.config["CHECKIN_CLOSE_AFTER"]),
+               Session.starts_at < end)
         .order_by(Session.starts_at)
     ).all()
     grouped: dict[date, list[Session]] = {}

@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from flask import current_app
+from sqlalchemy import and_, or_, select
 
 from ..accounts.models import RevokedPass, YouthProfile
 from ..activities.models import Activity, ActivityStatus, Session
 from ..db_types import utcnow
 from ..extensions import db
-from ..i18n import local_today, to_utc
+from ..i18n import to_local, to_utc
 from ..signups.models import Signup, SignupStatus
 from .models import Attendance
-from .services import checkin_window, hash_pass_token
+from .services import checkin_window, hash_pass_token, session_day
 
 #: a drop-in session's roster includes young people who came to the institution this recently
 KNOWN_FOR = timedelta(days=90)
@@ -36,14 +37,27 @@ def roster_hash(salt: str, token_sha256: str) -> str:
     return hashlib.sha256(f"{salt}{token_sha256}".encode()).hexdigest()
 
 
-def todays_sessions(institution_ids: set[int]) -> list[Session]:
-    """Sessions on today's local date at these institutions (cancelled ones too: they refuse scans)."""
-    today = local_today()
-    start, end = to_utc(today, time(0)), to_utc(today + timedelta(days=1), time(0))
+def _day_bounds(now: datetime) -> tuple[date, datetime, datetime]:
+    today = to_local(now).date()
+    return today, to_utc(today, time(0)), to_utc(today + timedelta(days=1), time(0))
+
+
+def todays_sessions(institution_ids: set[int], now: datetime | None = None) -> list[Session]:
+    """The door's sessions of today at these institutions (cancelled ones too: they refuse scans).
+
+    Those that start on today's local date, and those whose check-in window is open now or opens
+    later today: an evening club that began yesterday at 22:00 is still at the door at 00:30,
+    and one that starts at 00:30 tomorrow opens for scans before midnight.
+    """
+    now = now or utcnow()
+    _today, start, end = _day_bounds(now)
+    config = current_app.config
     return list(db.session.scalars(
         select(Session).join(Activity, Activity.id == Session.activity_id)
         .where(Activity.institution_id.in_(institution_ids), Activity.status != ActivityStatus.CANCELLED,
-               Session.starts_at >= start, Session.starts_at < end)
+               or_(and_(Session.starts_at >= start, Session.starts_at < end),
+                   and_(Session.ends_at >= now - config["CHECKIN_CLOSE_AFTER"],
+                        Session.starts_at < end + config["CHECKIN_OPEN_BEFORE"])))
         .order_by(Session.starts_at, Session.id)
     ))
 
@@ -69,16 +83,21 @@ def _roster_youths(sessions: list[Session], institution_ids: set[int]) -> list[Y
         select(YouthProfile).where(YouthProfile.anonymised_at.is_(None), or_(*wanted)).order_by(YouthProfile.id)))
 
 
-def door_roster(user) -> dict:
-    """Today's roster for the institutions where ``user`` works (see the module's docstring)."""
+def door_roster(user, now: datetime | None = None) -> dict:
+    """Today's roster for the institutions where ``user`` works (see the module's docstring).
+
+    It is good until the end of the day, or until the last of its sessions' check-in windows
+    closes if that is later (a session that runs past midnight).
+    """
+    now = now or utcnow()
     institution_ids = user.institution_ids()
-    sessions = todays_sessions(institution_ids) if institution_ids else []
-    today = local_today()
+    sessions = todays_sessions(institution_ids, now) if institution_ids else []
+    today, _start, end_of_day = _day_bounds(now)
     salt = secrets.token_hex(16)
     roster: dict[str, Any] = {
         "day": today.isoformat(),
-        "generated_at": utcnow().isoformat(),
-        "expires_at": to_utc(today + timedelta(days=1), time(0)).isoformat(),
+        "generated_at": now.isoformat(),
+        "expires_at": max([end_of_day, *(checkin_window(s)[1] for s in sessions)]).isoformat(),
         "salt": salt,
         "sessions": {},
         "activities": {},
@@ -92,11 +111,15 @@ def door_roster(user) -> dict:
     activity_ids = {s.activity_id for s in sessions}
     for session in sessions:
         opens, closes = checkin_window(session)
+        day = session_day(session)
         roster["sessions"][str(session.id)] = {
             "activity_id": session.activity_id, "title": session.activity.title,
             "starts_at": session.starts_at.isoformat(), "ends_at": session.ends_at.isoformat(),
             "opens": opens.isoformat(), "closes": closes.isoformat(), "cancelled": session.is_cancelled,
             "checked_in": {},
+            # the age rule reads the age on the session's own day (yesterday's late club, tomorrow's
+            # early one): only the passes whose age differs from today's are listed
+            "ages": {hashes[y.id]: y.age_on(day) for y in youths if day != today and y.age_on(day) != y.age_on(today)},
         }
     for activity in {s.activity for s in sessions}:
         roster["activities"][str(activity.id)] = {

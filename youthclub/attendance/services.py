@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -32,7 +32,7 @@ from ..extensions import db
 from ..i18n import fmt_date, fmt_time, to_local
 from ..ops.metrics import CHECKINS, counted
 from ..signals import pass_revoked
-from ..signups.models import Signup, SignupStatus
+from ..signups.models import Signup, SignupStatus, confirmed_at_moment
 from .models import AgeBand, Attendance, CheckinMethod, HeadCount, ScanConflict
 
 #: corrections to attendance older than this need a reason (and always leave an audit event)
@@ -52,6 +52,7 @@ REFUSAL_CODES = (
     "session_cancelled",
     "session_not_now",
     "reason_required",
+    "scanned_in_future",
 )
 
 
@@ -324,8 +325,37 @@ def _scan_time(scanned_at: datetime | None) -> datetime:
 
 def checkin_window(session: Session | DoorSession) -> tuple[datetime, datetime]:
     """From when until when a scan counts for ``session`` (CHECKIN_OPEN_BEFORE / CHECKIN_CLOSE_AFTER)."""
+    return window_of(session.starts_at, session.ends_at)
+
+
+def window_of(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
+    """The check-in window of a session from ``starts_at`` to ``ends_at``."""
     config = current_app.config
-    return session.starts_at - config["CHECKIN_OPEN_BEFORE"], session.ends_at + config["CHECKIN_CLOSE_AFTER"]
+    return starts_at - config["CHECKIN_OPEN_BEFORE"], ends_at + config["CHECKIN_CLOSE_AFTER"]
+
+
+def require_visits_stay(session: Session, starts_at: datetime, ends_at: datetime) -> None:
+    """Moving a session keeps its recorded visits true: a session with visits (attendance or a head count)
+    is not moved to a time that has not begun, and every pass scanned inside its window stays inside it.
+
+    Otherwise today's visits would count for next week, and next week the same young people would be
+    "already checked in" at the door. The caller holds the session's row lock (check-ins in flight finish first).
+    """
+    opens, closes = window_of(starts_at, ends_at)
+    old_opens, old_closes = checkin_window(session)
+    attended = db.session.scalar(select(func.count(Attendance.id)).where(Attendance.session_id == session.id)) or 0
+    counted = db.session.scalar(select(func.coalesce(func.sum(HeadCount.count), 0))
+                                .where(HeadCount.session_id == session.id)) or 0
+    if not attended and not counted:
+        return
+    left_behind = db.session.scalar(select(func.count(Attendance.id)).where(
+        Attendance.session_id == session.id, Attendance.scanned_at >= old_opens, Attendance.scanned_at <= old_closes,
+        or_(Attendance.scanned_at < opens, Attendance.scanned_at > closes))) or 0
+    if opens > utcnow() or left_behind:
+        raise AttendanceError(
+            _("Der er registreret fremmøde på denne gang (%(n)d unge, %(heads)d talt), og det ville så høre til "
+              "et andet tidspunkt. Ret fremmødet først, eller opret en ny gang.", n=attended, heads=counted),
+            "has_visits", field="day")
 
 
 def is_happening(session: Session | DoorSession, at: datetime | None = None) -> bool:
@@ -347,11 +377,20 @@ def not_now_message(session: Session | DoorSession) -> str:
              start=fmt_time(to_local(session.starts_at)), end=fmt_time(to_local(session.ends_at)))
 
 
-def _require_happening(session: Session | DoorSession, when: datetime, details: dict) -> None:
-    if not is_happening(session, when):
+def _require_happening(session: Session | DoorSession, when: datetime, details: dict, *,
+                       correction: bool = False) -> None:
+    """Refuse (``session_not_now``) a visit at ``when`` outside the session's check-in window; a
+    ``correction`` (roll-call, head count) may record a session that is over, never one not yet begun."""
+    state = scan_state(session, when)
+    if state == "later" or (state == "over" and not correction):
         opens, closes = checkin_window(session)
         raise CheckinError(not_now_message(session), "session_not_now", opens=opens.isoformat(),
                            closes=closes.isoformat(), **details)
+
+
+def require_begun(session: Session | DoorSession, at: datetime | None = None) -> None:
+    """Refuse to record visitors (by name or as a head count) at a session whose window has not opened."""
+    _require_happening(session, at or utcnow(), {}, correction=True)
 
 
 def _repeat_for_nonce(scan: Scan, nonce: str | None) -> CheckinResult | None:
@@ -417,9 +456,11 @@ def record_scan(scan: Scan, token: str | None, *, nonce: str | None, scanned_at:
     repeat = _repeat_for_nonce(scan, nonce)
     if repeat is not None:
         return repeat
-    when = _scan_time(scanned_at)
     youth = scan.youth
+    # the device's time as it claims it, for a refusal kept as a conflict (a clock that runs fast too)
+    when = utcnow() if scanned_at is None else (scanned_at if scanned_at.tzinfo else scanned_at.replace(tzinfo=UTC))
     try:
+        when = _scan_time(scanned_at)
         if youth is None:
             _refuse_pass(token)
         result = _check_in_youth(scan, youth, nonce=nonce, when=when, by_user=by_user, offline=offline,
@@ -443,11 +484,7 @@ def _check_in_youth(scan: Scan, youth: Visitor, *, nonce, when, by_user, offline
     details = _youth_details(youth, session)
     if scan.attendance is not None:
         return CheckinResult(scan.attendance, created=False)
-    if correction:
-        if scan_state(session, when) == "later":
-            _require_happening(session, when, details)
-    else:
-        _require_happening(session, when, details)
+    _require_happening(session, when, details, correction=correction)
     if session.is_cancelled:
         raise CheckinError(refusal_message("session_cancelled"), "session_cancelled", **details)
     # no sign-up: a drop-in, where the activity takes them (or needs no sign-up at all)
@@ -592,11 +629,25 @@ def remove_attendance(attendance: Attendance, by_user, *, reason: str | None = N
 
 
 def roll_call(session: Session) -> list[tuple[YouthProfile, Attendance | None, Signup | None]]:
-    """Everyone signed up (confirmed) plus everyone who came, with their attendance."""
+    """Everyone signed up for the session plus everyone who came, with their attendance.
+
+    Signed up means holding a place when the session starts (``confirmed_at_moment``), as the
+    statistics' sign-up × session pairs count it, so a past session's roll-call counts who was
+    signed up at it, not who is today. While the session is still to come or running, whoever
+    holds a place now counts as well (they may yet come).
+    """
     attendances = {a.youth_id: a for a in db.session.scalars(
         select(Attendance).where(Attendance.session_id == session.id))}
-    signups = {s.youth_id: s for s in db.session.scalars(
-        select(Signup).where(Signup.activity_id == session.activity_id, Signup.status == SignupStatus.CONFIRMED))}
+    now = utcnow()
+    held = and_(*confirmed_at_moment(min(session.starts_at, now)))
+    if session.ends_at > now:
+        held = or_(held, Signup.status == SignupStatus.CONFIRMED)
+    signups: dict[int, Signup] = {}
+    for s in db.session.scalars(
+        select(Signup).where(Signup.activity_id == session.activity_id, held)
+        .order_by(Signup.status != SignupStatus.CONFIRMED, Signup.id)
+    ):
+        signups.setdefault(s.youth_id, s)
     ids = set(attendances) | set(signups)
     youths = db.session.scalars(select(YouthProfile).where(YouthProfile.id.in_(ids))).all() if ids else []
     rows = [(y, attendances.get(y.id), signups.get(y.id)) for y in youths]
@@ -655,6 +706,9 @@ def adjust_head_count(session: Session, age_band: AgeBand, gender: Gender, delta
         raise AttendanceError(_("Ugyldig ændring."), "invalid_delta", status=400)
     reason = _require_reason(session.ends_at, reason)
     session = lock_row(Session, session.id)
+    if delta > 0:
+        # anonymous visitors are visits too: never counted at a session that has not begun
+        require_begun(session)
     cell = db.session.scalar(select(HeadCount).where(
         HeadCount.session_id == session.id, HeadCount.age_band == age_band, HeadCount.gender == gender))
     if cell is None:

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.access import get_door_session_or_403, is_staff, require
+from ..i18n import local_today
 from . import services
 from .roster import todays_sessions
 from .views import STATIC, bp
@@ -26,7 +27,7 @@ def door():
     """The scanner's start page: today's sessions at my institutions, a Scan button on those happening."""
     sessions = todays_sessions(current_user.institution_ids())
     return render_template("attendance/door.html", sessions=sessions, state=services.scan_state,
-                           window=services.checkin_window)
+                           window=services.checkin_window, day=services.session_day, today=local_today())
 
 
 @bp.route("/sessions/<int:session_id>/scan")

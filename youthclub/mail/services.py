@@ -27,6 +27,7 @@ from flask_babel import force_locale
 from sqlalchemy import Row, and_, event, func, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 
+from ..database import rows_changed
 from ..db_types import utcnow
 from ..extensions import db
 from ..jobs import answering_a_request, enqueue
@@ -296,6 +297,24 @@ def deliver_due(limit: int = 200) -> int:
         limit -= 50
         if not batch_sent or limit <= 0:
             return sent
+
+
+def retry_failed(message_id: int) -> OutboxMessage | None:
+    """Give a message that was given up a new round of attempts; it is sent when the transaction commits.
+
+    Only a message that failed is changed (a conditional UPDATE: a second press, or one on a
+    message that was sent meanwhile, changes nothing and answers None). Its attempts start from
+    zero again; its last error stays on the page until an attempt succeeds.
+    """
+    retried = rows_changed(
+        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.failed_at.is_not(None))
+        .values(failed_at=None, attempts=0, next_attempt_at=None, claimed_at=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    if not retried:
+        return None
+    db.session.info.setdefault(_PENDING, []).append(message_id)
+    return db.session.get(OutboxMessage, message_id, populate_existing=True)
 
 
 def outbox_counts() -> dict[str, int]:

@@ -149,15 +149,32 @@ def release_row(row: Row, threshold: int) -> Row:
     return Row(dict(row.key), out, hidden, {}, small)
 
 
-def exact_row(row: Row) -> Row:
-    """The row with its exact counts (an institution's own staff), rates rounded as everywhere."""
+#: figures that depend on visits at other institutions than the row's own: "new" (no visit anywhere
+#: before), so an institution's own staff see them released too (``exact_row``)
+ELSEWHERE_FIGURES = ("new",)
+
+
+def exact_row(row: Row, threshold: int | None = None) -> Row:
+    """The row with its exact counts (an institution's own staff), rates rounded as everywhere.
+
+    With ``threshold``, the figures that depend on visits elsewhere (``ELSEWHERE_FIGURES``)
+    are released as everywhere else (never above the row's exact "unique"): exact, "new" of a
+    day with one young person says whether they had been to another institution before.
+    """
     v, parts = row.values, row.parts
     out = dict(v)
     out["avg_per_session"] = rounded_rate(v["visits"], v["sessions"], AVERAGE_DECIMALS)
     out["avg_with_dropins"] = rounded_rate(v["visits"] + v["dropins"], v["sessions"], AVERAGE_DECIMALS)
     out["attendance_rate"] = rounded_rate(parts["attended"], parts["expected"], RATE_DECIMALS)
     out["capacity_use"] = rounded_rate(parts["visits_cap"], parts["places"], RATE_DECIMALS)
-    return Row(dict(row.key), out, set(), {}, set())
+    hidden: set = set()
+    if threshold is not None:
+        for figure in ELSEWHERE_FIGURES:
+            released = released_count(v[figure], parts[f"{figure}_key"], threshold)
+            out[figure] = None if released is None else min(released, v["unique"])
+            if released is None:
+                hidden.add(figure)
+    return Row(dict(row.key), out, hidden, {}, set(hidden))
 
 
 def margins(breakdowns) -> list[tuple]:
@@ -198,9 +215,11 @@ class Statistics:
     not prepared raises ``UnpreparedTable`` instead of quietly computing it on its own.
     """
 
-    def __init__(self, f: StatsFilter, threshold: int | None):
+    def __init__(self, f: StatsFilter, threshold: int | None, *, elsewhere_threshold: int | None = None):
         self.filter = f
         self.threshold = threshold
+        #: exact answers: the threshold the figures that depend on other institutions are released with
+        self.elsewhere_threshold = elsewhere_threshold
         self._tables: dict | None = None
 
     @property
@@ -214,7 +233,7 @@ class Statistics:
         family = margins(breakdowns)
         raw = compute_tables(self.filter, family)
         if self.threshold is None:
-            self._tables = {dims: [exact_row(r) for r in rows] for dims, rows in raw.items()}
+            self._tables = {dims: [exact_row(r, self.elsewhere_threshold) for r in rows] for dims, rows in raw.items()}
         else:
             small = small_margins(raw, self.threshold)
             self._tables = {dims: [release_row(r, self.threshold) for r in rows if not withheld(r, dims, small)]

@@ -63,8 +63,19 @@ def _sum(values):
     return sum(values) if values else None
 
 
-def _empty_row(key) -> Row:
-    return Row(key, {f: 0 for f in FIGURES})
+def _empty_row(key, stats: Statistics) -> Row:
+    """A focus area or initiative the answer has no row for.
+
+    Exact figures: nothing there, 0. Released ones: the counts are shown as an empty group is,
+    "<5" (``absent_value``): the rows under a headline of too few young people are withheld, so
+    the group may hold some. Its sessions are not about people and stay 0 unless withheld.
+    """
+    if not stats.perturbed:
+        return Row(key, {f: 0 for f in FIGURES})
+    withheld = "unique" in stats.headline().small
+    counts = {f for f in FIGURES if f != "sessions"}
+    values = {f: None for f in counts} | {"sessions": None if withheld else 0}
+    return Row(key, values, hidden=counts | ({"sessions"} if withheld else set()), small=counts)
 
 
 def build(district_id: int, year: int, threshold: int | None, now: datetime | None = None) -> PlanReport | None:
@@ -82,10 +93,10 @@ def build(district_id: int, year: int, threshold: int | None, now: datetime | No
     for area in areas:
         initiatives = [i for i in (plan.initiatives if plan else []) if i.focus_area_id == area.id]
         lines = [
-            InitiativeLine(i, by_initiative.get(i.id) or _empty_row({"initiative": i.id}),
+            InitiativeLine(i, by_initiative.get(i.id) or _empty_row({"initiative": i.id}, stats),
                            Target(i.target_unique_youths, i.target_visits))
             for i in initiatives
         ]
         target = Target(_sum(i.target_unique_youths for i in initiatives), _sum(i.target_visits for i in initiatives))
-        sections.append(FocusAreaSection(area, by_area.get(area.id) or _empty_row({"focus_area": area.id}), target, lines))
+        sections.append(FocusAreaSection(area, by_area.get(area.id) or _empty_row({"focus_area": area.id}, stats), target, lines))
     return PlanReport(district, year, plan, stats.headline(), sections, threshold is not None, stats)

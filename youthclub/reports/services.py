@@ -195,15 +195,20 @@ def shows_raw_figures(user, f: StatsFilter) -> bool:
 
 
 def statistics_for(user, f: StatsFilter, *, leaves_system: bool) -> Statistics:
-    """Exact figures only for an institution's own staff on the page; released figures (docs/metrics.md) for the rest."""
+    """Exact figures only for an institution's own staff on the page ("new", which depends on visits elsewhere,
+    released even there); released figures (docs/metrics.md) for the rest."""
     raw = not leaves_system and shows_raw_figures(user, f)
-    return Statistics(f, None if raw else threshold())
+    if raw:
+        # their own figures exactly; "new" depends on visits elsewhere and is released
+        return Statistics(f, None, elsewhere_threshold=threshold())
+    return Statistics(f, threshold())
 
 
 def disclosure_note(stats: Statistics) -> str:
     """One sentence a coordinator understands: what the released numbers are."""
     if not stats.perturbed:
-        return str(_l("Tallene er nøjagtige, fordi du ser din egen institution; eksporter er ændret en smule som alle andre tal."))
+        return str(_l("Tallene er nøjagtige, fordi du ser din egen institution, undtagen nye unge: de afhænger af besøg "
+                      "andre steder og er ændret en smule som eksporterne og alle andre tal."))
     return str(_l(
         "Tallene er ændret en smule tilfældigt (højst ±%(d)d, oftest 0 eller ±1) for at beskytte de unge; "
         "små tal vises som <%(t)d, og .. betyder, at der står for få unge bag rækken.",
@@ -288,6 +293,16 @@ def csv_text(text: str) -> str:
 
 #: a figure hidden because too few young people stand behind its row (or a rate on a hidden count)
 PROTECTED = ".."
+
+
+def absent_value(stats: Statistics):
+    """What a group an answer has no row for is shown as: 0 in exact figures; in released ones the small mark.
+
+    A released answer leaves out the rows under a margin with too few young people (``withheld``),
+    so a missing cell may hold one to four of them: "0" would be wrong, and "<5" is what an
+    empty group is shown as anyway.
+    """
+    return small_mark() if stats.perturbed else 0
 
 
 def display_value(row, figure):

@@ -56,11 +56,12 @@ def _charts(stats, labels):
         [(str(services.FIGURE_LABELS["unique"]), "s1", [_shown(r, "unique") for r in institutions])],
     )
     cells = {(r.key["age_band"], r.key["gender"]): r for r in stats.table(("age_band", "gender"))}
+    absent = services.absent_value(stats)
     genders = [g for g in services.GENDER_LABELS if any(k[1] == g for k in cells)]
     bands = list(services.AGE_BAND_LABELS)
     age_chart = charts.bar_chart(
         [str(services.AGE_BAND_LABELS[b]) for b in bands],
-        [(str(services.GENDER_LABELS[g]), f"s{i + 1}", [_shown(cells[(b, g)], "unique") if (b, g) in cells else 0 for b in bands])
+        [(str(services.GENDER_LABELS[g]), f"s{i + 1}", [_shown(cells[(b, g)], "unique") if (b, g) in cells else absent for b in bands])
          for i, g in enumerate(genders)],
     )
     return {"month": month_chart, "institution": institution_chart, "age": age_chart,
@@ -88,7 +89,7 @@ def dashboard():
         headline=stats.headline(), headline_figures=HEADLINE, figures=FIGURES,
         figure_labels=services.FIGURE_LABELS, figure_definitions=services.FIGURE_DEFINITIONS,
         dimension_labels=services.DIMENSION_LABELS, charts=_charts(stats, labels), protected=services.PROTECTED,
-        hidden_text=hidden, suppressed=stats.perturbed, disclosure_note=services.disclosure_note(stats),
+        hidden_text=hidden, suppressed=stats.perturbed, absent=services.absent_value(stats), disclosure_note=services.disclosure_note(stats),
         filters_used=services.describe_filter(f, labels),
         age_band_table=stats.table(("age_band",)), gender_table=stats.table(("gender",)),
         initiative_table=stats.table(("initiative",)), breakdowns=services.BREAKDOWNS,

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, Integer, String, text
+from sqlalchemy import ForeignKey, Index, Integer, String, or_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import Choice, UTCDateTime, utcnow
@@ -57,3 +57,15 @@ class Signup(Model):
 
     youth: Mapped[YouthProfile] = relationship("YouthProfile")
     activity: Mapped[Activity] = relationship("Activity")
+
+
+def confirmed_at_moment(moment) -> list:
+    """Conditions: the sign-up (``Signup``) held a place at ``moment``: confirmed at or before it, not cancelled before it.
+
+    A sign-up is confirmed from ``confirmed_at`` (its sign-up or promotion from the waitlist)
+    until ``cancelled_at``; a sign-up that was never confirmed has no ``confirmed_at``. The one
+    rule for "signed up for a session": the statistics' sign-up × session pairs (the moment is
+    the session's start) and the roll-call's count of the signed-up.
+    """
+    return [Signup.confirmed_at.is_not(None), Signup.confirmed_at <= moment,
+            or_(Signup.cancelled_at.is_(None), Signup.cancelled_at >= moment)]

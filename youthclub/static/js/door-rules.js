@@ -30,7 +30,9 @@ export function decide(roster, sessionId, hash, at, { local = new Map(), overrid
   if (!youth) {
     return { code: roster.revoked.includes(hash) ? "revoked_token" : "unknown_token" };
   }
-  const seen = { first_name: youth.first_name, age: youth.age };
+  // the age on the session's own day (a club that began yesterday evening): the roster lists it where it differs
+  const age = session.ages && hash in session.ages ? session.ages[hash] : youth.age;
+  const seen = { first_name: youth.first_name, age };
   const already = session.checked_in[hash] || local.get(hash);
   if (already) return { ...seen, code: "already_checked_in", scanned_at: already };
   if (at < new Date(session.opens) || at > new Date(session.closes)) return { ...seen, code: "session_not_now" };
@@ -39,7 +41,7 @@ export function decide(roster, sessionId, hash, at, { local = new Map(), overrid
   const signup = activity.signups[hash];
   if (!signup && activity.requires_signup && !activity.allows_drop_in) return { ...seen, code: "not_signed_up" };
   if (signup === "waitlisted") return { ...seen, code: "waitlisted" };
-  const outside = youth.age < activity.min_age || youth.age > activity.max_age;
+  const outside = age < activity.min_age || age > activity.max_age;
   if (outside && !override) {
     return { ...seen, code: "outside_age", min_age: activity.min_age, max_age: activity.max_age };
   }

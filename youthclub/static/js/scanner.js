@@ -119,8 +119,12 @@ async function refreshQueue() {
 }
 
 // The scanner's window in time: outside it the page says so (the server refuses such scans).
+function inWindow(at) {
+  return at >= new Date(root.dataset.opens) && at <= new Date(root.dataset.closes);
+}
+
 function checkWindow(at = new Date()) {
-  const open = at >= new Date(root.dataset.opens) && at <= new Date(root.dataset.closes);
+  const open = inWindow(at);
   els.notNow.hidden = open;
   return open;
 }
@@ -275,6 +279,12 @@ async function save(item) {
 async function decideHere(item, decodedAt) {
   const extra = { decodedAt, offline: true };
   if (roster && !rosterUsable(roster)) await forgetRoster();  // the day is over
+  if (!(roster && roster.sessions[String(sessionId)]) && !inWindow(new Date(item.scanned_at))) {
+    // a session the roster does not hold (another day's): the page knows its window, so nothing is saved
+    checkWindow();
+    show("refused", "", els.notNow.textContent.trim() || texts.codes.session_not_now, { ...extra, code: "session_not_now" });
+    return;
+  }
   if (item.youth_id != null || !roster) {
     // no roster (or a name search): the server decides when the queue is sent
     if (await save({ ...item, device: { code: "no_roster" } })) show("saved", "", texts.saved, { ...extra, code: "no_roster" });

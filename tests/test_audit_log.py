@@ -50,3 +50,30 @@ def test_the_log_reads_in_english_too(client, world):
     client.post_form("/language", {"lang": "en", "next": "/audit"})
     html = client.get("/audit").get_data(as_text=True)
     assert "<dt>Filters</dt><dd>period 01.01.2026–31.01.2026; institutions: Klub A</dd>" in html
+
+
+def test_a_coordinator_cannot_look_a_young_person_up_by_e_mail_in_the_log(client, world):
+    """The log shows a young person as "ung #id"; filtering by their e-mail would tie an identified
+    child to what they did (signed up, asked a guardian: under 15). For a coordinator a young
+    person's e-mail matches nothing, the same answer as an address nobody has."""
+    from youthclub.accounts import youth_services
+    from youthclub.accounts.models import ConsentKind
+
+    record_event("signup.create", world.signup, user=world.youth_user, status="active", position=None)
+    youth_services.withdraw_consent(world.youth, ConsentKind.PHOTOS)
+    record_event("user.password_change", world.youth_user, user=world.youth_user)
+    record_event("activity.update", world.activity_a, user=world.staff_a)
+    db.session.commit()
+    client.login_as(world.coordinator)
+
+    def rows(who: str) -> str:
+        html = client.get("/audit", query_string={"user": who}).get_data(as_text=True)
+        return html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+    nobody = rows("nobody-has-this@example.org")
+    assert "Ingen hændelser matcher filtrene." in nobody
+    assert rows("ung@example.org") == nobody, "a young person's e-mail finds their events for a coordinator"
+    assert "Ingen hændelser" not in rows("staff.a@example.org")  # colleagues are still found by e-mail
+
+    client.login_as(world.admin)  # support may (and the admin's look at the log is audited)
+    assert f"#{world.youth_user.id}" in rows("ung@example.org")

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import CursorResult, Engine
 from werkzeug.routing import IntegerConverter
 
@@ -104,6 +104,14 @@ def lock_row(model, ident):
     if locking_enabled():
         stmt = stmt.with_for_update()
     return db.session.scalars(stmt).one_or_none()
+
+
+def lock_key(key: str) -> None:
+    """Hold a lock named ``key`` for the rest of the transaction, for a limit counted over rows that
+    do not exist yet (PostgreSQL: an advisory lock; SQLite: a writing request's transaction is
+    already ``BEGIN IMMEDIATE``, one at a time)."""
+    if locking_enabled() and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
 
 #: primary keys are 32-bit integers on PostgreSQL

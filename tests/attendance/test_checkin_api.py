@@ -242,6 +242,8 @@ def test_openapi_documents_both_endpoints(client):
 
 def test_a_bearer_token_is_read_afresh_each_request_revoked_or_role_removed(client, world):
     """The token's user and roles come from one statement per request: nothing stale survives a change."""
+    from youthclub.accounts import services as account_services
+    from youthclub.accounts.models import Role
     from youthclub.accounts.services import revoke_role
     from youthclub.tokens.services import revoke_token
 
@@ -250,10 +252,21 @@ def test_a_bearer_token_is_read_afresh_each_request_revoked_or_role_removed(clie
     headers = {"Authorization": f"Bearer {secret}"}
     url = f"/api/v1/sessions/{world.session_a.id}/checkins"
     assert client.post(url, json={"token": world.youth.pass_token, "nonce": nonce()}, headers=headers).status_code == 201
+    # the roles are read afresh: a membership row gone (whatever removed it) is seen at once
     for membership in [m for m in world.staff_a.memberships if m.institution_id == world.inst_a.id]:
-        revoke_role(world.staff_a, membership)
+        db.session.delete(membership)
     db.session.commit()
     assert client.post(url, json={"token": world.youth.pass_token, "nonce": nonce()}, headers=headers).status_code == 403
     revoke_token(token, world.staff_a)
+    db.session.commit()
+    assert client.post(url, json={"token": world.youth.pass_token, "nonce": nonce()}, headers=headers).status_code == 401
+    # and taking a role away through the rules ends the user's tokens with it
+    account_services.grant_role(world.staff_a, Role.STAFF, world.inst_a.id)
+    _again, second = create_token(world.staff_a, "Dør 2")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {second}"}
+    assert client.post(url, json={"token": world.youth.pass_token, "nonce": nonce()}, headers=headers).status_code == 200
+    for membership in [m for m in world.staff_a.memberships if m.institution_id == world.inst_a.id]:
+        revoke_role(world.staff_a, membership)
     db.session.commit()
     assert client.post(url, json={"token": world.youth.pass_token, "nonce": nonce()}, headers=headers).status_code == 401

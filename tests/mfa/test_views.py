@@ -208,3 +208,32 @@ def test_the_code_step_is_rate_limited_per_account(world, limited_app):
     other.environ_base["REMOTE_ADDR"] = "10.9.1.1"
     _password_only(other, world.coordinator.email)
     assert other.post_form(second_factor.CHALLENGE, {"code": second_factor.code_for(world.coordinator.email)}).status_code == 302
+
+
+def test_a_key_seen_by_someone_with_the_password_before_the_owner_sets_up_the_app_does_not_work(app, world):
+    """Someone who has the password (before the owner ever set up an app) opens the set-up page and
+    notes the key, without confirming. The owner later sets up their app from their own page: that
+    key must not be the one the other person saw, or the password alone would be enough again."""
+    app.config["MFA_REQUIRED_ROLES"] = ["admin", "coordinator", "staff"]
+    email = "staff.a@example.org"
+    other, owner = app.test_client(), app.test_client()
+    assert _password_only(other, email) == second_factor.ENROLL
+    seen = second_factor.secret_on_page(other.get(second_factor.ENROLL).get_data(as_text=True))
+
+    assert _password_only(owner, email) == second_factor.ENROLL
+    owners_key = second_factor.secret_on_page(owner.get(second_factor.ENROLL).get_data(as_text=True))
+    assert owners_key != seen, "the set-up page shows a second visitor the key a first one already saw"
+    owner.second_factor(email)  # the owner's app is set up with the key on their page
+    assert second_factor.factor_of(email).confirmed_at is not None
+
+    later = app.test_client()
+    assert _password_only(later, email) == second_factor.CHALLENGE
+    code = second_factor.usable_code(seen, second_factor.factor_of(email).last_step)
+    assert later.post_form(second_factor.CHALLENGE, {"code": code}).status_code == 401
+
+
+def test_the_set_up_page_keeps_its_key_on_reload_in_the_same_browser(app, client, world):
+    app.config["MFA_REQUIRED_ROLES"] = ["admin", "coordinator", "staff"]
+    assert _password_only(client, "staff.a@example.org") == second_factor.ENROLL
+    first = second_factor.secret_on_page(client.get(second_factor.ENROLL).get_data(as_text=True))
+    assert second_factor.secret_on_page(client.get(second_factor.ENROLL).get_data(as_text=True)) == first

@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tests.factories import PASSWORD
@@ -101,3 +102,80 @@ def test_create_token_command_takes_scope_and_days(app, world):
     assert timedelta(days=29) < token.expires_at - utcnow() <= timedelta(days=30)
     assert runner.invoke(args=["create-token", "staff.a@example.org", "--scope", "everything"]).exit_code != 0
     assert runner.invoke(args=["create-token", "staff.a@example.org", "--days", "0"]).exit_code != 0
+
+
+def test_a_token_made_without_a_second_factor_does_not_work_once_the_role_needs_one(client, world):
+    """Staff (no second factor needed) make a token with the password alone; promoted to coordinator
+    or admin, that token must not open what their password alone no longer opens."""
+    from datetime import date
+
+    from tests import second_factor
+    from youthclub.accounts.models import Role
+
+    _token, secret = create_token(world.staff_a, "laptop")
+    db.session.commit()
+    url = f"/api/v1/stats?from={date.today().isoformat()}&to={date.today().isoformat()}&institution={world.inst_b.id}"
+    assert client.get(url, headers=_bearer(secret)).status_code == 403  # staff: not another institution
+
+    account_services.grant_role(world.staff_a, Role.COORDINATOR)
+    db.session.commit()
+    refused = client.get(url, headers=_bearer(secret))
+    assert refused.status_code in (401, 403), "a password-only token opens a coordinator's API without a second factor"
+
+    second_factor.enroll(world.staff_a)  # setting the app up later does not bless the old token
+    db.session.commit()
+    assert client.get(url, headers=_bearer(secret)).status_code in (401, 403)
+    _new, fresh = create_token(world.staff_a, "efter koden")
+    db.session.commit()
+    assert client.get(url, headers=_bearer(fresh)).status_code == 200
+
+
+def test_resetting_a_second_factor_ends_the_tokens_made_under_it(client, world):
+    """A lost phone: the admin resets the app; tokens made under the old factor stop with the sessions."""
+    from tests import second_factor
+    from youthclub.mfa import services as mfa
+
+    if mfa.confirmed_factor(world.coordinator) is None:
+        second_factor.enroll(world.coordinator)
+    _token, secret = create_token(world.coordinator, "laptop")
+    db.session.commit()
+    assert _me(client, secret) == 200
+    mfa.reset_factor(world.coordinator, world.admin)
+    db.session.commit()
+    assert _me(client, secret) == 401
+    second_factor.enroll(world.coordinator)
+    db.session.commit()
+    assert _me(client, secret) == 401
+
+
+def test_an_admin_removing_a_role_ends_the_tokens_and_sessions_like_leaving_an_institution(client, world, app):
+    """The admin's user page removes a role too: the token must not outlive it (nor come back with a new role)."""
+    from youthclub.accounts.models import Role
+
+    _token, secret = create_token(world.staff_a, "dør")
+    db.session.commit()
+    staff_client = app.test_client()
+    staff_client.login_as(world.staff_a)
+    assert staff_client.get("/account").status_code == 200
+    (membership,) = world.staff_a.memberships
+    client.login_as(world.admin)
+    client.post_form(f"/admin/users/{world.staff_a.id}/roles/{membership.id}/delete")
+    db.session.expire_all()
+    assert world.staff_a.memberships == []
+    account_services.grant_role(world.staff_a, Role.STAFF, world.inst_a.id)  # back later, at the same club
+    db.session.commit()
+    assert _me(client, secret) == 401, "a role removed by an admin leaves the user's API token working"
+    assert staff_client.get("/account").status_code == 302, "a role removed by an admin leaves the session working"
+
+
+def test_a_token_is_not_made_for_a_role_that_needs_a_second_factor_not_yet_set_up(app, world):
+    """The CLI (and any caller) is told at once, instead of handing out a token that opens nothing."""
+    from youthclub.accounts.models import Role
+    from youthclub.tokens.services import TokenError
+
+    account_services.grant_role(world.staff_a, Role.ADMIN)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["create-token", "staff.a@example.org"])
+    assert result.exit_code != 0 and "to-trins-login" in result.output
+    with pytest.raises(TokenError):
+        create_token(world.staff_a, "x")

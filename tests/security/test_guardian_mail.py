@@ -68,3 +68,49 @@ def test_a_refusal_reaches_the_page_as_an_error(client, world):
     page = client.post_form("/me/consents", {"g-kind": "photos", "g-guardian_email": "c@example.org"})
     assert page.status_code == 200 and "højst vente på svar fra 2 forældre" in page.get_data(as_text=True)
     assert _mails() == 2
+
+
+@pytest.fixture
+def young_child(world):
+    from youthclub.i18n import local_today
+
+    world.youth.birth_year = local_today().year - 12
+    db.session.commit()
+    return world.youth.id
+
+
+def test_the_limits_hold_when_requests_race(app, young_child, live_server):
+    """Eight requests at once from one child, each to a new address: the count-then-write must not
+    let them all through (on PostgreSQL nothing serialises them unless the child's row is locked)."""
+    import re
+    import threading
+
+    import requests
+
+    from tests.factories import PASSWORD
+    from youthclub.accounts.models import ConsentRecord, ConsentStatus
+    base = live_server.url
+    http = requests.Session()
+    csrf = re.compile(r'name="(?:g-)?csrf_token"[^>]*value="([^"]+)"')
+    token = csrf.search(http.get(f"{base}/login", timeout=30).text).group(1)
+    assert http.post(f"{base}/login", data={"email": "ung@example.org", "password": PASSWORD, "csrf_token": token},
+                     allow_redirects=False, timeout=30).status_code == 302
+    token = csrf.search(http.get(f"{base}/me/consents", timeout=30).text).group(1)
+    n = 8
+    barrier = threading.Barrier(n)
+
+    def ask(i):
+        barrier.wait()
+        http.post(f"{base}/me/consents", data={"g-kind": "photos", "g-guardian_email": f"forælder{i}@example.org",
+                                               "g-csrf_token": token, "csrf_token": token}, timeout=60)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=90)
+    db.session.expire_all()
+    waiting = db.session.scalar(select(func.count(ConsentRecord.id)).where(
+        ConsentRecord.youth_id == young_child, ConsentRecord.status == ConsentStatus.PENDING))
+    assert waiting <= youth_services.MAX_PENDING_GUARDIANS, f"{waiting} guardians waiting after a race"
+    assert _mails() <= youth_services.MAX_PENDING_GUARDIANS

@@ -99,3 +99,22 @@ def test_registration_step_one_is_kept_on_the_server_not_in_the_cookie(client, w
                                          "read_notice": "y"})
     readable = _cookie_payload(client)
     assert "zyx.wal" not in readable and "Zyxwaldo" not in readable
+
+
+def test_closing_an_account_removes_the_mail_that_made_it(client, world):
+    """The privacy page: closing the account deletes the name and contact at once. The registration
+    mail (sent before there was a login to tie it to) still held the address."""
+    from tests.factories import confirm_registration
+    from youthclub.i18n import local_today
+    from youthclub.mail.models import OutboxMessage
+
+    client.post_form("/register", {
+        "first_name": "Sara", "last_name": "", "birth_month": "3", "birth_year": str(local_today().year - 13),
+        "gender": "pige", "home_district_id": str(world.district_a.id),
+    })
+    client.post_form("/register/login", {"email": "sara@example.org", "password": "mit hemmelige ord", "read_notice": "y"})
+    assert confirm_registration(client, "sara@example.org").status_code == 302
+    assert client.post_form("/account/close", {"password": "mit hemmelige ord", "confirm": "y"}).status_code == 302
+    db.session.expire_all()
+    left = db.session.scalars(select(OutboxMessage.subject).where(OutboxMessage.to_address == "sara@example.org")).all()
+    assert left == [], f"mail to the closed account's address is kept: {left}"

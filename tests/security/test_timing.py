@@ -11,6 +11,7 @@ import pytest
 
 from youthclub.accounts import passwords, youth_services
 from youthclub.accounts.passwords import dummy_hash
+from youthclub.extensions import db
 from youthclub.mail import services as mail_services
 
 
@@ -94,3 +95,80 @@ def test_the_reset_mail_goes_out_after_the_answer(app, client, world, smtp_serve
     client.post_form("/password/forgot", {"email": "staff.a@example.org"})
     assert contacted == [False]  # contacted once, after the request had ended
     assert len(smtp_server.messages) == 1 and smtp_server.messages[0]["To"] == "staff.a@example.org"
+
+
+def _statements_before_the_answer(app, client, url, data) -> list[str]:
+    """The kinds of SQL statement (SELECT, INSERT, COMMIT…) a request runs before its answer is handed
+    back; work queued for after the answer (the response's close) is not counted."""
+    from sqlalchemy import event
+
+    from youthclub.extensions import db
+
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement.split(None, 1)[0].upper())
+
+    def commit(conn):
+        seen.append("COMMIT")
+
+    data = {**data, "csrf_token": client.csrf_token()}
+    db.session.commit()
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "commit", commit)
+    try:
+        response = client.post(url, data=data, buffered=False)
+        answered = list(seen)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "commit", commit)
+    response.close()  # now what waited for the answer runs
+    return answered
+
+
+def test_reset_writes_nothing_before_the_answer_for_a_known_or_an_unknown_email(app, client, world):
+    """Equal work means equal database work too: the known address's token, mail and audit event
+    are written after the answer, so a commit's time does not tell which e-mails have an account."""
+    from sqlalchemy import select
+
+    from youthclub.mail.models import OutboxMessage
+
+    known = _statements_before_the_answer(app, client, "/password/forgot", {"email": "staff.a@example.org"})
+    unknown = _statements_before_the_answer(app, client, "/password/forgot", {"email": "nobody-here@example.org"})
+    assert known == unknown, f"known: {known}, unknown: {unknown}"
+    # and the mail still goes out, to the known address only
+    db.session.expire_all()
+    assert [m.to_address for m in db.session.scalars(select(OutboxMessage))] == ["staff.a@example.org"]
+
+
+def test_registration_writes_the_same_before_the_answer_for_a_taken_or_a_new_email(app, client, world):
+    """Registration's screen 2 mails the address typed either way; the database work before the
+    answer must not tell a taken address (a 'you have an account' mail) from a new one (a link)."""
+    from youthclub.i18n import local_today
+
+    def step_one():
+        client.post_form("/register", {
+            "first_name": "Sara", "last_name": "", "birth_month": "3", "birth_year": str(local_today().year - 13),
+            "gender": "pige", "home_district_id": str(world.district_a.id),
+        })
+
+    answers = {}
+    for label, email in (("taken", "ung@example.org"), ("new", "helt.ny@example.org")):
+        step_one()
+        answers[label] = _statements_before_the_answer(app, client, "/register/login", {
+            "email": email, "password": "mit hemmelige ord", "read_notice": "y"})
+    assert answers["taken"] == answers["new"], answers
+
+
+def test_a_reset_asked_for_while_logged_in_is_still_mailed(client, world):
+    """The work after the answer runs beside whatever the answered request's session still holds."""
+    from sqlalchemy import select
+
+    from youthclub.mail.models import OutboxMessage
+
+    client.login_as(world.staff_b)
+    client.get("/account")
+    client.post_form("/password/forgot", {"email": "staff.a@example.org"})
+    db.session.expire_all()
+    assert [m.to_address for m in db.session.scalars(select(OutboxMessage))] == ["staff.a@example.org"]

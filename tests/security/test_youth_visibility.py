@@ -137,3 +137,22 @@ def test_staff_see_only_their_own_institutions_part_of_a_young_person(client, wo
     assert "Pigeklub" in client.get(f"/youths/{world.youth.id}").get_data(as_text=True)
     client.login_as(world.coordinator)
     assert client.get(f"/youths/{world.youth.id}").status_code == 404
+
+
+def test_staff_cannot_make_a_claim_code_for_a_profile_another_institution_registered(client, world):
+    """A claim code attaches a login to a staff-made profile; whoever claims it reads the whole profile
+    (every institution's sign-ups and visits, in "my data"). Staff of A see a young person registered
+    by B who came to A once: a code made by A would hand A all of B's part (and void B's printed code)."""
+    from tests.factories import attend, make_youth, sign_up
+
+    youth = make_youth(first_name="Nadia")
+    youth.registered_by_institution_id = world.inst_b.id
+    sign_up(youth, world.activity_b)
+    attend(youth, world.session_a, recorded_by=world.staff_a)
+    db.session.commit()
+    client.login_as(world.staff_a)
+    assert client.get(f"/youths/{youth.id}").status_code == 200  # A sees its own part of her
+    response = client.post_form(f"/youths/{youth.id}/claim-code")
+    assert response.status_code in (403, 404), "staff of A made a claim code for a profile B registered"
+    client.login_as(world.staff_b)
+    assert client.post_form(f"/youths/{youth.id}/claim-code").status_code == 200  # B, who registered her, may

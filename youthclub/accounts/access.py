@@ -221,6 +221,20 @@ def get_youth_or_404(youth_id) -> YouthProfile:
     return youth
 
 
+def can_issue_claim_code(user, youth) -> bool:
+    """A new claim code for a staff-made profile: an admin, or staff of the institution that registered it.
+
+    Whoever claims the profile reads all of it (every institution's sign-ups and visits), so staff
+    who see the young person only because they came to their club may not make one (nor void the
+    registering institution's printed code).
+    """
+    if not getattr(user, "is_authenticated", False) or youth is None:
+        return False
+    if user.is_admin:
+        return True
+    return youth.registered_by_institution_id is not None and youth.registered_by_institution_id in user.institution_ids()
+
+
 def can_merge_youths(user, keep, remove) -> bool:
     """Merging two profiles: an admin, or staff of the institution that registered both.
 

@@ -113,9 +113,13 @@ def grant_role(user: User, role: Role, institution_id: int | None = None) -> Mem
     return membership
 
 
-def revoke_role(user: User, membership: Membership) -> None:
+def revoke_role(user: User, membership: Membership, *, by_user: User | None = None) -> None:
+    """Take a role away; every session and API token of the user ends with it (on every path: an
+    admin's user page, an institution admin removing a colleague), so none outlives the role
+    or comes back when a role is granted again."""
     user.memberships.remove(membership)
     record_event("role.revoke", user, role=str(membership.role), institution_id=membership.institution_id)
+    end_sessions(user, tokens=True, by_user=by_user)
 
 
 def set_password(user: User, password: str) -> None:
@@ -139,12 +143,12 @@ def set_active(user: User, active: bool) -> None:
     record_event("user.activate" if active else "user.deactivate", user)
 
 
-def end_sessions(user: User, *, tokens: bool = False) -> None:
+def end_sessions(user: User, *, tokens: bool = False, by_user: User | None = None) -> None:
     """Every cookie issued to ``user`` so far stops working; with ``tokens``, every API token too
-    (password change, deactivation, "log out everywhere")."""
+    (password change, deactivation, "log out everywhere", a role taken away)."""
     user.session_version = (user.session_version or 1) + 1
     if tokens:
-        revoke_all_tokens(user)
+        revoke_all_tokens(user, by_user)
 
 
 def remove_from_institution(user: User, institution, *, by_user: User) -> None:
@@ -158,9 +162,7 @@ def remove_from_institution(user: User, institution, *, by_user: User) -> None:
     if user.id == by_user.id:
         raise AccountError(_("Du kan ikke fjerne dig selv. Bed en anden institutionsleder om det."), "remove_self")
     for membership in memberships:
-        revoke_role(user, membership)
-    end_sessions(user)
-    revoke_all_tokens(user, by_user)
+        revoke_role(user, membership, by_user=by_user)
     if not user.memberships:
         set_active(user, False)
     db.session.flush()

@@ -204,7 +204,7 @@ def role_delete(user_id: int, membership_id: int):
         if user.id == current_user.id and membership.role == Role.ADMIN:
             flash(_("Du kan ikke fjerne din egen administratorrolle."), "error")
         else:
-            services.revoke_role(user, membership)
+            services.revoke_role(user, membership, by_user=current_user)
             db.session.commit()
             flash(_("Rollen er fjernet."), "success")
     return redirect(url_for("accounts.user_edit", user_id=user.id))

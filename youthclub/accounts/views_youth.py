@@ -16,7 +16,15 @@ from ..nav import institution_link
 from ..programme.models import District
 from ..ratelimits import rate_limited
 from . import youth_services
-from .access import can_see_roster, get_institution_or_403, get_youth_or_404, is_youth, require, signups_seen_by
+from .access import (
+    can_issue_claim_code,
+    can_see_roster,
+    get_institution_or_403,
+    get_youth_or_404,
+    is_youth,
+    require,
+    signups_seen_by,
+)
 from .auth import fresh_session
 from .forms import SimpleForm
 from .models import ConsentKind, ConsentStatus, Gender, User, YouthProfile
@@ -239,6 +247,12 @@ def youth_new(institution_id: int):
     return audited_page("roster.view", institution, html, page="registered")
 
 
+@bp.app_template_global("may_issue_claim_code")
+def may_issue_claim_code_global(youth) -> bool:
+    """Templates: whether to offer a new claim code for this profile."""
+    return can_issue_claim_code(current_user, youth)
+
+
 @bp.app_template_global("youth_details")
 def youth_details_global(youth, day=None):
     """Templates: what tells this young person from another of the same name, as the viewer may see it."""
@@ -260,8 +274,10 @@ def youth(youth_id: int):
 @bp.route("/youths/<int:youth_id>/claim-code", methods=["POST"])
 @login_required
 def youth_claim_code(youth_id: int):
-    """Staff print a new claim code; the old one stops working."""
+    """Staff of the registering institution print a new claim code; the old one stops working."""
     youth = get_youth_or_404(youth_id)
+    if not can_issue_claim_code(current_user, youth):
+        abort(403)
     if not SimpleForm().validate_on_submit():
         abort(400)
     with saved_or_refused() as saved:

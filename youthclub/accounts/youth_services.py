@@ -16,10 +16,11 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
 from ..audit.services import record_event
-from ..database import rows_changed
+from ..database import lock_key, lock_row, rows_changed
 from ..db_types import utcnow
 from ..extensions import db
 from ..i18n import local_today
+from ..jobs import after_response
 from ..mail.services import recipient_locale, render_message, send_mail, send_template
 from ..nav import public_url  # used here, and by callers as youth_services.public_url
 from ..programme.models import Institution
@@ -137,10 +138,14 @@ def request_registration(profile: dict, *, email: str, password: str, locale: st
     already has a login, or that a club gave as the contact of a profile without one, gets a mail
     saying so instead (log in, reset the password, or use the club's code), so only the owner of
     the mailbox learns that it is taken. Both do the same work, as a password reset does: the
-    password hashed, a secret made and hashed, a mail written and sent after the answer.
+    password hashed, a secret made and hashed, a mail written; and all of it after the answer has
+    gone out, so the database work (a link stored for a new address only) cannot be timed either.
     """
     services.check_password_policy(password)
-    email = services.normalise_email(email)
+    after_response(_send_registration, dict(profile), services.normalise_email(email), password, locale, next_path)
+
+
+def _send_registration(profile: dict, email: str, password: str, locale: str, next_path: str | None) -> None:
     existing = services.find_user_by_email(email)
     taken = existing is not None or _club_contact(email)
     password_hash = hash_password(password)
@@ -374,10 +379,14 @@ def claim_profile(code: str, email: str, password: str, *, locale="da") -> Youth
 def request_password_reset(email: str) -> None:
     """Mail a reset link if the e-mail belongs to an active user. Says nothing either way.
 
-    The same work is done either way (a secret made and hashed, the mail written), and the mail
-    is sent after the answer, so neither the answer nor its timing tells whether the e-mail has
-    an account.
+    All of it (looking the address up, the link, the mail, the audit event and their commit) runs
+    after the answer has gone out, so neither the answer nor its timing tells whether the e-mail
+    has an account; and the same work is done either way (a secret made and hashed, the mail written).
     """
+    after_response(_send_password_reset, email)
+
+
+def _send_password_reset(email: str) -> None:
     found = services.find_user_by_email(email)
     user = found if found is not None and found.active else None
     secret = secrets.token_urlsafe(32)
@@ -494,7 +503,13 @@ def request_guardian_consent(youth: YouthProfile, kind: ConsentKind, guardian_em
 
 def _check_guardian_mail_allowed(youth: YouthProfile, guardian_email: str) -> None:
     """At most MAX_PENDING_GUARDIANS addresses waiting per child, and a limit per child and per address,
-    counted in the database (so the limit holds on every instance, with or without Redis)."""
+    counted in the database (so the limit holds on every instance, with or without Redis).
+
+    Requests that race are counted one after another: the child's row is locked, then the
+    address (another child may be asking it at the same moment).
+    """
+    lock_row(YouthProfile, youth.id)
+    lock_key(f"guardian-mail:{guardian_email}")
     since = utcnow() - GUARDIAN_MAIL_WINDOW
     waiting = set(db.session.scalars(
         select(ConsentRecord.guardian_email).where(ConsentRecord.youth_id == youth.id,

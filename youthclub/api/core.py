@@ -17,6 +17,7 @@ from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import csrf, db
 from ..main import error_response
+from ..mfa import services as mfa_services
 from . import bp
 from .openapi import build_document
 
@@ -103,12 +104,16 @@ class BearerToken:
 
 def _token_statement():
     """Token, user, roles and own profile of a token hash: one statement, one row per role."""
+    from ..mfa.models import TotpFactor
+
     return (
         select(ApiToken.id, ApiToken.scope, ApiToken.expires_at, ApiToken.revoked_at, ApiToken.last_used_at,
                User.id, User.name, User.active, User.session_version, YouthProfile.id,
+               ApiToken.created_at, TotpFactor.confirmed_at,
                Membership.role, Membership.institution_id)
         .join(User, User.id == ApiToken.user_id)
         .outerjoin(YouthProfile, YouthProfile.user_id == User.id)
+        .outerjoin(TotpFactor, TotpFactor.user_id == User.id)
         .outerjoin(Membership, Membership.user_id == User.id)
         .where(ApiToken.token_hash == bindparam("token_hash"))
     )
@@ -125,11 +130,15 @@ def _bearer_user():
     rows = db.session.connection().execute(_TOKEN, {"token_hash": hash_token(header[7:].strip())}).all()
     if not rows:
         return False
-    token_id, scope, expires_at, revoked_at, last_used_at, user_id, name, active, version, youth_id = rows[0][:10]
+    (token_id, scope, expires_at, revoked_at, last_used_at, user_id, name, active, version, youth_id,
+     created_at, factor_confirmed_at) = rows[0][:12]
     if revoked_at is not None or (expires_at and expires_at <= utcnow()) or not active:
         return False
-    memberships = tuple(TokenMembership(r[10], r[11]) for r in rows if r[10] is not None)
-    return BearerToken(token_id, scope, last_used_at, TokenUser(user_id, name, version, youth_id, memberships))
+    memberships = tuple(TokenMembership(r[12], r[13]) for r in rows if r[12] is not None)
+    user = TokenUser(user_id, name, version, youth_id, memberships)
+    if not mfa_services.token_made_under_second_factor(user, created_at, factor_confirmed_at):
+        return False
+    return BearerToken(token_id, scope, last_used_at, user)
 
 
 def _scope_allows(token) -> bool:

@@ -81,10 +81,66 @@ def init_app(app: Flask) -> Celery:
         include=["youthclub.jobs.tasks", "youthclub.mail.tasks"],
     )
     app.extensions["celery"] = celery
+    from flask import request_started
+
+    request_started.connect(_mark_answering, app, weak=False)
     from ..mail import tasks as _mail_tasks  # noqa: F401  (registers the jobs with this Celery)
     from . import tasks as _tasks  # noqa: F401
 
     return celery
+
+
+def _mark_answering(sender, **extra) -> None:
+    from flask import g
+
+    g._answering_request = True
+
+
+def answering_a_request() -> bool:
+    """Inside a request the app is dispatching, whose answer has not gone out yet (not a bare request
+    context of a test or a command, and not the work that runs after an answer)."""
+    from flask import g, has_request_context
+
+    return has_request_context() and bool(g.get("_answering_request"))
+
+
+def after_response(fn, *args) -> None:
+    """Run ``fn(*args)`` once the answer has gone out (the response's WSGI close), in its own app
+    context and transaction: committed when it returns, rolled back and logged if it raises.
+
+    For work whose time must not show in the answer (what a reset does for a known e-mail and not
+    for an unknown one). Outside a request it runs now, in the caller's transaction.
+    """
+    from flask import after_this_request, has_app_context
+    from flask.globals import app_ctx
+
+    from ..extensions import db
+
+    if not answering_a_request():
+        fn(*args)
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app behind the proxy
+
+    answered = app_ctx._get_current_object()  # type: ignore[attr-defined]
+
+    def run() -> None:
+        if has_app_context() and app_ctx._get_current_object() is answered:  # type: ignore[attr-defined]
+            # the answered request's context is still there only where a test client keeps it around
+            # the whole exchange (a server has torn it down by now): end its session, so its
+            # transaction (BEGIN IMMEDIATE on SQLite) does not hold the database against this work
+            db.session.remove()
+        with app.app_context():
+            try:
+                fn(*args)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("work after the response (%s) failed", getattr(fn, "__name__", fn))
+
+    @after_this_request
+    def _on_close(response):
+        response.call_on_close(run)
+        return response
 
 
 def enqueue(task_name: str, *args, **options) -> bool:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
-from flask import after_this_request, current_app, has_request_context, render_template
+from flask import after_this_request, current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import Row, and_, event, func, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session as OrmSession
 from ..database import rows_changed
 from ..db_types import utcnow
 from ..extensions import db
-from ..jobs import enqueue
+from ..jobs import answering_a_request, enqueue
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def send_mail(to, subject, body, *, dedupe_key=None, user=None, youth=None, loca
     else:
         db.session.add(message)
         db.session.flush()
-    later = after_response and has_request_context()
+    later = after_response and answering_a_request()
     db.session.info.setdefault(_AFTER_RESPONSE if later else _PENDING, []).append(message.id)
     return message
 

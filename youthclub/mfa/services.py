@@ -67,6 +67,16 @@ def needs_second_factor(user) -> bool:
     return may_use_second_factor(user) and (is_required(user) or confirmed_factor(user) is not None)
 
 
+def token_made_under_second_factor(user, token_created_at, factor_confirmed_at) -> bool:
+    """May an API token of ``user`` act for them: a password alone opens nothing, so for a role that
+    requires a second factor the token must have been made after that factor was set up (in a session
+    that passed it). A token made while the role did not need one (promoted since, or
+    ``MFA_REQUIRED_ROLES`` widened), or under a factor that was reset, does not."""
+    if not is_required(user):
+        return True
+    return factor_confirmed_at is not None and token_created_at is not None and token_created_at >= factor_confirmed_at
+
+
 def current_step(at: float | None = None) -> int:
     return int((time.time() if at is None else at) // STEP_SECONDS)
 
@@ -87,8 +97,9 @@ def provisioning_uri(user, factor: TotpFactor) -> str:
     return pyotp.TOTP(factor.secret).provisioning_uri(name=user.email, issuer_name=current_app.config["MFA_ISSUER"])
 
 
-def begin_enrollment(user) -> TotpFactor:
-    """The not-yet-confirmed factor ``user`` is setting up (the same one until it is confirmed)."""
+def begin_enrollment(user, *, new_key: bool = False) -> TotpFactor:
+    """The not-yet-confirmed factor ``user`` is setting up (the same one until it is confirmed);
+    with ``new_key`` its key is replaced, so whoever saw the old one cannot use it."""
     if not may_use_second_factor(user):
         raise MfaError(_("Unge bruger ikke to-trins-login."), "not_allowed", status=403)
     factor = db.session.scalar(select(TotpFactor).where(TotpFactor.user_id == user.id))
@@ -98,7 +109,16 @@ def begin_enrollment(user) -> TotpFactor:
         factor = TotpFactor(user_id=user.id, secret=pyotp.random_base32())
         db.session.add(factor)
         db.session.flush()
+    elif new_key:
+        factor.secret = pyotp.random_base32()
+        factor.last_step = None
+        db.session.flush()
     return factor
+
+
+def key_mark(factor: TotpFactor) -> str:
+    """What a browser keeps of the key its set-up page showed (a hash: the key itself stays on the server)."""
+    return hash_secret("totp-key:" + factor.secret)[:32]
 
 
 def _normalise(code: str | None) -> str:
@@ -187,11 +207,12 @@ def verify_second_factor(user, code: str, *, at: float | None = None) -> str:
 
 
 def reset_factor(user, by_user) -> None:
-    """Remove ``user``'s app and recovery codes (an admin's support action); their sessions end,
-    and they set it up again at the next log-in when their role requires it."""
+    """Remove ``user``'s app and recovery codes (an admin's support action); their sessions and API
+    tokens end (the lost phone may be in someone's hands), and they set it up again at the next
+    log-in when their role requires it."""
     db.session.execute(delete(TotpFactor).where(TotpFactor.user_id == user.id))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    end_sessions(user)
+    end_sessions(user, tokens=True)
     record_event("mfa.reset", user, user=by_user)
     db.session.flush()
 

@@ -31,6 +31,9 @@ bp = Blueprint("mfa", __name__)
 slot("account", "mfa/_account.html", order=10)
 slot("user_admin", "mfa/_user_admin.html")
 
+#: the session's mark of the key its set-up page showed (``services.key_mark``)
+ENROLL_KEY = "_mfa_enroll_key"
+
 #: what a visitor between password and code (or without the factor their role requires) may still reach
 OPEN_ENDPOINTS = {"static", "mfa.challenge", "mfa.enroll", "accounts.logout", "accounts.set_language",
                   "ops.healthz", "ops.readyz"}
@@ -136,11 +139,17 @@ def enroll():
     form = CodeForm()
     if request.method == "POST":
         factor = services.factor_of(user)
-        if factor is None:  # the key was never shown (or was reset meanwhile): show one first
+        if factor is None or session.get(ENROLL_KEY) != services.key_mark(factor):
+            # the key was never shown in this browser (or was reset or shown elsewhere meanwhile): show one first
             return redirect(url_for("mfa.enroll"))
     else:
-        factor = services.begin_enrollment(user)
-        db.session.commit()  # the same key on every reload until it is confirmed
+        # the same key on every reload in this browser; a key another browser was shown (someone
+        # with the password, before the owner) is replaced, so it never becomes the owner's app
+        shown = services.factor_of(user)
+        factor = services.begin_enrollment(
+            user, new_key=shown is not None and session.get(ENROLL_KEY) != services.key_mark(shown))
+        session[ENROLL_KEY] = services.key_mark(factor)
+        db.session.commit()
     if form.validate_on_submit():
         try:
             codes = services.confirm_enrollment(user, form.code.data)

@@ -192,6 +192,7 @@ def anonymise_youth(youth: YouthProfile, *, reason: str, now: datetime | None = 
     if youth.anonymised_at is not None:
         return
     user = youth.user
+    addresses = {a.strip().lower() for a in (getattr(user, "email", None), youth.contact) if a and "@" in a}
     _cancel_open_signups(youth, now)
     youth.first_name = ANONYMOUS_NAME
     youth.last_name = None
@@ -204,6 +205,12 @@ def anonymise_youth(youth: YouthProfile, *, reason: str, now: datetime | None = 
     db.session.execute(delete(ConsentRecord).where(ConsentRecord.youth_id == youth.id))
     db.session.execute(delete(OneTimeToken).where(OneTimeToken.youth_id == youth.id))
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.youth_id == youth.id))
+    if addresses:
+        # mail to the person's address that was sent before a login or profile could be tied to it
+        # (the registration link): the address and the words to them go too
+        db.session.execute(delete(OutboxMessage).where(
+            OutboxMessage.user_id.is_(None), OutboxMessage.youth_id.is_(None),
+            func.lower(OutboxMessage.to_address).in_(addresses)))
     _remove_free_text_about(youth)
     # user=False: no actor is recorded (the person's own login is about to go)
     record_event("youth.anonymise", youth, user=False, reason=reason)

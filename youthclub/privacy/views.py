@@ -124,7 +124,12 @@ def audit_log():
                     return error_response(400, "bad_filter", _("Ugyldig bruger: skriv en e-mail eller et bruger-id."))
                 stmt = stmt.where(AuditEvent.user_id == parse_db_id(who))
             else:
-                user = db.session.scalar(select(User).where(User.email == who.lower()))
+                found = select(User).where(User.email == who.lower())
+                if not is_admin(current_user):
+                    # a young person's e-mail would tie an identified child to what they did: for a
+                    # coordinator it matches nothing, as an address nobody has (they read "ung #id")
+                    found = found.where(~User.youth_profile.has())
+                user = db.session.scalar(found)
                 stmt = stmt.where(AuditEvent.user_id == (user.id if user else -1))
         if form.date_from.data:
             stmt = stmt.where(AuditEvent.created_at >= datetime.combine(form.date_from.data, time(0), tzinfo=LOCAL_TZ))

@@ -45,6 +45,11 @@ def create_token(user, name: str, *, scope: TokenScope | str = TokenScope.FULL,
     days = current_app.config["API_TOKEN_DAYS"] if days is None else days
     if not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS:
         raise TokenError(_("En nøgle kan virke i 1–%(n)d dage.", n=MAX_TOKEN_DAYS), "invalid_days")
+    from ..mfa import services as mfa
+
+    if mfa.is_required(user) and mfa.confirmed_factor(user) is None:
+        # it would not work (api/core.py): a password alone opens nothing for this role
+        raise TokenError(_("Slå to-trins-login til, før du laver en nøgle."), "mfa_required")
     if len(active_tokens(user)) >= MAX_ACTIVE_TOKENS:
         raise TokenError(_("Du har for mange aktive nøgler. Tilbagekald en først."), "too_many_tokens")
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)

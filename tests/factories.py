@@ -267,3 +267,14 @@ def confirm_registration(client, email: str):
     link = mailed_link(email, "/register/confirm/")
     assert link, f"no registration link mailed to {email}"
     return client.post_form(link)
+
+
+def tap_head_count(client, session_id: int, band: str, gender: str, delta: str, **extra):
+    """Press + or − on a head count cell as the page offers it (with the count the cell shows)."""
+    import re
+
+    url = f"/sessions/{session_id}/headcount"
+    page = client.get(url).get_data(as_text=True)
+    cell = page[page.index(f'id="cell-{band}-{gender}"'):]
+    seen = re.search(r'name="seen" value="(\d+)"', cell).group(1)
+    return client.post_form(url, {"band": band, "gender": gender, "delta": delta, "seen": seen, **extra})

@@ -221,11 +221,11 @@ def test_a_head_count_is_never_added_to_a_session_that_has_not_begun(staff, worl
     url = f"/sessions/{tomorrow.id}/headcount"
     page = staff.get(url).get_data(as_text=True)
     assert 'id="headcount-not-now"' in page and services.session_day(tomorrow).strftime("%d.%m.%Y") in page
-    r = staff.post_form(url, {"band": "u13", "gender": "pige", "delta": "1"})
+    r = staff.post_form(url, {"band": "u13", "gender": "pige", "delta": "1", "seen": "0"})
     assert r.status_code == 302
     assert db.session.scalar(select(func.count(HeadCount.id))) == 0
     # the session that is happening still counts, and an old one with a reason (the correction path)
-    staff.post_form(f"/sessions/{world.session_a.id}/headcount", {"band": "u13", "gender": "pige", "delta": "1"})
+    staff.post_form(f"/sessions/{world.session_a.id}/headcount", {"band": "u13", "gender": "pige", "delta": "1", "seen": "0"})
     assert db.session.scalar(select(func.sum(HeadCount.count))) == 1
 
 
@@ -266,7 +266,7 @@ def test_a_session_with_a_head_count_is_not_moved_to_a_time_to_come(staff, world
     from youthclub.activities.models import Session
 
     session = world.session_a
-    staff.post_form(f"/sessions/{session.id}/headcount", {"band": "u13", "gender": "pige", "delta": "1"})
+    staff.post_form(f"/sessions/{session.id}/headcount", {"band": "u13", "gender": "pige", "delta": "1", "seen": "0"})
     db.session.expire_all()
     session = db.session.get(Session, world.session_a.id)
     starts_at = session.starts_at

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask_login import login_user
 from sqlalchemy import func, select
 
-from tests.factories import PASSWORD, make_session, make_youth, sign_up
+from tests.factories import PASSWORD, make_session, make_youth, sign_up, tap_head_count
 from youthclub.attendance.models import AgeBand, Attendance, CheckinMethod, HeadCount
 from youthclub.extensions import db
 from youthclub.models import ApiToken, AuditEvent, Gender
@@ -199,28 +199,47 @@ def test_correction_older_than_24_hours_needs_a_reason(client, world):
 
 def test_head_count_plus_and_minus(client, world):
     client.login_as(world.staff_a)
-    url = f"/sessions/{world.session_a.id}/headcount"
-    cell = {"band": AgeBand.AGE_13_15.value, "gender": Gender.DRENG.value}
+    sid = world.session_a.id
+    url = f"/sessions/{sid}/headcount"
+    cell = (AgeBand.AGE_13_15.value, Gender.DRENG.value)
     for _ in range(3):
-        client.post_form(url, {**cell, "delta": "1"})
-    client.post_form(url, {**cell, "delta": "-1"})
-    client.post_form(url, {"band": "u13", "gender": "pige", "delta": "-1"})  # cannot go below zero
+        tap_head_count(client, sid, *cell, "1")
+    tap_head_count(client, sid, *cell, "-1")
+    tap_head_count(client, sid, "u13", "pige", "-1")  # cannot go below zero
     counts = {(h.age_band, h.gender): h.count for h in db.session.scalars(select(HeadCount))}
     assert counts == {(AgeBand.AGE_13_15, Gender.DRENG): 2}
     page = client.get(url).get_data(as_text=True)
     assert 'id="headcount-total">2<' in page
-    assert client.post_form(url, {**cell, "delta": "5"}).status_code == 302
+    assert tap_head_count(client, sid, *cell, "5").status_code == 302
     assert db.session.scalar(select(HeadCount.count).where(HeadCount.gender == Gender.DRENG)) == 2
-    assert client.post_form(url, {"band": "old", "gender": "x", "delta": "1"}).status_code == 400
+    assert client.post_form(url, {"band": "old", "gender": "x", "delta": "1", "seen": "0"}).status_code == 400
+    assert client.post_form(url, {"band": "u13", "gender": "pige", "delta": "1"}).status_code == 400  # no count seen
+    assert client.post_form(url, {"band": "u13", "gender": "pige", "delta": "1", "seen": "x"}).status_code == 400
+
+
+def test_a_head_count_tap_sent_twice_counts_one_visitor(client, world):
+    """A double press, or the same POST sent again by a weak connection, adds one, not two."""
+    client.login_as(world.staff_a)
+    url = f"/sessions/{world.session_a.id}/headcount"
+    tap = {"band": "u13", "gender": "pige", "delta": "1", "seen": "0"}
+    assert client.post_form(url, tap).status_code == 302
+    assert client.post_form(url, tap).status_code == 302  # the same tap again
+    assert db.session.scalar(select(func.sum(HeadCount.count))) == 1
+    assert "Tallet var allerede ændret" in client.get(url).get_data(as_text=True)
+    undo = {**tap, "delta": "-1", "seen": "1"}
+    client.post_form(url, undo)
+    client.post_form(url, undo)
+    assert db.session.scalar(select(func.sum(HeadCount.count))) == 0
+    assert client.post_form(url, {**tap, "seen": "0"}).status_code == 302  # a new tap on what the page shows now
+    assert db.session.scalar(select(func.sum(HeadCount.count))) == 1
 
 
 def test_head_count_of_an_old_session_needs_a_reason(client, world):
     old = make_session(world.activity_a, day=date.today() - timedelta(days=3))
     client.login_as(world.staff_a)
-    url = f"/sessions/{old.id}/headcount"
-    client.post_form(url, {"band": "u13", "gender": "pige", "delta": "1"})
+    tap_head_count(client, old.id, "u13", "pige", "1")
     assert db.session.scalar(select(func.count(HeadCount.id))) == 0
-    client.post_form(url, {"band": "u13", "gender": "pige", "delta": "1", "reason": "Talt på papir"})
+    tap_head_count(client, old.id, "u13", "pige", "1", reason="Talt på papir")
     assert db.session.scalar(select(HeadCount.count)) == 1
     assert audit("headcount.correct")[0].details["reason"] == "Talt på papir"
 

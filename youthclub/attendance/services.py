@@ -700,8 +700,13 @@ def head_counts(session: Session) -> dict[tuple[AgeBand, Gender], int]:
 
 
 def adjust_head_count(session: Session, age_band: AgeBand, gender: Gender, delta: int, by_user,
-                      *, reason: str | None = None) -> int:
-    """Add ``delta`` (+1 or −1) anonymous drop-ins to a tally cell; returns the new count."""
+                      *, seen: int, reason: str | None = None) -> int:
+    """Add ``delta`` (+1 or −1) anonymous drop-ins to a tally cell that stood at ``seen``; returns the new count.
+
+    ``seen`` is the count the tap was made on: when the cell no longer stands there (the same
+    tap sent twice, a double press, a colleague's tap in between) nothing changes, so a
+    repeated request never counts one visitor twice.
+    """
     if delta not in (1, -1):
         raise AttendanceError(_("Ugyldig ændring."), "invalid_delta", status=400)
     reason = _require_reason(session.ends_at, reason)
@@ -714,6 +719,9 @@ def adjust_head_count(session: Session, age_band: AgeBand, gender: Gender, delta
     if cell is None:
         cell = HeadCount(session_id=session.id, age_band=age_band, gender=gender, count=0)
         db.session.add(cell)
+    if cell.count != seen:
+        raise AttendanceError(_("Tallet var allerede ændret (et dobbelttryk eller en kollega). Her er det nye tal."),
+                              "count_changed", status=409)
     if cell.count + delta < 0:
         raise AttendanceError(_("Tallet kan ikke blive mindre end nul."), "negative_count")
     cell.count += delta

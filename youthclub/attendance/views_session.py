@@ -167,10 +167,12 @@ def headcount(session_id: int):
             band = AgeBand(request.form.get("band", ""))
             gender = Gender(request.form.get("gender", ""))
             delta = int(request.form.get("delta", "0"))
+            seen = int(request.form.get("seen", ""))
         except ValueError:
             abort(400)
         with saved_or_refused():
-            services.adjust_head_count(session, band, gender, delta, current_user, reason=request.form.get("reason"))
+            services.adjust_head_count(session, band, gender, delta, current_user, seen=seen,
+                                       reason=request.form.get("reason"))
         return redirect(url_for("attendance.headcount", session_id=session.id, _anchor=f"cell-{band}-{gender}"))
     counts = services.head_counts(session)
     return render_template(

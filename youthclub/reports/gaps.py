@@ -16,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 
 from ..accounts.models import RECORD_KEYS, YouthProfile
 from ..activities.models import Activity, ActivityStatus, Session
+from ..activities.services import coming_sessions
 from ..attendance.models import AgeBand
 from ..db_types import utcnow
 from ..extensions import db
@@ -78,7 +79,7 @@ def offer_gaps(*, threshold: int | None, now: datetime | None = None) -> GapRepo
     weekdays: dict[int, set[int]] = {}
     for activity_id, weekday in db.session.execute(
         select(Session.activity_id, Session.local_weekday).join(Activity, Activity.id == Session.activity_id)
-        .where(Activity.status == ActivityStatus.PUBLISHED, and_(Session.ends_at >= now, Session.cancelled_at.is_(None)))
+        .where(Activity.status == ActivityStatus.PUBLISHED, coming_sessions(now))
         .distinct()
     ):
         weekdays.setdefault(activity_id, set()).add(weekday)

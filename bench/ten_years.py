@@ -37,6 +37,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.catalogue import timed
 from bench.stats import DASHBOARD, _dashboard_page, best_of, summary_people_sql
 
 #: the tables the catalogue reads, in an order their foreign keys allow, and which rows of each
@@ -101,14 +102,7 @@ def time_catalogue(url: str, runs: int) -> dict:
     client = app.test_client()
     out = {}
     for name, path in CATALOGUE_PAGES.items():
-        client.get(path)
-        samples = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            response = client.get(path)
-            samples.append(time.perf_counter() - t)
-            assert response.status_code == 200, (path, response.status_code)
-        out[name] = statistics.median(samples)
+        out[name] = statistics.median(timed(client, path, runs))
     with app.app_context():
         from youthclub.extensions import db
 

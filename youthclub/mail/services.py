@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
-from flask import after_this_request, current_app, render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import Row, and_, event, func, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session as OrmSession
 from ..database import rows_changed
 from ..db_types import utcnow
 from ..extensions import db
+from ..jobs import after_response as run_after_response
 from ..jobs import answering_a_request, enqueue
 from .models import OutboxMessage
 
@@ -347,7 +348,8 @@ def _deliver_after_commit(session) -> None:
         _deliver_safely(ids)
     later = session.info.pop(_AFTER_RESPONSE, None)
     if later:
-        _deliver_after_response(later)
+        # once the answer has gone out; what is never sent waits for the sweep (``deliver_due``)
+        run_after_response(_deliver_safely, later)
 
 
 def _deliver_safely(ids) -> None:
@@ -356,20 +358,6 @@ def _deliver_safely(ids) -> None:
         enqueue(DELIVER_TASK, list(ids))
     except Exception:  # a mail problem must never undo or break the committed work
         log.exception("delivering outbox messages %s failed", ids)
-
-
-def _deliver_after_response(ids) -> None:
-    """Send once the response has been sent (WSGI close); what is never sent waits for the sweep (``deliver_due``)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app behind the proxy, for the thread
-
-    def deliver_in_app():
-        with app.app_context():
-            _deliver_safely(ids)
-
-    @after_this_request
-    def _on_close(response):
-        response.call_on_close(deliver_in_app)
-        return response
 
 
 @event.listens_for(OrmSession, "after_rollback")

@@ -120,6 +120,10 @@ class Config:
     CONSENT_AGE = int(os.environ.get("CONSENT_AGE", "15"))
     #: counts from 1 to SMALL_CELL_THRESHOLD-1 are hidden in anything that leaves the system
     SMALL_CELL_THRESHOLD = int(os.environ.get("SMALL_CELL_THRESHOLD", "5"))
+    #: the figures of closed years are kept once computed (youthclub/reports/figures_cache.py)
+    FIGURES_CACHE = os.environ.get("FIGURES_CACHE", "1") != "0"
+    #: days after New Year before the year just ended counts as closed (no write that began in it is still open)
+    FIGURES_CACHE_GRACE_DAYS = 2
     #: months of inactivity after which `youthclub purge` anonymises a young person
     RETENTION_MONTHS = int(os.environ.get("RETENTION_MONTHS", "24"))
 

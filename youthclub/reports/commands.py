@@ -4,10 +4,12 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import contextmanager
+from datetime import date
 
 import click
 from flask.cli import with_appcontext
 
+from ..db_types import utcnow
 from ..extensions import db
 from .load import generate_load
 
@@ -87,6 +89,34 @@ def rebuild_visit_counts_command():
     click.echo(f"Fremmødetal talt op igen: {rows} rækker.")
 
 
+@click.group("figures")
+def figures_group():
+    """The figures of closed years, kept once computed (youthclub/reports/figures_cache.py)."""
+
+
+@figures_group.command("warm")
+@click.option("--year", type=int, multiple=True, help="A closed year [default: every closed year with sessions].")
+@with_appcontext
+def warm_figures_command(year):
+    """Compute and keep the dashboard's, the XLSX export's and the action plans' figures of closed years, city and districts."""
+    from .figures_cache import closed_years, is_closed, warm
+    from .stats import StatsFilter
+
+    years = sorted(set(year)) or closed_years()
+    for y in years:
+        if not is_closed(StatsFilter(date(y, 1, 1), date(y, 12, 31)), utcnow()):
+            raise click.BadParameter(f"{y} is not closed yet", param_hint="--year")
+    began = time.monotonic()
+
+    def progress(y, district_id, name, computed):
+        click.echo(f"{y} {'district ' + str(district_id) if district_id else 'whole city'} {name}: "
+                   f"{'computed' if computed else 'kept already'} ({time.monotonic() - began:.0f} s)", err=True)
+
+    computed = warm(years, progress=progress)
+    click.echo(f"Tal for {', '.join(map(str, years)) or 'ingen år'}: {computed} beregnet ({time.monotonic() - began:.0f} s).")
+
+
 def register(group) -> None:
     group.add_command(generate_load_command)
     group.add_command(visit_counts_group)
+    group.add_command(figures_group)

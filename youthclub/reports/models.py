@@ -14,11 +14,14 @@
 """
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..activities.models import Session
 from ..attendance.models import Attendance
+from ..db_types import UTCDateTime, utcnow
 from ..extensions import Model
 
 
@@ -39,3 +42,36 @@ class VisitMonth(Model):
 
 ix_attendance_session_youth = Index("ix_attendance_session_youth", Attendance.session_id, Attendance.youth_id)
 ix_session_period = Index("ix_session_period", Session.starts_at, Session.activity_id, Session.cancelled_at)
+
+
+class FiguresYear(Model):
+    """A generation per local year: database triggers bump it on every write that can change a closed year's figures.
+
+    Migration ``f1c2a9e7b3d0`` holds the triggers; ``figures_cache.py`` what they are for. A write
+    that changes year Y bumps only Y: an answer for a period ending in year E depends on every
+    year up to E (who is new needs the visits before the period), so it checks the sum of the
+    generations of the years up to E, and a bump of Y is seen by every answer ending in Y or
+    later. Writes into the current year (or later) bump nothing, so an ordinary check-in,
+    sign-up or head count writes no row here. Rows are never deleted (the sum only grows).
+    """
+
+    __tablename__ = "figures_year"
+
+    #: a local (Europe/Copenhagen) calendar year
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger, default=1)
+
+
+class FiguresCache(Model):
+    """The raw figures (``compute_tables``) of one closed period, filter and set of tables, as they were computed."""
+
+    __tablename__ = "figures_cache"
+
+    #: sha256 of the figures' code version, the canonical filter and the tables (``figures_cache.cache_key``)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: the sum of ``figures_year.generation`` up to ``end_year``, read before the figures were computed
+    generations: Mapped[int] = mapped_column(BigInteger)
+    end_year: Mapped[int] = mapped_column(Integer)
+    #: the tables as JSON (``figures_cache.encode``): they come back exactly as computed
+    payload: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

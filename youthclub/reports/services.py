@@ -99,6 +99,10 @@ BREAKDOWNS = (
 )
 
 
+#: the breakdowns the dashboard shows (``views.dashboard``)
+DASHBOARD_BREAKDOWNS = (("month",), ("institution",), ("age_band", "gender"), ("initiative",))
+
+
 def threshold() -> int:
     return int(current_app.config.get("SMALL_CELL_THRESHOLD", 5))
 

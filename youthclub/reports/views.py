@@ -24,7 +24,7 @@ nav_item("reports.action_plan", _l("Planrapport"), is_coordinator, order=61)
 start_page("reports.dashboard", is_coordinator, priority=25)
 
 #: every table the dashboard shows; suppressed together so no total gives a hidden cell away
-DASHBOARD_BREAKDOWNS = (("month",), ("institution",), ("age_band", "gender"), ("initiative",))
+DASHBOARD_BREAKDOWNS = services.DASHBOARD_BREAKDOWNS
 HEADLINE = ("unique", "visits", "dropins", "sessions", "new", "returning", "local", "waitlist",
             "avg_per_session", "avg_with_dropins", "attendance_rate", "capacity_use")
 

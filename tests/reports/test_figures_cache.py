@@ -436,3 +436,25 @@ def test_warm_keeps_the_dashboard_export_and_plans_of_closed_years(w):
     assert computed == 2 + 3 * districts == cw.entries()
     assert figures_cache.warm([w.year]) == 0
     assert w.year in figures_cache.closed_years()
+
+
+def test_every_figures_trigger_is_there(app):
+    """A batch migration on SQLite that rebuilds a table drops its triggers: every one must still be there."""
+    import importlib.util
+    from pathlib import Path
+
+    path = next(Path(__file__).resolve().parents[2].glob("migrations/versions/*_f1c2a9e7b3d0_*.py"))
+    spec = importlib.util.spec_from_file_location("figures_migration", path)
+    assert spec and spec.loader
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    expected = set(migration.trigger_names(migration.PG_TRIGGERS if postgresql else migration.SQLITE_TRIGGERS))
+    if postgresql:
+        found = set(db.session.execute(text(
+            "SELECT c.relname, tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE tgname LIKE 'figures\\_%'")).all())
+    else:
+        found = set(db.session.execute(text(
+            "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'figures\\_%' ESCAPE '\\'")).all())
+    assert found == expected and len(expected) > 15

@@ -62,10 +62,15 @@ def on_starting(server):
     run's files; without one, a temporary directory is made for this master.
     """
     global _metrics_dir_made
+    # prometheus-client picks its mode from this variable when it is first imported, and the workers
+    # inherit the master's imports: so it is set before anything (youthclub included) imports it
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir_made = tempfile.mkdtemp(prefix="youthclub-metrics-")
     from youthclub.ops.multiproc import prepare_directory
 
-    path, made = prepare_directory()
-    _metrics_dir_made = path if made else None
+    path, _made = prepare_directory()
     server.log.info("metrics: multiprocess directory %s", path)
 
 

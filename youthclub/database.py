@@ -124,13 +124,17 @@ def _begin_immediate(dbapi_connection, timeout_s: float) -> None:
     writer may sleep long after the lock came free (p99 in the hundreds of milliseconds).
     Polling every few milliseconds hands the lock on almost as soon as it is released.
     """
+    from .ops.metrics import SQLITE_WRITE_LOCK_WAIT
+
     dbapi_connection.execute("PRAGMA busy_timeout = 0")
     try:
-        deadline = time.monotonic() + timeout_s
+        started = time.monotonic()
+        deadline = started + timeout_s
         delay = 0.0005
         while True:
             try:
                 dbapi_connection.execute("BEGIN IMMEDIATE")
+                SQLITE_WRITE_LOCK_WAIT.observe(time.monotonic() - started)
                 return
             except sqlite3.OperationalError as err:
                 if "locked" not in str(err) and "busy" not in str(err):

@@ -278,7 +278,6 @@ def test_a_session_moved_while_a_check_in_is_in_flight_keeps_the_visit(app, live
 def _change_session_after_the_scan_is_read(change: str):
     """While a check-in is between its reads and its insert, another writer changes the session
     (SQLite: the reads run before the write lock, ``database.reads_first``)."""
-    from sqlalchemy import event
 
     done = []
 

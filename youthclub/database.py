@@ -113,8 +113,16 @@ def start_writing() -> None:
         return
     reading = _reading_first()
     g._writing = True
-    if reading and db.session.get_bind().dialect.name == "sqlite":
-        db.session.commit()
+    if not reading or db.session.get_bind().dialect.name != "sqlite" or not locking_enabled():
+        return
+    session = db.session()
+    if not session.in_transaction():
+        return  # nothing read yet: the next statement begins IMMEDIATE
+    # the same connection and transaction go on: the reads end, the write lock is taken
+    raw = session.connection().connection.driver_connection
+    if raw.in_transaction:
+        raw.execute("COMMIT")
+    _begin_immediate(raw, int(current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000)) / 1000)
 
 
 def _begin_immediate(dbapi_connection, timeout_s: float) -> None:

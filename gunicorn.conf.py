@@ -20,9 +20,12 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 #: on a deploy or SIGTERM, workers get this long to finish the requests they are serving
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-#: recycle workers now and then, so a slow leak never takes an instance down
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+#: recycle workers now and then, so a slow leak never takes an instance down. A new worker
+#: builds the app again (about 0.65 s of CPU, then cold statement and template caches): at
+#: 2,000 requests, a door's burst of check-ins recycled every worker every few seconds and
+#: spent a fifth of the CPU on it (docs/benchmarks.md, check-in); at 20,000 it is a few per cent
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "2000"))
 
 #: each worker builds its own app (and database pool) after the fork; no connection is shared
 preload_app = False
@@ -59,10 +62,15 @@ def on_starting(server):
     run's files; without one, a temporary directory is made for this master.
     """
     global _metrics_dir_made
+    # prometheus-client picks its mode from this variable when it is first imported, and the workers
+    # inherit the master's imports: so it is set before anything (youthclub included) imports it
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir_made = tempfile.mkdtemp(prefix="youthclub-metrics-")
     from youthclub.ops.multiproc import prepare_directory
 
-    path, made = prepare_directory()
-    _metrics_dir_made = path if made else None
+    path, _made = prepare_directory()
     server.log.info("metrics: multiprocess directory %s", path)
 
 

@@ -15,6 +15,7 @@ import random
 import tempfile
 import threading
 import time
+import urllib.request
 from collections import Counter
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -175,6 +176,43 @@ def wait_events(url: str, kind: str, every: float = 0.1):
         engine.dispose()
 
 
+#: the app server's /metrics token (METRICS_TOKEN), for the SQLite write-lock waits
+METRICS_TOKEN = "bench-metrics-token-0123456789abcdef"
+CHECKIN_ROUTE = "/api/v1/sessions/<int:session_id>/checkins"
+
+
+def _scrape(app_url: str) -> dict[str, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    request = urllib.request.Request(f"{app_url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        text = answer.read().decode()
+    out: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.startswith("youthclub_sqlite_write_lock_wait_seconds_") and "le" not in sample.labels:
+                out[sample.name.rsplit("_", 1)[1]] = sample.value
+            elif (sample.name.startswith("youthclub_http_request_duration_seconds_") and "le" not in sample.labels
+                  and sample.labels.get("route") == CHECKIN_ROUTE):
+                out["request_" + sample.name.rsplit("_", 1)[1]] = sample.value
+    return out
+
+
+@contextmanager
+def lock_waits(app_url: str, kind: str):
+    """SQLite's counterpart of the sampling above: how long the round's writing transactions waited for
+    the one write lock (the app's ``youthclub_sqlite_write_lock_wait_seconds``), against the check-ins'
+    own time (``youthclub_http_request_duration_seconds`` of the route), from /metrics before and after."""
+    waits: dict[str, float] = {}
+    if kind != "sqlite":
+        yield waits
+        return
+    before = _scrape(app_url)
+    yield waits
+    after = _scrape(app_url)
+    waits.update({k: after.get(k, 0.0) - before.get(k, 0.0) for k in ("count", "sum", "request_count", "request_sum")})
+
+
 def load() -> str:
     one, five, _fifteen = os.getloadavg()
     return f"{one:.1f}/{five:.1f}"
@@ -191,30 +229,32 @@ def run(kinds, seconds, rounds):
             tokens, sessions, bearer = prepare(app)
             start = 0
             with gunicorn("bench.minimal_app:app") as base_url, \
-                    gunicorn("bench.app:app", {"DATABASE_URL": url, "BENCH_SERVE": "1"}) as app_url:
+                    gunicorn("bench.app:app", {"DATABASE_URL": url, "BENCH_SERVE": "1",
+                                               "METRICS_TOKEN": METRICS_TOKEN}) as app_url:
                 # every worker has built its app and opened its connections before anything counts
                 wrk(base_url, lua_script(tokens, sessions, bearer, 0, 2), 32, WARM_UP)
                 before = count_attendance(app)
                 wrk(app_url, lua_script(tokens, sessions, bearer, start, 2), 32, WARM_UP)
                 start += count_attendance(app) - before + 10_000
                 for clients in CLIENTS:
-                    ceilings, results, written, loads, waits = [], [], 0, [], Counter()
+                    ceilings, results, written, loads, waits, locks = [], [], 0, [], Counter(), Counter()
                     for _ in range(rounds):
                         loads.append(load())
                         ceilings.append(wrk(base_url, lua_script(tokens, sessions, bearer, 0, 2), clients, seconds))
                         before = count_attendance(app)
-                        with wait_events(url, kind) as sampled:
+                        with wait_events(url, kind) as sampled, lock_waits(app_url, kind) as lock_waited:
                             results.append(wrk(app_url, lua_script(tokens, sessions, bearer, start, 2), clients, seconds))
                         waits.update(sampled)
+                        locks.update(lock_waited)
                         n = count_attendance(app) - before
                         written += n
                         start += n + 10_000
                     ceiling, result = combined(ceilings), combined(results)
-                    result.update(waits=waits, load=", ".join(loads), written=written)
+                    result.update(waits=waits, locks=locks, load=", ".join(loads), written=written)
                     rows.append((kind, clients, ceiling, result))
                     print(kind, clients, f"ceiling {ceiling['rps']:.0f} rps, app {result['rps']:.0f} rps,"
                           f" p99 {result['p99']:.1f} ms, {result['statuses']}, load {result['load']},"
-                          f" waits {dict(waits.most_common())}")
+                          f" waits {dict(waits.most_common())}, write lock {dict(locks)}")
             with app.app_context():
                 from youthclub.extensions import db
 
@@ -280,6 +320,23 @@ def report(rows, seconds, rounds):
             lines.append(f"| {clients} | {sum(waits.values())} | " + " | ".join(str(waits.get(c, 0)) for c in WAIT_COLUMNS)
                          + " | " + (", ".join(f"{k} {v}" for k, v in sorted(other.items(), key=lambda kv: -kv[1])) or "—")
                          + " |")
+    locked = [(clients, result["locks"]) for kind, clients, _c, result in rows if kind == "sqlite" and result["locks"]]
+    if locked:
+        lines += [
+            "",
+            "SQLite's counterpart: how long the check-ins' writing transactions waited for the database's one "
+            "write lock (`youthclub_sqlite_write_lock_wait_seconds` from the app's /metrics, before and after "
+            "each round), against the check-ins' own time in the app (`youthclub_http_request_duration_seconds`):",
+            "",
+            "| clients | writing transactions | mean wait ms | check-ins | mean check-in ms | waiting share of check-in time |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for clients, w in locked:
+            mean_wait = w["sum"] / w["count"] * 1000 if w["count"] else 0
+            mean_req = w["request_sum"] / w["request_count"] * 1000 if w["request_count"] else 0
+            share = w["sum"] / w["request_sum"] if w["request_sum"] else 0
+            lines.append(f"| {clients} | {w['count']:.0f} | {mean_wait:.2f} | {w['request_count']:.0f} | "
+                         f"{mean_req:.2f} | {share:.0%} |")
     lines += ["", GAP]
     write_section("checkin", "\n".join(lines))
 

@@ -4,7 +4,9 @@ PostgreSQL: services take ``SELECT … FOR UPDATE`` row locks (``lock_row``).
 SQLite has no row locks: every request that may write (POST, PUT, PATCH, DELETE)
 and code wrapped in ``write_transactions()`` opens its transaction with ``BEGIN IMMEDIATE``, so writers
 queue on the database lock (WAL keeps readers free) and a read-then-write can never
-act on a stale count.
+act on a stale count. A view marked ``reads_first`` (the check-in) does its reads before
+the lock instead and calls ``start_writing()`` before its first write; its write must then
+check again, in the statement itself, what it decided on (the check-in's INSERT does).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import CursorResult, Engine
 from werkzeug.routing import IntegerConverter
@@ -58,18 +60,69 @@ def configure_engine(app, engine: Engine) -> None:
             cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 
+    if app.config.get("TESTING"):
+        @event.listens_for(engine, "before_cursor_execute")
+        def _no_write_before_lock(conn, _cursor, statement, _params, _context, _many):
+            # a reads_first view must take the write lock before it writes (tests catch a forgotten one)
+            if (has_request_context() and request.method not in SAFE_METHODS and _reading_first()
+                    and not conn.get_execution_options().get("another_writer")
+                    and statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE")):
+                raise RuntimeError("a reads_first view wrote before start_writing()")
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         if not app.config.get("LOCKING_ENABLED", True):
             immediate = False
         elif has_request_context():
-            immediate = request.method not in SAFE_METHODS
+            immediate = request.method not in SAFE_METHODS and not _reading_first()
         else:
             immediate = _immediate_outside_requests.get()
         if immediate:
             _begin_immediate(conn.connection.driver_connection, busy_ms / 1000)
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def reads_first(view):
+    """Mark a view that reads everything it decides on, then writes once (the check-in).
+
+    On SQLite its reads run in an ordinary transaction, beside any writer, and the write lock is
+    taken only at ``start_writing()``: so one request's token read, parsing and decisions no
+    longer hold every other writer up. The write must verify in its own statement what the
+    reads found (a conditional INSERT), since another writer may have come in between.
+    """
+    view.reads_first = True
+    return view
+
+
+def _reading_first() -> bool:
+    if g.get("_writing"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "reads_first", False))
+
+
+def start_writing() -> None:
+    """From here on the request writes: in a ``reads_first`` view on SQLite, end the read
+    transaction, so the next statement begins ``BEGIN IMMEDIATE`` with the write lock.
+
+    Elsewhere (PostgreSQL, other views, outside a request) it changes nothing: the
+    transaction goes on as it is.
+    """
+    if not has_request_context() or g.get("_writing"):
+        return
+    reading = _reading_first()
+    g._writing = True
+    if not reading or db.session.get_bind().dialect.name != "sqlite" or not locking_enabled():
+        return
+    session = db.session()
+    if not session.in_transaction():
+        return  # nothing read yet: the next statement begins IMMEDIATE
+    # the same connection and transaction go on: the reads end, the write lock is taken
+    raw = session.connection().connection.driver_connection
+    if raw.in_transaction:
+        raw.execute("COMMIT")
+    _begin_immediate(raw, int(current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000)) / 1000)
 
 
 def _begin_immediate(dbapi_connection, timeout_s: float) -> None:
@@ -79,13 +132,17 @@ def _begin_immediate(dbapi_connection, timeout_s: float) -> None:
     writer may sleep long after the lock came free (p99 in the hundreds of milliseconds).
     Polling every few milliseconds hands the lock on almost as soon as it is released.
     """
+    from .ops.metrics import SQLITE_WRITE_LOCK_WAIT
+
     dbapi_connection.execute("PRAGMA busy_timeout = 0")
     try:
-        deadline = time.monotonic() + timeout_s
+        started = time.monotonic()
+        deadline = started + timeout_s
         delay = 0.0005
         while True:
             try:
                 dbapi_connection.execute("BEGIN IMMEDIATE")
+                SQLITE_WRITE_LOCK_WAIT.observe(time.monotonic() - started)
                 return
             except sqlite3.OperationalError as err:
                 if "locked" not in str(err) and "busy" not in str(err):

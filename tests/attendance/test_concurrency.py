@@ -8,7 +8,7 @@ from threading import Barrier
 
 import pytest
 import requests
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from youthclub.attendance.models import Attendance
 from youthclub.extensions import db
@@ -207,7 +207,9 @@ def test_a_check_in_is_a_handful_of_statements(app, client, world, secret):
     statements = []
 
     def count(conn, cursor, statement, *args):
-        statements.append(" ".join(statement.split())[:120])
+        # statements of work; SQLite's BEGIN before the reads (database.reads_first) is not one
+        if statement.strip().upper() != "BEGIN":
+            statements.append(" ".join(statement.split())[:120])
 
     def check_in(token):
         statements.clear()
@@ -271,3 +273,66 @@ def test_a_session_moved_while_a_check_in_is_in_flight_keeps_the_visit(app, live
     db.session.remove()
     assert db.session.get(Session, session_id).starts_at == starts_at
     assert _attendances() == 1
+
+
+def _change_session_after_the_scan_is_read(change: str):
+    """While a check-in is between its reads and its insert, another writer changes the session
+    (SQLite: the reads run before the write lock, ``database.reads_first``)."""
+
+    done = []
+
+    def after(conn, cursor, statement, *args):
+        if not done and statement.lstrip().startswith("SELECT session.id, session.starts_at"):
+            done.append(statement)
+            with db.engine.connect().execution_options(another_writer=True) as other:
+                other.execute(text(change))
+                other.commit()
+
+    return after
+
+
+@pytest.mark.parametrize(("change", "code"), [
+    ("UPDATE session SET cancelled_at = CURRENT_TIMESTAMP", "session_cancelled"),
+    ("UPDATE session SET starts_at = datetime(starts_at, '+7 days'), ends_at = datetime(ends_at, '+7 days')",
+     "session_not_now"),
+])
+@pytest.mark.parametrize("checked", [True, False], ids=["checked-in-the-insert", "negative-control"])
+def test_a_session_changed_between_the_reads_and_the_insert_gets_no_visit(app, client, world, secret, monkeypatch,
+                                                                          change, code, checked):
+    """The insert checks the session as read again; the scan is decided anew and refused. Without
+    that check (the negative control) the cancelled or moved session would keep the visit."""
+    from sqlalchemy import event
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    from youthclub.attendance import services
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL share-locks the session from the read to the commit: the change waits (tests above)")
+    if not checked:
+        # the insert as it was before it checked the session again
+        y, att = services._y, services._att
+        source = select(y.c.id, *(services.bindparam(c, type_=att.c[c].type) for c in services._INSERTED)).where(
+            y.c.id == services.bindparam("youth_id"))
+        plain = sqlite_insert(att).from_select(["youth_id", *services._INSERTED], source).on_conflict_do_nothing() \
+            .returning(att.c.id)
+        monkeypatch.setitem(services._INSERT_STATEMENTS, ("sqlite", True), plain)
+    from youthclub.accounts.models import ApiToken
+
+    session_id = world.session_a.id
+    # the token was used a moment ago: this check-in writes nothing before its insert
+    db.session.execute(update(ApiToken).values(last_used_at=datetime.now(UTC)))
+    db.session.commit()
+    hook = _change_session_after_the_scan_is_read(f"{change} WHERE id = {session_id}")
+    event.listen(db.engine, "after_cursor_execute", hook)
+    try:
+        r = client.post(f"/api/v1/sessions/{session_id}/checkins", json={"token": world.youth.pass_token,
+                        "nonce": str(uuid.uuid4())}, headers={"Authorization": f"Bearer {secret}"})
+    finally:
+        event.remove(db.engine, "after_cursor_execute", hook)
+    if checked:
+        assert r.status_code == 422 and r.json["error"]["code"] == code, r.json
+        assert _attendances() == 0
+    else:
+        assert r.status_code == 201, r.json
+        assert _attendances() == 1
+    assert find_differences() == (0, [])

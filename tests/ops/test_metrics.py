@@ -296,3 +296,37 @@ def test_the_dashboard_and_alerts_use_only_exposed_metrics_and_real_routes(app, 
     routes = {route for query in queries for pattern in re.findall(r'route=~?"([^"]+)"', query)
               for route in pattern.split("|")}
     assert routes and routes <= rules, f"no such route: {sorted(routes - rules)}"
+
+
+def test_sqlite_counts_how_long_writers_wait_for_the_write_lock(scrape, app, client, world):
+    """A writer holding SQLite's one write lock makes the next one wait; the histogram shows the wait."""
+    import threading
+
+    from sqlalchemy import text
+
+    from youthclub.database import write_transactions
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has row locks, no database-wide write lock")
+    before = scrape()
+    holder = db.engine.raw_connection()
+    holder.driver_connection.isolation_level = None
+    holder.driver_connection.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.2, lambda: holder.driver_connection.execute("COMMIT"))
+    release.start()
+    started = time.monotonic()
+    # a writer (as a job or the CLI writes) takes the lock after the holder
+    db.session.remove()
+    with write_transactions():
+        db.session.execute(text("UPDATE activity SET title = title"))
+        db.session.commit()
+    waited = time.monotonic() - started
+    release.join()
+    holder.close()
+    after = scrape()
+    count = value(after, "youthclub_sqlite_write_lock_wait_seconds_count") \
+        - value(before, "youthclub_sqlite_write_lock_wait_seconds_count")
+    total = value(after, "youthclub_sqlite_write_lock_wait_seconds_sum") \
+        - value(before, "youthclub_sqlite_write_lock_wait_seconds_sum")
+    assert count >= 1
+    assert 0.15 <= total <= waited + 0.05, (total, waited)

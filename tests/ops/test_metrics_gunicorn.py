@@ -41,9 +41,18 @@ def wait_for(predicate, what: str, deadline_s: float = 60):
 
 @pytest.fixture
 def gunicorn(tmp_path):
+    yield from _serve(tmp_path, tmp_path / "metrics")
+
+
+@pytest.fixture
+def gunicorn_own_directory(tmp_path):
+    """gunicorn with no PROMETHEUS_MULTIPROC_DIR given: the master makes one (``make serve`` as it comes)."""
+    yield from _serve(tmp_path, None)
+
+
+def _serve(tmp_path, metrics_dir):
     if not Path("/proc/self/task").exists():
         pytest.skip("needs /proc to find gunicorn's workers")
-    metrics_dir = tmp_path / "metrics"
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TEST_", "PYTEST_", "YOUTHCLUB_", "GUNICORN_", "REDIS_", "PROMETHEUS_"))}
     env.update(YOUTHCLUB_ENV="production", SECRET_KEY="metrics-gunicorn-test-secret",
@@ -53,9 +62,10 @@ def gunicorn(tmp_path):
     upgrade = subprocess.run([sys.executable, "-c", "from youthclub.cli import main; main()", "db", "upgrade"],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert upgrade.returncode == 0, upgrade.stderr[-3000:]
-    metrics_dir.mkdir()
-    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)  # the web processes' directory, not the CLI's
-    (metrics_dir / "counter_4242.db").write_bytes(b"left over from a previous run")
+    if metrics_dir is not None:
+        metrics_dir.mkdir()
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)  # the web processes' directory, not the CLI's
+        (metrics_dir / "counter_4242.db").write_bytes(b"left over from a previous run")
     port = _free_port()
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "wb") as log:
@@ -144,3 +154,15 @@ def test_without_a_directory_the_master_makes_one_and_removes_it_on_exit():
     Path(path, ".lock").write_bytes(b"")
     remove_directory(path)
     assert not os.path.exists(path)
+
+
+@pytest.mark.slow
+def test_without_a_directory_given_the_master_makes_one_before_prometheus_is_imported(gunicorn_own_directory):
+    """prometheus-client decides on import whether it writes to files, and the workers inherit the
+    master's imports: a directory made after that import left every worker counting in its own memory,
+    and a scrape (which reads the files) showed no request at all."""
+    url, _master, _dir = gunicorn_own_directory
+    scrape = Scraper(url)
+    for _ in range(12):
+        assert requests.get(f"{url}/healthz", timeout=30).status_code == 200
+    assert healthz_count(scrape()) == 12

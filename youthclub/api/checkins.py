@@ -17,7 +17,7 @@ from ..accounts.access import can_see_youth, works_at
 from ..accounts.models import TokenScope, YouthProfile
 from ..activities.models import Session
 from ..attendance import services
-from ..database import is_db_id
+from ..database import is_db_id, reads_first
 from ..errors import DomainError
 from ..extensions import db
 from ..main import error_response
@@ -116,6 +116,7 @@ def _perform(session_id, item: dict, *, offline: bool) -> tuple[dict, int]:
 
 
 @bp.route("/sessions/<int:session_id>/checkins", methods=["POST"])
+@reads_first
 @allow_token_scope(TokenScope.CHECKIN)
 @rate_limited("checkin")
 def session_checkin(session_id: int):

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, bindparam, or_, select, update
 
 from ..accounts.models import ApiToken, Membership, Role, RolesMixin, TokenScope, User, YouthProfile
-from ..database import locking_enabled
+from ..database import locking_enabled, start_writing
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import csrf, db
@@ -156,6 +156,7 @@ def _touch_token(token_id: int, now: datetime) -> None:
     Conditional, so of the scanners that saw an old time only the first writes; on PostgreSQL
     the others skip the row it has locked instead of waiting for its commit.
     """
+    start_writing()
     stale: ColumnElement[bool] = (ApiToken.id == token_id) & or_(
         ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_EVERY)
     if db.session.get_bind().dialect.name == "postgresql" and locking_enabled():

@@ -25,7 +25,7 @@ from ..accounts.models import Gender, RevokedPass, YouthProfile, age_on, new_pas
 from ..accounts.services import mark_active
 from ..activities.models import Activity, Session
 from ..audit.services import record_event
-from ..database import lock_row, locking_enabled, rows_changed
+from ..database import lock_row, locking_enabled, rows_changed, start_writing
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
@@ -463,11 +463,16 @@ def record_scan(scan: Scan, token: str | None, *, nonce: str | None, scanned_at:
         when = _scan_time(scanned_at)
         if youth is None:
             _refuse_pass(token)
-        result = _check_in_youth(scan, youth, nonce=nonce, when=when, by_user=by_user, offline=offline,
-                                 manual=manual, override_age=override_age, reason=reason, correction=correction)
+        try:
+            result = _check_in_youth(scan, youth, nonce=nonce, when=when, by_user=by_user, offline=offline,
+                                     manual=manual, override_age=override_age, reason=reason, correction=correction)
+        except _Changed:
+            result = _decide_again(scan, token, nonce=nonce, when=when, by_user=by_user, offline=offline,
+                                   manual=manual, override_age=override_age, reason=reason, correction=correction)
     except CheckinError as err:
         if offline and nonce and err.code in REFUSAL_CODES:
             youth_id = err.details["youth_id"] if "youth_id" in err.details else getattr(youth, "id", None)
+            start_writing()
             db.session.add(ScanConflict(session_id=session.id, nonce=nonce, youth_id=youth_id, code=err.code,
                                         scanned_at=when, recorded_by_id=getattr(by_user, "id", None)))
             db.session.flush()
@@ -476,6 +481,30 @@ def record_scan(scan: Scan, token: str | None, *, nonce: str | None, scanned_at:
         record_event("attendance.correct", db.session.get(Session, session.id), user=by_user, change="add",
                      youth_id=youth.id, scanned_at=when.isoformat(), reason=(reason or "").strip())
     return result
+
+
+class _Changed(Exception):
+    """The insert found the session (or the young person) other than the scan had read it."""
+
+
+def _decide_again(scan: Scan, token: str | None, *, manual: bool, **decision) -> CheckinResult:
+    """Read the scan again, now with the write lock, and decide on what is there: the session was
+    moved or cancelled, or the young person merged into another, since it was first read."""
+    again = read_scan(scan.session.id, token=token, youth_id=scan.youth.id if manual and scan.youth else None,
+                      nonce=decision["nonce"])
+    if again is None:
+        raise DomainError(_("Gangen findes ikke."), "not_found", status=404)
+    repeat = _repeat_for_nonce(again, decision["nonce"])
+    if repeat is not None:
+        return repeat
+    if again.youth is None:
+        _refuse_pass(scan.youth.pass_token if manual and scan.youth else token)
+    try:
+        return _check_in_youth(again, again.youth, manual=manual, **decision)
+    except _Changed:
+        # under the write lock (SQLite) or the session's share lock (PostgreSQL) nothing can
+        # change between this read and the insert but a merge of the young person: the pass is gone
+        _refuse_pass(again.youth.pass_token)
 
 
 def _check_in_youth(scan: Scan, youth: Visitor, *, nonce, when, by_user, offline, manual, override_age, reason,
@@ -505,7 +534,7 @@ def _check_in_youth(scan: Scan, youth: Visitor, *, nonce, when, by_user, offline
     attendance = CheckedIn(id=0, youth_id=youth.id, session_id=session.id, scanned_at=when, method=method,
                            drop_in=drop_in, age_override=outside, recorded_by_id=getattr(by_user, "id", None),
                            youth=youth)
-    new_id = _insert_attendance(attendance, nonce)
+    new_id = _insert_attendance(attendance, nonce, session)
     if new_id is None:
         # another scanner got there first (or the nonce was used meanwhile): theirs stands
         existing = _attendance_where(_att.c.youth_id == youth.id, _att.c.session_id == session.id)
@@ -514,8 +543,7 @@ def _check_in_youth(scan: Scan, youth: Visitor, *, nonce, when, by_user, offline
             if existing is not None and existing.session_id != session.id:
                 raise CheckinError(refusal_message("nonce_conflict"), "nonce_conflict", status=409)
         if existing is None:
-            # the profile was merged into another while this scan waited for its row: its pass is revoked now
-            _refuse_pass(youth.pass_token)
+            raise _Changed  # the session or the young person changed since the scan was read
         return CheckinResult(_with_youth(existing, youth), created=False)
     mark_active(youth.id, youth.last_active_at)
     return CheckinResult(replace(attendance, id=new_id), created=True)
@@ -525,10 +553,18 @@ _INSERTED = ("session_id", "method", "recorded_by_id", "scanned_at", "recorded_a
 
 
 def _insert_statement(dialect: str, lock: bool):
-    """INSERT … SELECT from the young person's row … ON CONFLICT DO NOTHING RETURNING id, built once."""
+    """INSERT … SELECT from the young person's row … ON CONFLICT DO NOTHING RETURNING id, built once.
+
+    It inserts only while the session is as the scan read it (same times, not cancelled): on
+    SQLite the reads ran before the write lock (``database.reads_first``), so a change to the
+    session in between makes it insert nothing, and the scan is read and decided again.
+    """
     insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    unchanged = select(_s.c.id).where(
+        _s.c.id == bindparam("session_id"), _s.c.starts_at == bindparam("seen_starts_at", type_=_s.c.starts_at.type),
+        _s.c.ends_at == bindparam("seen_ends_at", type_=_s.c.ends_at.type), _s.c.cancelled_at.is_(None))
     source = select(_y.c.id, *(bindparam(c, type_=_att.c[c].type) for c in _INSERTED)).where(
-        _y.c.id == bindparam("youth_id"))
+        _y.c.id == bindparam("youth_id"), unchanged.exists())
     if lock:
         source = source.with_for_update(read=True, key_share=True)  # FOR KEY SHARE
     return (insert_(_att).from_select(["youth_id", *_INSERTED], source)
@@ -538,15 +574,18 @@ def _insert_statement(dialect: str, lock: bool):
 _INSERT_STATEMENTS = {(d, lock): _insert_statement(d, lock) for d in ("postgresql", "sqlite") for lock in (True, False)}
 
 
-def _insert_attendance(a: CheckedIn, nonce: str | None) -> int | None:
-    """Insert the attendance unless the unique constraints already hold one (or the young person is gone).
+def _insert_attendance(a: CheckedIn, nonce: str | None, session: DoorSession) -> int | None:
+    """Insert the attendance unless the unique constraints already hold one, the young person is
+    gone or ``session`` is no longer as it was read.
 
     The row is selected from the young person's, key-share locked: a merge that removes the
     profile makes this wait, then insert nothing, instead of failing the transaction.
     """
+    start_writing()
     conn = db.session.connection()
     stmt = _INSERT_STATEMENTS[(conn.dialect.name, locking_enabled())]
     return conn.execute(stmt, {
+        "seen_starts_at": session.starts_at, "seen_ends_at": session.ends_at,
         "youth_id": a.youth_id, "session_id": a.session_id, "method": a.method, "recorded_by_id": a.recorded_by_id,
         "scanned_at": a.scanned_at, "recorded_at": utcnow(), "nonce": nonce or None, "drop_in": a.drop_in,
         "age_override": a.age_override,

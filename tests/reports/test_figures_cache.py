@@ -458,3 +458,11 @@ def test_every_figures_trigger_is_there(app):
         found = set(db.session.execute(text(
             "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'figures\\_%' ESCAPE '\\'")).all())
     assert found == expected and len(expected) > 15
+
+
+def test_the_nightly_job_computes_what_went_stale(w):
+    from youthclub.jobs.tasks import warm_figures
+
+    db.session.commit()
+    assert warm_figures() == f"{cw.entries()} computed" and cw.entries() > 0
+    assert warm_figures() is None  # once a night

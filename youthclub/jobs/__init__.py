@@ -24,6 +24,7 @@ SCHEDULE = {
     "expire-tokens": ("youthclub.jobs.expire_tokens", crontab(minute=35)),
     "visit-counts-check": ("youthclub.jobs.check_visit_counts", crontab(hour=2, minute=15)),
     "purge": ("youthclub.jobs.purge", crontab(hour=3, minute=15)),
+    "figures-warm": ("youthclub.jobs.warm_figures", crontab(hour=4, minute=15)),
 }
 
 

@@ -8,6 +8,7 @@ from flask import current_app
 
 from ..privacy.services import DEFAULT_OUTBOX_RETENTION_DAYS, delete_expired_tokens
 from ..privacy.services import purge as purge_data
+from ..reports import figures_cache
 from ..reports.visit_counts import find_differences
 from ..signups.services import send_reminders as write_reminders
 from .schedule import run_once
@@ -56,3 +57,9 @@ def check_visit_counts() -> str | None:
         return "no differences"
 
     return run_once("visit-counts-check", "daily", check)
+
+
+@shared_task(name="youthclub.jobs.warm_figures")
+def warm_figures() -> str | None:
+    """Nightly, after the purge: compute again the closed years' figures a day's late writes made stale (``youthclub figures warm``)."""
+    return run_once("figures-warm", "daily", lambda: f"{figures_cache.warm(figures_cache.closed_years())} computed")

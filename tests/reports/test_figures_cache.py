@@ -467,3 +467,43 @@ def test_the_nightly_job_computes_what_went_stale(w):
     # the task's own body, in this test's app (calling the task pushes the app its Celery was made with)
     assert warm_figures.run() == f"{cw.entries()} computed" and cw.entries() > 0
     assert warm_figures.run() is None  # once a night
+
+
+def test_two_computing_one_entry_at_once_both_succeed(app):
+    """Two answers computed at once store the same key: the second waits for the first and updates, no error."""
+    import threading
+
+    from sqlalchemy.orm import Session as OrmSession
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    def store(session, generations):
+        values = {"generations": generations, "end_year": 2020, "payload": "[]", "computed_at": datetime.now(UTC)}
+        stmt = pg_insert(FiguresCache).values(key="c" * 64, **values)
+        session.execute(stmt.on_conflict_do_update(index_elements=[FiguresCache.key], set_=values))
+
+    first, second = OrmSession(db.engine), OrmSession(db.engine)
+    errors = []
+    try:
+        store(first, 1)
+
+        def later():
+            try:
+                store(second, 2)
+                second.commit()
+            except Exception as err:  # pragma: no cover - the failure this test is about
+                errors.append(err)
+
+        thread = threading.Thread(target=later)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive(), "the second waits for the first's row"
+        first.commit()
+        thread.join(10)
+        assert not errors
+        assert db.session.get(FiguresCache, "c" * 64).generations == 2
+    finally:
+        first.close()
+        second.close()

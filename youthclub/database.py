@@ -77,10 +77,14 @@ def configure_engine(app, engine: Engine) -> None:
             _begin_immediate(conn.connection.driver_connection, busy_ms / 1000)
         else:
             conn.exec_driver_sql("BEGIN")
+            # SQLite takes the write lock at a transaction's first write: this tells whether one came
+            conn.info[CHANGES_AT_BEGIN] = conn.connection.driver_connection.total_changes
 
 
-#: SQLite: whether the connection's transaction holds the write lock (kept in the connection's info)
+#: SQLite: whether the connection's transaction holds the write lock (kept in the connection's info):
+#: it began IMMEDIATE or took the lock in place (or has written since CHANGES_AT_BEGIN)
 WRITE_LOCKED = "youthclub_write_locked"
+CHANGES_AT_BEGIN = "youthclub_changes_at_begin"
 
 
 def _begins_with_write_lock() -> bool:
@@ -153,17 +157,33 @@ def write_aside(statement) -> None:
         with db.engine.connect().execution_options(another_writer=True) as conn, conn.begin():
             conn.execute(statement)
         return
-    if session.in_transaction():
-        _lock_in_place(session)
+    take_write_lock()
     session.execute(statement)
+
+
+def take_write_lock() -> None:
+    """Before a write in a transaction that began by reading (a GET that leaves an audit line).
+
+    On SQLite such a transaction cannot become a write once another writer has committed since
+    its first read (SQLITE_BUSY_SNAPSHOT): a coordinator's dashboard answered 503 whenever a
+    door checked someone in while it computed. Here its reads end and it takes the write lock,
+    on the same connection. Elsewhere (PostgreSQL, a transaction that has the lock) nothing changes.
+    """
+    if not has_request_context() or request.method not in SAFE_METHODS:
+        return  # a writing request's transaction has the lock from its start; a CLI's decides for itself
+    session = db.session()
+    if (session.get_bind().dialect.name == "sqlite" and locking_enabled() and session.in_transaction()
+            and not _holds_write_lock(session)):
+        _lock_in_place(session)
 
 
 def _lock_in_place(session) -> None:
     """SQLite: the session's transaction ends its reads and takes the write lock, on the same connection."""
     connection = session.connection()
-    if connection.info.get(WRITE_LOCKED):
-        return
     raw = connection.connection.driver_connection
+    if connection.info.get(WRITE_LOCKED) or raw.total_changes != connection.info.get(CHANGES_AT_BEGIN):
+        connection.info[WRITE_LOCKED] = True  # it has written: the lock is its own already
+        return
     if raw.in_transaction:
         raw.execute("COMMIT")
     _begin_immediate(raw, int(current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000)) / 1000)

@@ -25,7 +25,7 @@ from bench.common import api_token, bench_app, database, gunicorn, make_offer, m
 from bench.report import write_section
 
 YOUTHS = 1500
-SESSIONS = 48
+SESSIONS = 120
 CLIENTS = (8, 32)
 #: seconds of load before measuring, so every gunicorn worker is up and connected
 WARM_UP = 3
@@ -74,23 +74,29 @@ end
 
 
 GAP = (
-    "**The gap.** The lock is gone: check-ins at one door no longer wait on each other (no `Lock:` "
-    "samples to speak of, against 1,301 of 1,463 before), and a check-in is three statements and the commit "
-    "(the token with its user and roles; session, activity, young person, sign-up, earlier attendance and "
-    "nonce together; the insert, whose trigger adds the visit to the visit counts), where it was about 18 "
-    "through the ORM. A bearer request now writes no session cookie it would then throw away, and the "
-    "request log's own line skips the redaction every other log record gets (1.43 to 1.10 ms of CPU per "
-    "check-in in-process; under gunicorn the saving is inside the noise of the shared machine, "
-    "0.10–0.11 of the ceiling here against 0.11–0.13 in a run before it the same day). What remains is "
-    "CPU, not waiting, and on this stack it keeps the ratio far below 25 %: in-process, the ceiling's request costs 0.07 ms of CPU and a check-in 1.1 ms (the "
-    "token read, the scan read and the insert with its commit are about 0.6 ms of it, through SQLAlchemy "
-    "Core; Flask's request, the security headers, the NUL check, the request log and the metrics most of the "
-    "rest). Under gunicorn both pay the server's own cost per request as well, which is why the measured "
-    "ratio is 0.10–0.13 rather than 0.07. Reaching 25 % would need the check-in to cost about four ceiling "
-    "requests, i.e. no database write at all. On PostgreSQL the remaining waits are the WAL flush of each "
-    "commit (`IO:WALSync`, `LWLock:WALWrite`), which a check-in that must not be lost keeps "
-    "(`synchronous_commit` stays on). The p99 at 32 clients is queueing for the two cores (16 server "
-    "threads, wrk and the database on them), and the ceiling's own p99 suffers alike."
+    "**What changed this round.** (1) gunicorn recycled each worker after 2,000 requests: at a door's rate every "
+    "worker was rebuilt every few seconds (about 0.65 s of CPU each, then cold caches), a fifth of the CPU; it is now "
+    "20,000 (side by side on SQLite: 787–818 against 855–1,001 check-ins/s). (2) On SQLite a check-in held the "
+    "database's one write lock from its token read to its commit; it now reads first and takes the lock, on the same "
+    "connection, only for the insert and the commit (`database.reads_first`, `start_writing`); the insert checks that "
+    "the session is still as read, so a move or cancellation in between is decided anew (a race test with a negative "
+    "control). (3) The SQLite table above is new: the app now counts how long each writer waited for the lock. "
+    "(4) On the way: with no PROMETHEUS_MULTIPROC_DIR given, gunicorn's workers had counted in memory and /metrics "
+    "showed no request at all; fixed, with a test.\n\n"
+    "**The gap.** Neither database reaches 25 %, and the cause is CPU, not waiting for each other: PostgreSQL's "
+    "connections show no `Lock:` waits, and its commit flush is cheap here (`pg_test_fsync`: 89 µs per fdatasync). "
+    "The ceiling costs gunicorn 0.07 ms of CPU per request (wrk itself, at about 1.4 cores, is what stops it near "
+    "7,000/s); a check-in costs its gunicorn worker about 1.8–2.2 ms on SQLite, and 2.3 ms plus 0.9 ms in the "
+    "PostgreSQL server on PostgreSQL. 25 % of today's ceiling is about 1,750 check-ins/s, which on 2 cores (with wrk "
+    "on them) leaves about 1.1 ms of CPU for everything a check-in does. Where a worker's time goes (py-spy, samples "
+    "holding the GIL, SQLite): gunicorn's request parsing and socket about 10 %, Flask's request context, before- and "
+    "after-request hooks and the JSON answer about 35 %, the token statement 19 %, the scan statement 11 %, the insert "
+    "13 %, begin and commit 11 %. Nothing there is large enough to halve: a per-worker cache of the token would save "
+    "about a fifth, but its revocation would have to follow every change to a token, its user, their roles and their "
+    "second factor at once, and it was not built. On SQLite the writers still queue on the one lock (the share of "
+    "check-in time spent waiting above): with 16 threads on 2 cores, the thread holding the lock is often not running. "
+    "On PostgreSQL each check-in is five round trips (the pool's liveness ping, BEGIN, the token, the scan, the insert) "
+    "and the commit. The p99 at 32 clients is queueing for the two cores, and the ceiling's own p99 suffers alike."
 )
 
 

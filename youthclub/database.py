@@ -71,16 +71,35 @@ def configure_engine(app, engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        if not app.config.get("LOCKING_ENABLED", True):
-            immediate = False
-        elif has_request_context():
-            immediate = request.method not in SAFE_METHODS and not _reading_first()
-        else:
-            immediate = _immediate_outside_requests.get()
+        immediate = _begins_with_write_lock()
+        conn.info[WRITE_LOCKED] = immediate
         if immediate:
             _begin_immediate(conn.connection.driver_connection, busy_ms / 1000)
         else:
             conn.exec_driver_sql("BEGIN")
+            # SQLite takes the write lock at a transaction's first write: this tells whether one came
+            conn.info[CHANGES_AT_BEGIN] = conn.connection.driver_connection.total_changes
+
+
+#: SQLite: whether the connection's transaction holds the write lock (kept in the connection's info):
+#: it began IMMEDIATE or took the lock in place (or has written since CHANGES_AT_BEGIN)
+WRITE_LOCKED = "youthclub_write_locked"
+CHANGES_AT_BEGIN = "youthclub_changes_at_begin"
+
+
+def _begins_with_write_lock() -> bool:
+    """SQLite: whether a transaction beginning now takes the write lock at once (``BEGIN IMMEDIATE``)."""
+    if not current_app.config.get("LOCKING_ENABLED", True):
+        return False
+    if has_request_context():
+        return bool(g.get("_writing")) or (request.method not in SAFE_METHODS and not _reading_first())
+    return _immediate_outside_requests.get()
+
+
+def _holds_write_lock(session) -> bool:
+    if not session.in_transaction():
+        return _begins_with_write_lock()
+    return bool(session.connection().info.get(WRITE_LOCKED))
 
 
 def reads_first(view):
@@ -103,8 +122,8 @@ def _reading_first() -> bool:
 
 
 def start_writing() -> None:
-    """From here on the request writes: in a ``reads_first`` view on SQLite, end the read
-    transaction, so the next statement begins ``BEGIN IMMEDIATE`` with the write lock.
+    """From here on the request writes: in a ``reads_first`` view on SQLite, its transaction ends
+    its reads and takes the write lock, on the same connection.
 
     Elsewhere (PostgreSQL, other views, outside a request) it changes nothing: the
     transaction goes on as it is.
@@ -116,13 +135,59 @@ def start_writing() -> None:
     if not reading or db.session.get_bind().dialect.name != "sqlite" or not locking_enabled():
         return
     session = db.session()
-    if not session.in_transaction():
-        return  # nothing read yet: the next statement begins IMMEDIATE
-    # the same connection and transaction go on: the reads end, the write lock is taken
-    raw = session.connection().connection.driver_connection
+    if session.in_transaction():  # else nothing was read yet: the next statement begins IMMEDIATE
+        _lock_in_place(session)
+
+
+def write_aside(statement) -> None:
+    """One small write beside what the request does (bookkeeping: a token's last use).
+
+    On PostgreSQL, or in a SQLite transaction that has the write lock, it is part of the
+    session's transaction. A SQLite transaction that only reads cannot turn into a write once
+    another writer has committed since its first read (SQLITE_BUSY_SNAPSHOT, a 503). So in a
+    ``reads_first`` view, whose own write comes later (``start_writing()``), it gets its own
+    short transaction on another connection, committed at once; elsewhere (a GET) the
+    transaction ends its reads and takes the write lock first, as any write of it would.
+    """
+    session = db.session()
+    if session.get_bind().dialect.name != "sqlite" or not locking_enabled() or _holds_write_lock(session):
+        session.execute(statement)
+        return
+    if has_request_context() and _reading_first():
+        with db.engine.connect().execution_options(another_writer=True) as conn, conn.begin():
+            conn.execute(statement)
+        return
+    take_write_lock()
+    session.execute(statement)
+
+
+def take_write_lock() -> None:
+    """Before a write in a transaction that began by reading (a GET that leaves an audit line).
+
+    On SQLite such a transaction cannot become a write once another writer has committed since
+    its first read (SQLITE_BUSY_SNAPSHOT): a coordinator's dashboard answered 503 whenever a
+    door checked someone in while it computed. Here its reads end and it takes the write lock,
+    on the same connection. Elsewhere (PostgreSQL, a transaction that has the lock) nothing changes.
+    """
+    if not has_request_context() or request.method not in SAFE_METHODS:
+        return  # a writing request's transaction has the lock from its start; a CLI's decides for itself
+    session = db.session()
+    if (session.get_bind().dialect.name == "sqlite" and locking_enabled() and session.in_transaction()
+            and not _holds_write_lock(session)):
+        _lock_in_place(session)
+
+
+def _lock_in_place(session) -> None:
+    """SQLite: the session's transaction ends its reads and takes the write lock, on the same connection."""
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    if connection.info.get(WRITE_LOCKED) or raw.total_changes != connection.info.get(CHANGES_AT_BEGIN):
+        connection.info[WRITE_LOCKED] = True  # it has written: the lock is its own already
+        return
     if raw.in_transaction:
         raw.execute("COMMIT")
     _begin_immediate(raw, int(current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000)) / 1000)
+    connection.info[WRITE_LOCKED] = True
 
 
 def _begin_immediate(dbapi_connection, timeout_s: float) -> None:

@@ -336,3 +336,36 @@ def test_a_session_changed_between_the_reads_and_the_insert_gets_no_visit(app, c
         assert r.status_code == 201, r.json
         assert _attendances() == 1
     assert find_differences() == (0, [])
+
+
+def test_a_session_whose_times_were_written_by_hand_still_checks_in(app, client, world, secret):
+    """The insert compares the session's times with those read. SQLite keeps them as text, and a time
+    written outside the ORM (a script, a bulk load: '2026-12-01 17:00:00', no microseconds) reads back
+    equal but is spelt otherwise: the pass must still check in, not be taken for a changed session."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL compares timestamps, not their spelling")
+    session_id = world.session_a.id
+    db.session.commit()
+    db.session.execute(text("UPDATE session SET starts_at = strftime('%Y-%m-%d %H:%M:%S', starts_at), "
+                            "ends_at = strftime('%Y-%m-%d %H:%M:%S', ends_at) WHERE id = :id"), {"id": session_id})
+    db.session.commit()
+    assert "." not in db.session.execute(text("SELECT starts_at FROM session WHERE id = :id"), {"id": session_id}).scalar()
+    r = client.post(f"/api/v1/sessions/{session_id}/checkins", json={"token": world.youth.pass_token,
+                    "nonce": str(uuid.uuid4())}, headers={"Authorization": f"Bearer {secret}"})
+    assert r.status_code == 201, r.json
+    assert _attendances() == 1
+
+
+def test_a_session_that_keeps_changing_under_the_scan_is_answered_with_scan_again(app, client, world, secret,
+                                                                                 monkeypatch):
+    """Read again and still changed (which the write lock or the share lock should never let happen):
+    a clear 409 the scanner shows and sends again, never a refusal of a good pass, never a 500."""
+    from youthclub.attendance import services
+
+    monkeypatch.setattr(services, "_insert_attendance", lambda *args: None)
+    session_id = world.session_a.id
+    db.session.commit()
+    r = client.post(f"/api/v1/sessions/{session_id}/checkins", json={"token": world.youth.pass_token,
+                    "nonce": str(uuid.uuid4())}, headers={"Authorization": f"Bearer {secret}"})
+    assert r.status_code == 409 and r.json["error"]["code"] == "session_changed", r.json
+    assert _attendances() == 0

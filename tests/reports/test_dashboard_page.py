@@ -44,3 +44,37 @@ def test_plan_targets_are_written_like_the_report_writes_them(client, world):
     client.login_as(world.coordinator)
     page = client.get(f"/plans/{world.plan.id}").get_data(as_text=True)
     assert '<td class="num">3.200</td>' in page and '<td class="num">–</td>' in page
+
+
+def test_the_dashboard_opens_while_the_doors_write(client, world):
+    """SQLite: the page reads for a while, then writes its audit line. A check-in committed in between
+    (every few seconds at an open door) left that read unable to become a write (SQLITE_BUSY_SNAPSHOT),
+    and the coordinator saw a 503; the audit write now ends the reads and takes the write lock first."""
+    import pytest
+    from sqlalchemy import event, text
+
+    from youthclub.audit.models import AuditEvent
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no database-wide write lock")
+    client.login_as(world.coordinator)
+    db.session.commit()
+    before = db.session.query(AuditEvent).filter_by(action="stats.view").count()
+    done = []
+
+    def a_check_in_elsewhere(conn, cursor, statement, *args):
+        if not done and statement.lstrip().upper().startswith("SELECT") and \
+                not conn.get_execution_options().get("another_writer"):
+            done.append(True)
+            with db.engine.connect().execution_options(another_writer=True) as other:
+                other.execute(text("UPDATE activity SET title = title || '.'"))
+                other.commit()
+
+    event.listen(db.engine, "after_cursor_execute", a_check_in_elsewhere)
+    try:
+        page = client.get("/reports")
+    finally:
+        event.remove(db.engine, "after_cursor_execute", a_check_in_elsewhere)
+    assert done and page.status_code == 200
+    db.session.remove()
+    assert db.session.query(AuditEvent).filter_by(action="stats.view").count() == before + 1

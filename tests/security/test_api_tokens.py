@@ -179,3 +179,36 @@ def test_a_token_is_not_made_for_a_role_that_needs_a_second_factor_not_yet_set_u
     assert result.exit_code != 0 and "to-trins-login" in result.output
     with pytest.raises(TokenError):
         create_token(world.staff_a, "x")
+
+
+def test_a_token_last_used_long_ago_is_touched_even_when_another_writer_came_in_between(app, client, world):
+    """SQLite: the token is read in a transaction that only reads (a GET, or a check-in before its
+    insert). Another writer commits before the token's last use is written; turning that read into a
+    write would now fail (SQLITE_BUSY_SNAPSHOT) and the request answer 503. The last use is written in
+    its own short transaction instead."""
+    from sqlalchemy import event, text
+
+    from youthclub.accounts.models import ApiToken
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL writes the last use in the request's transaction, under a row lock")
+    token, secret = create_token(world.staff_a, "Scanner")
+    db.session.commit()
+    token_id = token.id
+    done = []
+
+    def another_writer(conn, cursor, statement, *args):
+        if not done and statement.lstrip().startswith("SELECT api_token.id"):
+            done.append(True)
+            with db.engine.connect().execution_options(another_writer=True) as other:
+                other.execute(text("UPDATE activity SET title = title || '.'"))  # a real change
+                other.commit()
+
+    event.listen(db.engine, "after_cursor_execute", another_writer)
+    try:
+        r = client.get("/api/v1/me", headers=_bearer(secret))
+    finally:
+        event.remove(db.engine, "after_cursor_execute", another_writer)
+    assert done and r.status_code == 200, r.json
+    db.session.remove()
+    assert db.session.get(ApiToken, token_id).last_used_at is not None

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, bindparam, or_, select, update
 
 from ..accounts.models import ApiToken, Membership, Role, RolesMixin, TokenScope, User, YouthProfile
-from ..database import locking_enabled, start_writing
+from ..database import locking_enabled, write_aside
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import csrf, db
@@ -156,13 +156,11 @@ def _touch_token(token_id: int, now: datetime) -> None:
     Conditional, so of the scanners that saw an old time only the first writes; on PostgreSQL
     the others skip the row it has locked instead of waiting for its commit.
     """
-    start_writing()
     stale: ColumnElement[bool] = (ApiToken.id == token_id) & or_(
         ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_EVERY)
     if db.session.get_bind().dialect.name == "postgresql" and locking_enabled():
         stale = ApiToken.id.in_(select(ApiToken.id).where(stale).with_for_update(skip_locked=True))
-    db.session.execute(update(ApiToken).where(stale).values(last_used_at=now)
-                       .execution_options(synchronize_session=False))
+    write_aside(update(ApiToken).where(stale).values(last_used_at=now).execution_options(synchronize_session=False))
 
 
 @bp.before_request

@@ -502,9 +502,10 @@ def _decide_again(scan: Scan, token: str | None, *, manual: bool, **decision) ->
     try:
         return _check_in_youth(again, again.youth, manual=manual, **decision)
     except _Changed:
-        # under the write lock (SQLite) or the session's share lock (PostgreSQL) nothing can
-        # change between this read and the insert but a merge of the young person: the pass is gone
-        _refuse_pass(again.youth.pass_token)
+        # changed again, under the write lock (SQLite) or the session's share lock (PostgreSQL):
+        # say so, and the scanner sends it again
+        raise CheckinError(_("Gangen blev ændret, mens passet blev scannet. Scan igen."), "session_changed",
+                           status=409) from None
 
 
 def _check_in_youth(scan: Scan, youth: Visitor, *, nonce, when, by_user, offline, manual, override_age, reason,
@@ -560,9 +561,16 @@ def _insert_statement(dialect: str, lock: bool):
     session in between makes it insert nothing, and the scan is read and decided again.
     """
     insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    unchanged = select(_s.c.id).where(
-        _s.c.id == bindparam("session_id"), _s.c.starts_at == bindparam("seen_starts_at", type_=_s.c.starts_at.type),
-        _s.c.ends_at == bindparam("seen_ends_at", type_=_s.c.ends_at.type), _s.c.cancelled_at.is_(None))
+    seen_start = bindparam("seen_starts_at", type_=_s.c.starts_at.type)
+    seen_end = bindparam("seen_ends_at", type_=_s.c.ends_at.type)
+    if dialect == "sqlite":
+        # SQLite keeps times as text, and one written outside the ORM is spelt otherwise (no
+        # microseconds): compare the instants, not the spelling
+        same_times = [func.julianday(_s.c.starts_at) == func.julianday(seen_start),
+                      func.julianday(_s.c.ends_at) == func.julianday(seen_end)]
+    else:
+        same_times = [_s.c.starts_at == seen_start, _s.c.ends_at == seen_end]
+    unchanged = select(_s.c.id).where(_s.c.id == bindparam("session_id"), *same_times, _s.c.cancelled_at.is_(None))
     source = select(_y.c.id, *(bindparam(c, type_=_att.c[c].type) for c in _INSERTED)).where(
         _y.c.id == bindparam("youth_id"), unchanged.exists())
     if lock:

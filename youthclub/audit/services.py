@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 
+from ..database import take_write_lock
 from ..extensions import db
 from .models import AuditEvent
 
@@ -18,6 +19,7 @@ def record_event(action: str, obj=None, *, user=None, **details) -> AuditEvent:
             user = current_user if current_user.is_authenticated else None
         except Exception:  # outside a request (CLI)
             user = None
+    take_write_lock()  # a page that only read so far (a GET) writes from here on
     event = AuditEvent(
         user_id=getattr(user, "id", None),
         action=action,

@@ -394,7 +394,8 @@ async function sync() {
       const answered = [];
       results.forEach((result, i) => {
         if (!result || result.nonce !== items[i].nonce || typeof result.status !== "number") return;
-        if (result.status >= 500 || result.status === 429) return;  // not decided: sent again later
+        // not decided: sent again later (session_changed: the session changed while it was decided)
+        if (result.status >= 500 || result.status === 429 || serverCode(result) === "session_changed") return;
         answered.push(items[i].nonce);
         const difference = compare(items[i], result);
         if (difference) differences.push(difference);

@@ -14,7 +14,7 @@ from youthclub.models import ApiToken, AuditEvent, Gender
 
 
 def audit(action):
-    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
 # -- the pass -----------------------------------------------------------------------------

@@ -78,8 +78,11 @@ serve: translations
 	@test -n "$$DATABASE_URL" || { echo "make serve: DATABASE_URL is not set (README.md, Production)." >&2; exit 1; }
 	YOUTHCLUB_ENV=production $(BIN)/gunicorn --config gunicorn.conf.py
 
+# the suite runs in TEST_WORKERS processes (pytest-xdist, each with its own test database and
+# Redis database; tests/conftest.py); TEST_WORKERS=0 runs it in this one process
+TEST_WORKERS ?= 2
 test: translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist worksteal) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache

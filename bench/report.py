@@ -5,6 +5,7 @@ a section that is not there yet is appended. Results carry the machine and the d
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import platform
 import re
@@ -37,13 +38,19 @@ def stamp() -> str:
 
 
 def write_section(name: str, markdown: str) -> None:
-    """Replace (or add) the section ``name`` of docs/benchmarks.md with ``markdown``."""
+    """Replace (or add) the section ``name`` of docs/benchmarks.md with ``markdown``.
+
+    Under a lock on the file: the suite's workers (pytest-xdist) write their sections at the same
+    time, and a read-modify-write without it could drop another's.
+    """
     DOC.parent.mkdir(parents=True, exist_ok=True)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
     block = f"<!-- {name}:start -->\n{markdown.strip()}\n\n{stamp()}\n<!-- {name}:end -->"
     pattern = re.compile(rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->", re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: block, text)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    with open(DOC.with_suffix(".md.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
+        if pattern.search(text):
+            text = pattern.sub(lambda _: block, text)
+        else:
+            text = text.rstrip() + "\n\n" + block + "\n"
+        DOC.write_text(text, encoding="utf-8")

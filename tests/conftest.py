@@ -25,6 +25,19 @@ from youthclub.mfa import login as mfa_login
 from youthclub.mfa import services as mfa_services
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _own_redis_database_per_worker() -> None:
+    """Under pytest-xdist each worker empties its own Redis database: gw0 the one given, gw1 the one below."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    base = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+    head, _, number = base.rpartition("/")
+    os.environ["REDIS_TEST_URL"] = f"{head}/{int(number) - int(worker.removeprefix('gw'))}"
+
+
+_own_redis_database_per_worker()  # before the conftests below read it at import
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

@@ -103,12 +103,21 @@ def assert_accessible(page) -> None:
     assert not violations, f"accessibility violations on {page.url}: {violations}"
 
 
+def wait_to_leave(page, path: str) -> None:
+    """Wait until the page has gone on from ``path`` and the next one has loaded.
+
+    A click on a submit button returns once the navigation has started; until the answer has
+    arrived the page may still be the old one (or an empty document), and so may its URL.
+    """
+    page.wait_for_url(lambda url: urlsplit(url).path != path)
+
+
 def login(page, email: str, password: str = "correct horse battery") -> None:
     page.goto("/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
     page.click("form button[type=submit]:has-text('Log ind')")
-    page.wait_for_load_state()
+    wait_to_leave(page, "/login")
     complete_second_factor(page, email)
 
 
@@ -120,9 +129,10 @@ def complete_second_factor(page, email: str) -> None:
         secret = page.inner_text("#mfa-secret").replace(" ", "")
         page.fill("input[name=code]", second_factor.usable_code(secret, None))
         page.click("form button[type=submit]:has-text('Slå til')")
+        recovery_codes = urlsplit(page.url).path
         page.click("a:has-text('Fortsæt')")
-        page.wait_for_load_state()
+        wait_to_leave(page, recovery_codes)
     elif path == second_factor.CHALLENGE:
         page.fill("input[name=code]", second_factor.code_for(email))
         page.click("form button[type=submit]:has-text('Log ind')")
-        page.wait_for_load_state()
+        wait_to_leave(page, second_factor.CHALLENGE)

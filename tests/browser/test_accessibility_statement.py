@@ -8,7 +8,7 @@ def test_a_phone_reaches_the_accessibility_statement_from_the_footer(phone, worl
     page = phone
     page.goto("/activities")
     page.locator("footer").get_by_role("link", name="Tilgængelighedserklæring").click()
-    assert page.url.endswith("/was")
+    page.wait_for_url("**/was")
     assert page.locator("h1").inner_text() == "Tilgængelighedserklæring"
     page.evaluate("document.fonts.ready.then(() => true)")
     wide = page.evaluate("""() => [...document.querySelectorAll('body *')]

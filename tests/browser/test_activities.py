@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from bench.report import write_section
 from tests.browser.conftest import assert_accessible, login
@@ -127,14 +128,14 @@ def test_young_person_on_a_phone_filters_the_catalogue_and_opens_an_offer(phone,
     page.get_by_label("Alder").fill("14")
     page.get_by_label("Ugedag").select_option(label=WEEKDAY_NAMES[BOXING_WEEKDAY])
     page.get_by_role("button", name="Vis tilbud").click()
-    assert "age=14" in page.url and f"weekday={BOXING_WEEKDAY}" in page.url
+    page.wait_for_url(lambda url: "age=14" in url and f"weekday={BOXING_WEEKDAY}" in url)
     offers = page.locator("li.offer h2")
     assert offers.all_inner_texts() == ["Boksning for piger"]
     assert_accessible(page)
 
     offers.first.get_by_role("link").click()
-    assert page.locator("h1").inner_text() == "Boksning for piger"
-    assert page.locator("ul.sessions li").count() == 4
+    expect(page.locator("h1")).to_have_text("Boksning for piger")
+    expect(page.locator("ul.sessions li")).to_have_count(4)
     assert page.get_by_role("link", name="Abonnér i din kalender").get_attribute("href").startswith("webcal://")
     assert_accessible(page)
 

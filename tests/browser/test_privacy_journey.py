@@ -2,6 +2,8 @@
 import json
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import assert_accessible, login
 
 
@@ -19,8 +21,7 @@ def test_young_person_closes_their_account_on_a_phone(phone, world):
     phone.fill("input[name=password]", "correct horse battery")
     phone.check("input[name=confirm]")
     phone.click("button:has-text('Luk min konto nu')")
-    phone.wait_for_load_state()
-    assert "Din konto er lukket" in phone.content()
+    expect(phone.locator("main")).to_contain_text("Din konto er lukket")
     phone.goto("/account")
     assert "/login" in phone.url
 

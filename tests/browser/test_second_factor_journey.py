@@ -7,9 +7,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pyotp
+from playwright.sync_api import expect
 
 from tests import second_factor
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, wait_to_leave
 from tests.factories import PASSWORD, make_user
 from youthclub.extensions import db
 from youthclub.models import Role
@@ -20,7 +21,7 @@ def _password(page, email):
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("form button[type=submit]:has-text('Log ind')")
-    page.wait_for_load_state()
+    wait_to_leave(page, "/login")
 
 
 def test_set_up_with_the_qr_page_then_log_in_with_a_code(phone, world):
@@ -38,10 +39,11 @@ def test_set_up_with_the_qr_page_then_log_in_with_a_code(phone, world):
     assert urlsplit(phone.url).path == second_factor.ENROLL
     phone.fill("input[name=code]", pyotp.TOTP(secret).now())
     phone.click("form button[type=submit]:has-text('Slå til')")
-    assert phone.locator("#recovery-codes li").count() == 10
+    expect(phone.locator("#recovery-codes li")).to_have_count(10)
     assert_accessible(phone)
+    recovery_codes = urlsplit(phone.url).path
     phone.click("a:has-text('Fortsæt')")
-    phone.wait_for_load_state()
+    wait_to_leave(phone, recovery_codes)
     assert "/reports" in phone.url
 
     phone.click("form button:has-text('Log ud')")
@@ -51,5 +53,5 @@ def test_set_up_with_the_qr_page_then_log_in_with_a_code(phone, world):
     assert_accessible(phone)
     phone.fill("input[name=code]", second_factor.code_for(email))
     phone.click("form button[type=submit]:has-text('Log ind')")
-    phone.wait_for_load_state()
+    wait_to_leave(phone, second_factor.CHALLENGE)
     assert "/reports" in phone.url

@@ -9,7 +9,7 @@ import pyotp
 
 from youthclub.activities.services import session_times
 from youthclub.extensions import db
-from youthclub.i18n import local_now
+from youthclub.i18n import local_now, local_today
 from youthclub.mfa.models import TotpFactor
 from youthclub.models import (
     ActionPlan,
@@ -43,7 +43,7 @@ def _n() -> int:
 
 
 def make_programme() -> Programme:
-    programme = Programme(name="Hotspot Nørrebro", starts_on=date(2011, 3, 1), ends_on=date(date.today().year + 2, 12, 31))
+    programme = Programme(name="Hotspot Nørrebro", starts_on=date(2011, 3, 1), ends_on=date(local_today().year + 2, 12, 31))
     db.session.add(programme)
     db.session.flush()
     return programme
@@ -104,7 +104,7 @@ def make_youth(
     youth = YouthProfile(
         user=user,
         first_name=first_name or f"Ung{_n()}",
-        birth_year=birth_year or (date.today().year - 14),
+        birth_year=birth_year or (local_today().year - 14),
         birth_month=birth_month,
         gender=gender,
         home_district=district,
@@ -136,7 +136,7 @@ def make_activity(institution, **kw) -> Activity:
 
 
 def make_session(activity, day: date | None = None, start=time(16, 0), end=time(18, 0)) -> Session:
-    day = day or date.today()
+    day = day or local_today()
     starts_at, ends_at = session_times(day, start, end)  # an end before the start is on the next day
     session = Session(activity=activity, starts_at=starts_at, ends_at=ends_at)
     db.session.add(session)
@@ -214,7 +214,7 @@ def build_world() -> World:
     district_a = make_district(programme, code="8", name="Indre Nørrebro")
     district_b = make_district(programme, code="12", name="Ydre Nørrebro")
     focus_areas = make_focus_areas()
-    plan = ActionPlan(district=district_a, year=date.today().year)
+    plan = ActionPlan(district=district_a, year=local_today().year)
     initiative = Initiative(action_plan=plan, focus_area=focus_areas[1], title="Flere unge i klubberne",
                             target_unique_youths=100, target_visits=1000)
     db.session.add_all([plan, initiative])

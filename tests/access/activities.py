@@ -1,13 +1,15 @@
 """Access rules of the activities domain: a public catalogue, staff manage their own institution's offers."""
+from youthclub.i18n import local_today
+
 from . import coordinator_only, institution_a, public
 
 
 def _pattern(w) -> dict:
-    from datetime import date, time
+    from datetime import time
 
     from youthclub.activities.services import save_pattern
 
-    today = date.today()
+    today = local_today()
     pattern = save_pattern(w.activity_a, weekdays=[today.weekday()], start_time=time(16), end_time=time(18),
                            starts_on=today)
     return {"pattern_id": pattern.id}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import event, insert
@@ -11,7 +11,7 @@ from sqlalchemy import event, insert
 from tests.factories import make_district, make_institution, make_programme
 from youthclub.activities.models import Activity, Category, Session
 from youthclub.extensions import db
-from youthclub.i18n import to_local, to_utc
+from youthclub.i18n import local_today, to_local, to_utc
 
 ACTIVITIES = 2000
 SESSIONS_EACH = 25  # 50,000 sessions
@@ -51,7 +51,7 @@ def fill_catalogue():
             search_text=f"{title} kom og vær med".casefold(), created_at=now, updated_at=now, published_at=now,
         ))
     db.session.execute(insert(Activity), activity_rows)
-    start = date.today() + timedelta(days=1)
+    start = local_today() + timedelta(days=1)
     session_rows = []
     for n in range(ACTIVITIES):
         first = start + timedelta(days=n % 7)

@@ -104,8 +104,8 @@ def test_publish_unpublish_and_cancel(world, received):
     assert activity.status == ActivityStatus.PUBLISHED and activity.published_at is not None
     services.unpublish_activity(activity)
     assert activity.status == ActivityStatus.DRAFT
-    future = Session(activity=activity, starts_at=to_utc(date.today() + timedelta(days=3), time(16)),
-                     ends_at=to_utc(date.today() + timedelta(days=3), time(18)))
+    future = Session(activity=activity, starts_at=to_utc(local_today() + timedelta(days=3), time(16)),
+                     ends_at=to_utc(local_today() + timedelta(days=3), time(18)))
     db.session.add(future)
     with pytest.raises(services.ActivityError) as err:
         services.cancel_activity(activity, "  ")
@@ -117,7 +117,7 @@ def test_publish_unpublish_and_cancel(world, received):
     with pytest.raises(services.ActivityError):
         services.publish_activity(activity)
     with pytest.raises(services.ActivityError) as err:
-        services.save_pattern(activity, weekdays=[0], start_time=time(16), end_time=time(18), starts_on=date.today())
+        services.save_pattern(activity, weekdays=[0], start_time=time(16), end_time=time(18), starts_on=local_today())
     assert err.value.code == "cancelled"
 
 
@@ -170,7 +170,7 @@ def test_bad_patterns_are_refused_and_nothing_is_saved(world, kw, field, code):
 
 
 def _monday(weeks_ahead: int = 1) -> date:
-    today = date.today()
+    today = local_today()
     return today + timedelta(days=7 * weeks_ahead - today.weekday())
 
 
@@ -203,16 +203,16 @@ def test_editing_a_pattern_never_deletes_a_session_with_attendance(world):
 
 
 def test_editing_a_pattern_leaves_past_sessions_alone(world):
-    start = date.today() - timedelta(days=14)
+    start = local_today() - timedelta(days=14)
     pattern = services.save_pattern(world.activity_b, weekdays=list(range(7)), start_time=time(9), end_time=time(10),
                                     starts_on=start, ends_on=start + timedelta(days=20))
     services.save_pattern(world.activity_b, pattern=pattern, weekdays=list(range(7)), start_time=time(11),
-                          end_time=time(12), starts_on=date.today() + timedelta(days=1), ends_on=start + timedelta(days=20))
+                          end_time=time(12), starts_on=local_today() + timedelta(days=1), ends_on=start + timedelta(days=20))
     db.session.expire_all()
     left = db.session.query(Session).filter_by(pattern_id=pattern.id).all()
-    past = [s for s in left if to_local(s.starts_at).date() < date.today()]
+    past = [s for s in left if to_local(s.starts_at).date() < local_today()]
     assert len(past) == 14 and {to_local(s.starts_at).hour for s in past} == {9}
-    future = [s for s in left if to_local(s.starts_at).date() > date.today()]
+    future = [s for s in left if to_local(s.starts_at).date() > local_today()]
     assert {to_local(s.starts_at).hour for s in future} == {11}
 
 

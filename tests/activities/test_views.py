@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 from tests.factories import make_activity, make_session, make_youth, sign_up
 from youthclub.activities.models import Activity, ActivityStatus, Category, Session, SessionPattern
 from youthclub.extensions import db
+from youthclub.i18n import local_today
 
 
 def next_weekday(weekday: int, after: int = 1) -> date:
     """The first ``weekday`` (Monday = 0) at least ``after`` days from today."""
-    day = date.today() + timedelta(days=after)
+    day = local_today() + timedelta(days=after)
     return day + timedelta(days=(weekday - day.weekday()) % 7)
 
 
@@ -222,7 +223,7 @@ def offers(world):
     draft = make_activity(world.inst_a, title="Kladdetilbud", status=ActivityStatus.DRAFT)
     make_session(draft, monday)
     old = make_activity(world.inst_a, title="Sidste års tur")
-    make_session(old, date.today() - timedelta(days=30))
+    make_session(old, local_today() - timedelta(days=30))
     db.session.commit()
     return {"football": football, "music": music, "cafe": cafe}
 
@@ -285,9 +286,9 @@ def test_today_page_lists_the_week_with_signup_counts_and_session_actions(client
 
     from youthclub import nav
 
-    tomorrow = make_session(world.activity_a, date.today() + timedelta(days=1), time(15), time(17))
-    make_session(world.activity_b, date.today() + timedelta(days=1))  # another institution's
-    make_session(world.activity_a, date.today() + timedelta(days=9))  # beyond the week
+    tomorrow = make_session(world.activity_a, local_today() + timedelta(days=1), time(15), time(17))
+    make_session(world.activity_b, local_today() + timedelta(days=1))  # another institution's
+    make_session(world.activity_a, local_today() + timedelta(days=9))  # beyond the week
     db.session.commit()
     monkeypatch.setattr(app.jinja_env, "loader", ChoiceLoader([
         DictLoader({"test/scan.html": '<a class="scan" href="/scan/{{ session.id }}">Scan {{ activity.title }}</a>'}),

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from tests.factories import make_youth, sign_up
 from youthclub.attendance.models import Attendance, CheckinMethod, ScanConflict
 from youthclub.extensions import db
+from youthclub.i18n import local_today
 from youthclub.models import SignupStatus
 from youthclub.tokens.services import create_token
 
@@ -78,7 +79,7 @@ def test_every_refusal_has_its_code(staff, world, app):
     sign_up(waiting, world.activity_a, status=SignupStatus.WAITLISTED, position=1)
     assert _refusal(staff, world.session_a.id, waiting.pass_token) == "waitlisted"
 
-    too_old = make_youth(birth_year=datetime.now().year - 30)
+    too_old = make_youth(birth_year=local_today().year - 30)
     sign_up(too_old, world.activity_a)
     assert _refusal(staff, world.session_a.id, too_old.pass_token) == "outside_age"
     r = post(staff, world.session_a.id, token=too_old.pass_token, nonce=nonce(), override_age=True)

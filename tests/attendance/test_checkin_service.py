@@ -11,6 +11,7 @@ from tests.factories import make_activity, make_session, make_session_now, make_
 from youthclub.attendance import services
 from youthclub.attendance.models import Attendance, CheckinMethod, ScanConflict
 from youthclub.extensions import db
+from youthclub.i18n import local_today
 from youthclub.models import AuditEvent, RevokedPass, SignupStatus
 from youthclub.signals import pass_revoked
 
@@ -64,7 +65,7 @@ def test_second_scan_answers_with_the_original_time(world):
 def test_nonce_reused_for_another_session_is_refused(world):
     n = nonce()
     services.check_in(world.session_a, world.youth.pass_token, nonce=n, by_user=world.staff_a)
-    other = make_session(world.activity_a, day=date.today() + timedelta(days=7))
+    other = make_session(world.activity_a, day=local_today() + timedelta(days=7))
     with pytest.raises(services.CheckinError) as err:
         services.check_in(other, world.youth.pass_token, nonce=n, by_user=world.staff_a)
     assert err.value.code == "nonce_conflict" and err.value.status == 409
@@ -128,7 +129,7 @@ def test_waitlisted_is_refused(world):
 def test_outside_age_is_refused_then_overridden_with_one_tap(world):
     teen_club = make_activity(world.inst_a, min_age=13, max_age=15)
     session = make_session_now(teen_club)
-    young = make_youth(first_name="Liv", birth_year=date.today().year - 11)
+    young = make_youth(first_name="Liv", birth_year=local_today().year - 11)
     sign_up(young, teen_club)
     with pytest.raises(services.CheckinError) as err:
         services.check_in(session, young.pass_token, nonce=nonce(), by_user=world.staff_a)
@@ -140,7 +141,7 @@ def test_outside_age_is_refused_then_overridden_with_one_tap(world):
 def test_age_is_taken_on_the_sessions_date(world):
     # born in December 13 years before the session's year: 12 in June, 13 in December
     club = make_activity(world.inst_a, min_age=13, max_age=15)
-    year = date.today().year - 1
+    year = local_today().year - 1
     june, december = make_session(club, day=date(year, 6, 10)), make_session(club, day=date(year, 12, 20))
     youth = make_youth(birth_year=year - 13, birth_month=12)
     sign_up(youth, club)

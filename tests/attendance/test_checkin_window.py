@@ -3,7 +3,7 @@ is refused (session_not_now), online and in a batch; a backdated batch scan is a
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +15,7 @@ from youthclub.attendance import services
 from youthclub.attendance.models import Attendance, ScanConflict
 from youthclub.audit.models import AuditEvent
 from youthclub.extensions import db
-from youthclub.i18n import local_now
+from youthclub.i18n import local_now, local_today
 
 
 def nonce() -> str:
@@ -34,14 +34,14 @@ def staff(client, world):
 
 @pytest.fixture
 def tomorrow(world):
-    session = make_session(world.activity_a, day=date.today() + timedelta(days=1))
+    session = make_session(world.activity_a, day=local_today() + timedelta(days=1))
     db.session.commit()
     return session
 
 
 @pytest.fixture
 def last_week(world):
-    session = make_session(world.activity_a, day=date.today() - timedelta(days=7))
+    session = make_session(world.activity_a, day=local_today() - timedelta(days=7))
     db.session.commit()
     return session
 
@@ -122,7 +122,7 @@ def test_batch_refuses_a_scan_from_the_future(staff, world):
 
 
 def _three_days_ago(world):
-    day = date.today() - timedelta(days=3)
+    day = local_today() - timedelta(days=3)
     session = make_session(world.activity_a, day=day)
     db.session.commit()
     return session, (session.starts_at + timedelta(minutes=10)).isoformat()
@@ -273,7 +273,7 @@ def test_a_session_with_a_head_count_is_not_moved_to_a_time_to_come(staff, world
     assert _move(staff, session, starts_at + timedelta(days=1), session.ends_at + timedelta(days=1)).status_code == 200
     db.session.expire_all()
     assert db.session.get(Session, session.id).starts_at == starts_at
-    tomorrow = make_session(world.activity_a, day=date.today() + timedelta(days=1))
+    tomorrow = make_session(world.activity_a, day=local_today() + timedelta(days=1))
     db.session.commit()
     assert _move(staff, tomorrow, tomorrow.starts_at + timedelta(days=1), tomorrow.ends_at + timedelta(days=1)) \
         .status_code == 302

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -12,7 +12,7 @@ from youthclub.activities.models import Session
 from youthclub.attendance import services
 from youthclub.audit.models import AuditEvent
 from youthclub.extensions import db
-from youthclub.i18n import local_now, to_utc
+from youthclub.i18n import local_now, local_today, to_utc
 from youthclub.models import SignupStatus
 
 
@@ -28,7 +28,7 @@ def roster(client):
 
 
 def test_roster_holds_todays_sessions_of_my_institution_only(client, world):
-    tomorrow = make_session(world.activity_a, day=date.today() + timedelta(days=1))
+    tomorrow = make_session(world.activity_a, day=local_today() + timedelta(days=1))
     db.session.commit()
     client.login_as(world.staff_a)
     data = roster(client)
@@ -36,7 +36,7 @@ def test_roster_holds_todays_sessions_of_my_institution_only(client, world):
     assert str(tomorrow.id) not in data["sessions"] and str(world.session_b.id) not in data["sessions"]
     session = data["sessions"][str(world.session_a.id)]
     assert session["cancelled"] is False and session["activity_id"] == world.activity_a.id
-    assert data["day"] == date.today().isoformat()
+    assert data["day"] == local_today().isoformat()
     # Bo goes to institution B only: not on A's roster
     assert all(p["first_name"] != "Bo" for p in data["passes"].values())
 
@@ -75,7 +75,7 @@ def test_drop_in_sessions_include_young_people_the_institution_knows(client, wor
     open_club = make_activity(world.inst_a, requires_signup=False)
     make_session_now(open_club)
     regular = make_youth(first_name="Nour")
-    attend(regular, make_session(world.activity_a, day=date.today() - timedelta(days=10)))
+    attend(regular, make_session(world.activity_a, day=local_today() - timedelta(days=10)))
     stranger = make_youth(first_name="Ukendt")
     db.session.commit()
     client.login_as(world.staff_a)
@@ -109,7 +109,7 @@ def test_log_out_clears_the_site_data(client, world):
 
 
 def test_the_door_page_leads_only_into_a_session_that_is_happening(client, world):
-    tomorrow = make_session(world.activity_a, day=date.today() + timedelta(days=1))
+    tomorrow = make_session(world.activity_a, day=local_today() + timedelta(days=1))
     db.session.commit()
     client.login_as(world.staff_a)
     page = client.get("/scan/").get_data(as_text=True)
@@ -127,7 +127,7 @@ def test_the_door_page_leads_only_into_a_session_that_is_happening(client, world
 
 
 def _first_of_next_month():
-    today = date.today()
+    today = local_today()
     return (today.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 

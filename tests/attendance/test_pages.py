@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask_login import login_user
 from sqlalchemy import func, select
@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from tests.factories import PASSWORD, make_session, make_youth, sign_up, tap_head_count
 from youthclub.attendance.models import AgeBand, Attendance, CheckinMethod, HeadCount
 from youthclub.extensions import db
+from youthclub.i18n import local_today
 from youthclub.models import ApiToken, AuditEvent, Gender
 
 
@@ -170,7 +171,7 @@ def test_roll_call_cannot_tick_someone_staff_may_not_see(client, world):
 
 
 def test_correction_older_than_24_hours_needs_a_reason(client, world):
-    last_week = make_session(world.activity_a, day=date.today() - timedelta(days=7))
+    last_week = make_session(world.activity_a, day=local_today() - timedelta(days=7))
     # signed up before that session, so on its roll-call (a sign-up made since is not)
     world.signup.created_at = world.signup.confirmed_at = last_week.starts_at - timedelta(days=1)
     db.session.commit()
@@ -235,7 +236,7 @@ def test_a_head_count_tap_sent_twice_counts_one_visitor(client, world):
 
 
 def test_head_count_of_an_old_session_needs_a_reason(client, world):
-    old = make_session(world.activity_a, day=date.today() - timedelta(days=3))
+    old = make_session(world.activity_a, day=local_today() - timedelta(days=3))
     client.login_as(world.staff_a)
     tap_head_count(client, old.id, "u13", "pige", "1")
     assert db.session.scalar(select(func.count(HeadCount.id))) == 0

@@ -11,12 +11,13 @@ from tests.browser.conftest import assert_accessible, login
 from tests.factories import make_activity, make_session
 from youthclub.activities.models import Category
 from youthclub.extensions import db
+from youthclub.i18n import local_today
 
 PAGE_WEIGHT_GOAL_KB = 60
 
 
 def _next(weekday: int, after: int = 1) -> date:
-    day = date.today() + timedelta(days=after)
+    day = local_today() + timedelta(days=after)
     return day + timedelta(days=(weekday - day.weekday()) % 7)
 
 
@@ -91,7 +92,7 @@ def test_staff_on_a_phone_add_a_late_evening_that_ends_after_midnight(phone, wor
 
 
 # the boxing offer's weekday is never today's, where the world's own "Fodbold i hallen" meets
-BOXING_WEEKDAY = (date.today().weekday() + 2) % 7
+BOXING_WEEKDAY = (local_today().weekday() + 2) % 7
 WEEKDAY_NAMES = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import statistics
 import uuid
-from datetime import date, time
+from datetime import time
 
 import pytest
 from sqlalchemy import func, select
@@ -22,7 +22,7 @@ from youthclub.api import checkins as checkins_api
 from youthclub.attendance import services
 from youthclub.attendance.models import Attendance, ScanConflict
 from youthclub.extensions import db
-from youthclub.i18n import local_now
+from youthclub.i18n import local_now, local_today
 from youthclub.models import Signup, SignupStatus
 
 READY = "() => document.getElementById('scanner').dataset.ready === 'yes'"
@@ -100,7 +100,7 @@ def test_twenty_passes_offline_after_a_reload_then_exactly_the_right_records(pag
     for youth in inside:
         attend(youth, session)
     waiting = [_youth(f"Venter{i}", activity, SignupStatus.WAITLISTED) for i in range(2)]
-    too_old = [_youth(f"Voksen{i}", activity, birth_year=date.today().year - 30) for i in range(2)]
+    too_old = [_youth(f"Voksen{i}", activity, birth_year=local_today().year - 30) for i in range(2)]
     lost = [_youth(f"Mistet{i}", activity) for i in range(2)]
     revoked_tokens = []
     for youth in lost:
@@ -262,7 +262,7 @@ def test_log_out_empties_the_roster_and_the_kept_pages(page, world):
 def test_the_result_offers_the_override_only_where_it_applies_and_the_queue_only_when_full(page, world):
     teen = make_activity(world.inst_a, min_age=13, max_age=15)
     session = make_session_now(teen)
-    young = _youth("Liv", teen, birth_year=date.today().year - 11)
+    young = _youth("Liv", teen, birth_year=local_today().year - 11)
     db.session.commit()
     login(page, "staff.a@example.org")
     page.goto(f"/scan/{session.id}")
@@ -290,12 +290,12 @@ def test_the_device_decides_as_the_server_does(page, world, app):
     people = {
         "signed": _youth("A", open_club),
         "waiting": _youth("B", open_club, SignupStatus.WAITLISTED),
-        "too_old": _youth("C", open_club, birth_year=date.today().year - 30),
+        "too_old": _youth("C", open_club, birth_year=local_today().year - 30),
         "inside": _youth("D", open_club),
         "lost": _youth("E", open_club),
         "known": make_youth(first_name="F"),
         "strict_signed": _youth("G", strict),
-        "strict_young": _youth("H", strict, birth_year=date.today().year - 17),
+        "strict_young": _youth("H", strict, birth_year=local_today().year - 17),
     }
     people["known"].registered_by_institution_id = world.inst_a.id
     for session in sessions:
@@ -409,7 +409,7 @@ def test_the_device_reads_the_age_on_the_sessions_own_day(page, world, app):
     from youthclub.attendance.roster import door_roster
     from youthclub.i18n import to_utc
 
-    first = (date.today().replace(day=28) + timedelta(days=4)).replace(day=1)
+    first = (local_today().replace(day=28) + timedelta(days=4)).replace(day=1)
     club = make_activity(world.inst_a, min_age=10, max_age=13, allows_drop_in=False)
     late = make_session(club, day=first - timedelta(days=1), start=time(22, 0), end=time(1, 0))
     turning = _youth("Nour", club, birth_year=first.year - 14, birth_month=first.month)
@@ -433,7 +433,7 @@ def test_offline_a_scan_on_a_session_that_is_not_on_now_is_refused_not_saved(pag
     at once with the session's date (the page knows its own window), never shown as saved."""
     from datetime import timedelta
 
-    later = make_session(world.activity_a, day=date.today() + timedelta(days=7))
+    later = make_session(world.activity_a, day=local_today() + timedelta(days=7))
     db.session.commit()
     later_id = later.id
     _open_scanner(page, later_id)

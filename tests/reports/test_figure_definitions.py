@@ -15,7 +15,7 @@ from tests import factories as fx
 from tests.conftest import _empty_tables
 from youthclub.activities.services import update_activity
 from youthclub.extensions import db
-from youthclub.i18n import to_utc
+from youthclub.i18n import local_today, to_utc
 from youthclub.models import ActionPlan, Attendance, CheckinMethod, Initiative, Signup, SignupStatus
 from youthclub.reports import plan_report
 from youthclub.reports.stats import StatsFilter, compute_table, compute_tables
@@ -160,7 +160,7 @@ def test_a_sign_up_pairs_only_with_sessions_held_while_it_was_confirmed(app):
 
 def test_capacity_use_takes_the_capacity_that_applied_at_each_session(app):
     _, activity = _offer(requires_signup=True, capacity=10)
-    today = date.today()
+    today = local_today()
     past = [fx.make_session(activity, today - timedelta(days=d)) for d in (14, 7)]
     coming = fx.make_session(activity, today + timedelta(days=7))
     for _ in range(5):

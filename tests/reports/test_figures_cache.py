@@ -22,6 +22,7 @@ from youthclub.activities.services import cancel_session, move_session, restore_
 from youthclub.attendance.models import AgeBand, Attendance
 from youthclub.attendance.services import adjust_head_count, check_in, mark_present, remove_attendance
 from youthclub.extensions import db
+from youthclub.i18n import local_today
 from youthclub.programme.models import ActionPlan, Initiative
 from youthclub.reports import figures_cache, stats
 from youthclub.reports.models import FiguresCache
@@ -268,7 +269,7 @@ def test_a_check_in_sign_up_and_head_count_today_write_no_generation(w):
     db.session.flush()
     kept = cw.generations()
     now_session = w.current_sessions[0]
-    newcomer = fx.make_youth(birth_year=date.today().year - 15)
+    newcomer = fx.make_youth(birth_year=local_today().year - 15)
     check_in(now_session, w.youths[0].pass_token, nonce="n-1", by_user=w.staff)
     check_in(now_session, newcomer.pass_token, nonce="n-2", by_user=w.staff)
     sign_up(newcomer, w.activities[0])
@@ -309,7 +310,7 @@ def test_an_earlier_year_is_kept_through_a_write_into_a_later_one(w, monkeypatch
 # -- which periods are kept ----------------------------------------------------------------
 
 def test_the_current_year_and_a_period_reaching_into_it_are_not_kept(w):
-    today = date.today()
+    today = local_today()
     cw.cached(StatsFilter(date(today.year, 1, 1), date(today.year, 12, 31)))
     cw.cached(StatsFilter(date(w.year, 6, 1), date(today.year, 5, 31)))
     assert cw.entries() == 0

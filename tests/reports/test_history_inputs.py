@@ -8,7 +8,7 @@ after every step.
 from __future__ import annotations
 
 import contextlib
-from datetime import date, timedelta
+from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +18,7 @@ from tests.conftest import _empty_tables
 from youthclub.activities.services import ActivityError, update_activity
 from youthclub.db_types import utcnow
 from youthclub.extensions import db
+from youthclub.i18n import local_today
 from youthclub.models import Signup, SignupStatus
 from youthclub.privacy.services import anonymise_youth
 from youthclub.signups.services import cancel_signup, sign_up
@@ -45,7 +46,7 @@ def test_confirmation_history_and_session_capacity_hold_after_every_step(app, da
     try:
         district = fx.make_district()
         activity = fx.make_activity(fx.make_institution(district), requires_signup=True, capacity=2, waitlist_enabled=True)
-        today = date.today()
+        today = local_today()
         for days in (-14, -7, 7, 14):
             fx.make_session(activity, today + timedelta(days=days))
         db.session.flush()

@@ -12,6 +12,7 @@ from youthclub.accounts import services as account_services
 from youthclub.accounts.models import ApiToken
 from youthclub.db_types import utcnow
 from youthclub.extensions import db
+from youthclub.i18n import local_today
 from youthclub.tokens.services import TokenScope, create_token
 
 
@@ -107,14 +108,13 @@ def test_create_token_command_takes_scope_and_days(app, world):
 def test_a_token_made_without_a_second_factor_does_not_work_once_the_role_needs_one(client, world):
     """Staff (no second factor needed) make a token with the password alone; promoted to coordinator
     or admin, that token must not open what their password alone no longer opens."""
-    from datetime import date
 
     from tests import second_factor
     from youthclub.accounts.models import Role
 
     _token, secret = create_token(world.staff_a, "laptop")
     db.session.commit()
-    url = f"/api/v1/stats?from={date.today().isoformat()}&to={date.today().isoformat()}&institution={world.inst_b.id}"
+    url = f"/api/v1/stats?from={local_today().isoformat()}&to={local_today().isoformat()}&institution={world.inst_b.id}"
     assert client.get(url, headers=_bearer(secret)).status_code == 403  # staff: not another institution
 
     account_services.grant_role(world.staff_a, Role.COORDINATOR)

@@ -1,7 +1,7 @@
 """Free places: one SQL definition that the pages, the API, the catalogue filter and sign_up all use."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,6 +10,7 @@ from tests.conftest import _empty_tables
 from tests.factories import build_world, make_activity, make_session, make_youth, sign_up
 from youthclub.activities.services import CatalogueFilters, catalogue_page
 from youthclub.extensions import db
+from youthclub.i18n import local_today
 from youthclub.signups.models import SignupStatus
 from youthclub.signups.places import confirmed_counts, free_places, free_places_by_activity
 
@@ -42,7 +43,7 @@ def test_the_sql_the_pages_and_the_catalogue_filter_agree_with_the_rule(app, off
         expected, needs_signup = {}, {}
         for requires_signup, capacity, confirmed, cancelled in offers:
             activity = make_activity(world.inst_a, requires_signup=requires_signup, capacity=capacity)
-            make_session(activity, date.today() + timedelta(days=1))
+            make_session(activity, local_today() + timedelta(days=1))
             for _ in range(confirmed):
                 sign_up(make_youth(), activity)
             for _ in range(cancelled):

@@ -27,7 +27,7 @@ from ..activities.models import (
 from ..attendance.models import AgeBand, Attendance, CheckinMethod, HeadCount
 from ..attendance.services import is_happening
 from ..extensions import db
-from ..i18n import to_local, to_utc
+from ..i18n import local_today, to_local, to_utc
 from ..mfa import services as mfa
 from ..programme.models import ActionPlan, District, FocusArea, Initiative, Institution, InstitutionKind, Programme
 from ..signups.models import Signup, SignupStatus
@@ -226,7 +226,7 @@ def _ensure_logins(password: str | None) -> None:
             if role:
                 user.memberships.append(Membership(role=Role(role), institution_id=home.id if inst_key and home else None))
             else:
-                db.session.add(YouthProfile(user=user, first_name=name, birth_year=date.today().year - 15,
+                db.session.add(YouthProfile(user=user, first_name=name, birth_year=local_today().year - 15,
                                             birth_month=3, gender=Gender.PIGE))
         elif password_hash:
             user.password_hash = password_hash

@@ -28,7 +28,7 @@ from ..accounts.models import Gender, YouthProfile
 from ..activities.models import Activity, ActivityStatus, Category, Session, activity_focus_area, activity_initiative
 from ..attendance.models import AgeBand, Attendance, HeadCount
 from ..extensions import db
-from ..i18n import to_utc
+from ..i18n import local_today, to_utc
 from ..programme.models import ActionPlan, District, FocusArea, Initiative, Institution, InstitutionKind, Programme
 from ..signups.models import Signup, SignupStatus
 from .bulk import secondary_indexes_dropped
@@ -62,7 +62,7 @@ def _ensure_geography(rng, years):
     """The programme, both districts, the three focus areas, and each district's action plan for each of ``years``."""
     programme = db.session.scalar(select(Programme).order_by(Programme.id).limit(1))
     if programme is None:
-        programme = Programme(name="Hotspot Nørrebro", starts_on=date(2011, 3, 1), ends_on=date(date.today().year + 2, 12, 31))
+        programme = Programme(name="Hotspot Nørrebro", starts_on=date(2011, 3, 1), ends_on=date(local_today().year + 2, 12, 31))
         db.session.add(programme)
         db.session.flush()
     districts = {}
@@ -166,7 +166,7 @@ def generate_load(youths: int, attendances: int, *, seed: int = 1, start: date |
     """
     progress = progress or Quiet()
     rng = random.Random(seed)
-    today = date.today()
+    today = local_today()
     start = start or date(today.year - 1, 1, 1)
     end = end or today
     years = range(start.year, end.year + 1)

@@ -366,7 +366,9 @@ class _Builder:
             weekdays = sorted({(self.today.weekday() + off) % 7 for off in offer.day_offsets})
             starts_on = self.today - timedelta(weeks=offer.weeks_back)
             ends_on = self.today + timedelta(weeks=offer.weeks_ahead)
-            skip = [d for d in _days(starts_on, ends_on) if (d.month, d.day) in {(12, 24), (12, 25), (12, 26), (12, 31), (1, 1)}]
+            # closed over Christmas and New Year, except today: whoever tries the demo then still finds today's sessions
+            skip = [d for d in _days(starts_on, ends_on)
+                    if (d.month, d.day) in {(12, 24), (12, 25), (12, 26), (12, 31), (1, 1)} and d != self.today]
             pattern = SessionPattern(activity_id=activity.id, weekdays=weekdays, start_time=offer.start,
                                      end_time=offer.end, starts_on=starts_on, ends_on=ends_on,
                                      skip_dates=[d.isoformat() for d in skip])

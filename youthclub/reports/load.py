@@ -242,7 +242,9 @@ def generate_load(youths: int, attendances: int, *, seed: int = 1, start: date |
     of_age = {year: [y for y, row in zip(youth_ids, youth_rows, strict=True) if AGES[0] <= year - row["birth_year"] <= AGES[1]] or youth_ids
               for year in years}
 
-    held = [(sid, row, act) for sid, row, act in zip(session_ids, session_rows, session_activity, strict=True) if row["cancelled_at"] is None]
+    # held: not cancelled, and begun by now (a session later today has no visits yet; the figures would not count them)
+    held = [(sid, row, act) for sid, row, act in zip(session_ids, session_rows, session_activity, strict=True)
+            if row["cancelled_at"] is None and row["starts_at"] <= now]
     per_session = attendances / max(len(held), 1)
     pool_size = max(int(per_session * 3), 10)
     pools: dict[int, list[int]] = {}

@@ -101,10 +101,7 @@ def seed_demo(password: str | None = None, *, today: date | None = None, now: da
     factor get an authenticator app with the published key; otherwise they set one up at first log-in.
     """
     now = now or datetime.now(UTC)
-    if today is None:
-        from ..i18n import local_today
-
-        today = local_today()
+    today = today or local_today()
     programme = db.session.scalar(select(Programme).where(Programme.name == data.PROGRAMME_NAME))
     if programme is not None:
         _ensure_logins(password)

@@ -61,6 +61,8 @@ class Config:
     YOUTH_SESSION_MAX = timedelta(days=int(os.environ.get("YOUTH_SESSION_DAYS", "90")))
     #: days a personal API token works (then a new one is made); the CLI's --days may choose 1–366
     API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+    #: bearer tokens whose principal each worker keeps while principal_version is unchanged (0: read every time)
+    API_PRINCIPAL_CACHE = int(os.environ.get("API_PRINCIPAL_CACHE", "4096"))
 
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"

@@ -7,6 +7,7 @@ from .accounts.models import (  # noqa: F401
     Gender,
     Membership,
     OneTimeToken,
+    PrincipalVersion,
     RevokedPass,
     Role,
     StaffInvitation,

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -313,6 +314,20 @@ class ApiToken(Model):
                                               server_default=TokenScope.FULL.value)
 
     user: Mapped[User] = relationship()
+
+
+class PrincipalVersion(Model):
+    """One row whose ``tag`` is replaced by a random number on every write that can change what a bearer token may do.
+
+    Database triggers (migration ``a7c3e9d1f5b2``) replace it in the writing transaction: a
+    token revoked, expired, re-scoped or deleted, a user renamed, deactivated or logged out
+    everywhere, a role given or taken, a profile linked, a second factor set up or reset. A
+    worker uses the principal it cached for a token only while the tag is the one it read the
+    principal under (``api/principals.py``).
+    """
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tag: Mapped[int] = mapped_column(BigInteger)
 
 
 class ConsentKind(enum.StrEnum):

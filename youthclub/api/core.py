@@ -20,6 +20,7 @@ from ..main import error_response
 from ..mfa import services as mfa_services
 from . import bp
 from .openapi import build_document
+from .principals import TokenRow, current_tag, principals
 
 csrf.exempt(bp)
 
@@ -100,6 +101,8 @@ class BearerToken:
     scope: TokenScope
     last_used_at: datetime | None
     user: TokenUser
+    #: what it was resolved from (kept by this worker: its last use is brought up to date there)
+    row: TokenRow
 
 
 def _token_statement():
@@ -122,23 +125,43 @@ def _token_statement():
 _TOKEN = _token_statement()
 
 
+def _read_token(token_hash: str) -> TokenRow | None:
+    """The token statement's answer for ``token_hash``, its rows (one per role) folded into one."""
+    rows = db.session.connection().execute(_TOKEN, {"token_hash": token_hash}).all()
+    if not rows:
+        return None
+    (token_id, scope, expires_at, revoked_at, last_used_at, user_id, name, active, version, youth_id,
+     created_at, factor_confirmed_at) = rows[0][:12]
+    return TokenRow(token_id, scope, expires_at, revoked_at, last_used_at, user_id, name, active, version, youth_id,
+                    created_at, factor_confirmed_at, tuple((r[12], r[13]) for r in rows if r[12] is not None))
+
+
 def _bearer_user():
-    """The request's bearer token (None without one, False for one that does not work now)."""
+    """The request's bearer token (None without one, False for one that does not work now).
+
+    What the token resolves to comes from this worker's ``principals`` while no write has
+    changed any principal since it was read (``principals.current_tag``); the checks run on
+    every request.
+    """
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         return None
-    rows = db.session.connection().execute(_TOKEN, {"token_hash": hash_token(header[7:].strip())}).all()
-    if not rows:
+    token_hash = hash_token(header[7:].strip())
+    kept = principals()
+    tag = current_tag()
+    row = kept.get(token_hash, tag)
+    if row is None:
+        row = _read_token(token_hash)
+        if row is None:
+            return False
+        kept.put(token_hash, tag, row)
+    if row.revoked_at is not None or (row.expires_at and row.expires_at <= utcnow()) or not row.active:
         return False
-    (token_id, scope, expires_at, revoked_at, last_used_at, user_id, name, active, version, youth_id,
-     created_at, factor_confirmed_at) = rows[0][:12]
-    if revoked_at is not None or (expires_at and expires_at <= utcnow()) or not active:
+    memberships = tuple(TokenMembership(role, institution_id) for role, institution_id in row.memberships)
+    user = TokenUser(row.user_id, row.name, row.session_version, row.youth_id, memberships)
+    if not mfa_services.token_made_under_second_factor(user, row.created_at, row.factor_confirmed_at):
         return False
-    memberships = tuple(TokenMembership(r[12], r[13]) for r in rows if r[12] is not None)
-    user = TokenUser(user_id, name, version, youth_id, memberships)
-    if not mfa_services.token_made_under_second_factor(user, created_at, factor_confirmed_at):
-        return False
-    return BearerToken(token_id, scope, last_used_at, user)
+    return BearerToken(row.token_id, row.scope, row.last_used_at, user, row)
 
 
 def _scope_allows(token) -> bool:
@@ -179,6 +202,7 @@ def authenticate():
         now = utcnow()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
             _touch_token(token.id, now)
+            token.row.last_used_at = now  # this worker need not write it again within the minute
             g.api_token_touched = True
         g.api_token = token
         g.login_via_token = True

@@ -288,6 +288,32 @@ def _move(user_id, world):
     return update(Membership).where(Membership.id == m.id).values(institution_id=other)
 
 
+def _statement(step: str, now, token_id: int, user_id: int, profile_id: int, world):
+    """The write of one step (None: nothing to write)."""
+    where = ApiToken.id == token_id
+    steps = {
+        "revoke": lambda: update(ApiToken).where(where).values(revoked_at=now),
+        "unrevoke": lambda: update(ApiToken).where(where).values(revoked_at=None),
+        "expire": lambda: update(ApiToken).where(where).values(expires_at=now - timedelta(seconds=1)),
+        "unexpire": lambda: update(ApiToken).where(where).values(expires_at=now + timedelta(days=1)),
+        "deactivate": lambda: update(User).where(User.id == user_id).values(active=False),
+        "activate": lambda: update(User).where(User.id == user_id).values(active=True),
+        "grant": lambda: _grant(user_id, world.inst_b.id, now),
+        "take": lambda: Membership.__table__.delete().where(Membership.id.in_(
+            select(Membership.id).where(Membership.user_id == user_id).limit(1))),
+        "move": lambda: _move(user_id, world),
+        "rename": lambda: update(User).where(User.id == user_id).values(name=f"N{uuid.uuid4().hex[:4]}"),
+        "scope": lambda: update(ApiToken).where(where).values(scope=TokenScope.CHECKIN),
+        "factor": lambda: update(TotpFactor).where(TotpFactor.user_id == user_id).values(confirmed_at=now),
+        "unfactor": lambda: TotpFactor.__table__.delete().where(TotpFactor.user_id == user_id),
+        "link": lambda: update(YouthProfile).where(YouthProfile.id == profile_id).values(user_id=user_id),
+        "unlink": lambda: update(YouthProfile).where(YouthProfile.id == profile_id).values(user_id=None),
+        "version": lambda: update(User).where(User.id == user_id).values(session_version=User.session_version + 1),
+        "touch": lambda: update(ApiToken).where(where).values(last_used_at=now),
+    }
+    return steps[step]()
+
+
 STEPS = st.lists(st.sampled_from([
     "revoke", "unrevoke", "expire", "unexpire", "deactivate", "activate", "grant", "take", "move", "rename",
     "scope", "factor", "unfactor", "link", "unlink", "version", "touch", "check_in",
@@ -306,37 +332,13 @@ def test_property_the_kept_principal_is_the_fresh_one_after_every_step(app, worl
     profile = make_youth(first_name="Sam")
     db.session.commit()
     profile_id = profile.id
-    where = ApiToken.id == token_id
     for step in steps:
         assert _resolve(app, secret, fresh=False) == _resolve(app, secret, fresh=True)  # warm
-        now = utcnow()
-        do = {
-            "revoke": lambda: update(ApiToken).where(where).values(revoked_at=now),
-            "unrevoke": lambda: update(ApiToken).where(where).values(revoked_at=None),
-            "expire": lambda: update(ApiToken).where(where).values(expires_at=now - timedelta(seconds=1)),
-            "unexpire": lambda: update(ApiToken).where(where).values(expires_at=now + timedelta(days=1)),
-            "deactivate": lambda: update(User).where(User.id == user_id).values(active=False),
-            "activate": lambda: update(User).where(User.id == user_id).values(active=True),
-            "grant": lambda: _grant(user_id, world.inst_b.id, now),
-            "take": lambda: Membership.__table__.delete().where(Membership.id.in_(
-                select(Membership.id).where(Membership.user_id == user_id).limit(1))),
-            "move": lambda: _move(user_id, world),
-            "rename": lambda: update(User).where(User.id == user_id).values(name=f"N{uuid.uuid4().hex[:4]}"),
-            "scope": lambda: update(ApiToken).where(where).values(scope=TokenScope.CHECKIN),
-            "factor": lambda: update(TotpFactor).where(TotpFactor.user_id == user_id).values(confirmed_at=now),
-            "unfactor": lambda: TotpFactor.__table__.delete().where(TotpFactor.user_id == user_id),
-            "link": lambda: update(YouthProfile).where(YouthProfile.id == profile_id).values(user_id=user_id),
-            "unlink": lambda: update(YouthProfile).where(YouthProfile.id == profile_id).values(user_id=None),
-            "version": lambda: update(User).where(User.id == user_id).values(session_version=User.session_version + 1),
-            "touch": lambda: update(ApiToken).where(where).values(last_used_at=now),
-            "check_in": None,
-        }[step]
-        if do is None:
+        do = None if step == "check_in" else _statement(step, utcnow(), token_id, user_id, profile_id, world)
+        if step == "check_in":
             with app.test_client() as c:
                 _check_in(c, secret, world)
-        else:
-            statement = do()
-            if statement is not None:
-                db.session.execute(statement)
+        elif do is not None:
+            db.session.execute(do)
             db.session.commit()
         assert _resolve(app, secret, fresh=False) == _resolve(app, secret, fresh=True), step

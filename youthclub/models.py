@@ -38,5 +38,5 @@ from .programme.models import (  # noqa: F401
     InstitutionKind,
     Programme,
 )
-from .reports.models import FiguresCache, FiguresYear, VisitMonth  # noqa: F401
+from .reports.models import FiguresCache, FiguresGrain, FiguresGrainYear, FiguresYear, VisitMonth  # noqa: F401
 from .signups.models import Signup, SignupStatus  # noqa: F401

@@ -132,7 +132,15 @@ def cached(f: StatsFilter, family=FAMILY) -> dict:
 
 
 def fresh(f: StatsFilter, family=FAMILY) -> dict:
-    return compute_tables(f, family)
+    """Computed from the visits: neither the kept figures nor the kept grain of closed years (``grain_cache``)."""
+    from flask import current_app
+
+    saved = current_app.config.get("FIGURES_CACHE", True)
+    current_app.config["FIGURES_CACHE"] = False
+    try:
+        return compute_tables(f, family)
+    finally:
+        current_app.config["FIGURES_CACHE"] = saved
 
 
 def entries() -> int:

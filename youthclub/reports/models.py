@@ -75,3 +75,41 @@ class FiguresCache(Model):
     #: the tables as JSON (``figures_cache.encode``): they come back exactly as computed
     payload: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FiguresGrain(Model):
+    """A closed year's sums at the finest grain the statistics keep of them (``grain_cache.py``).
+
+    Sessions, drop-ins, sign-up × session pairs and visits at sessions with places add up over
+    offers, months, age bands and genders, so a year's sums per (offer, month, age band,
+    gender) answer every filter and table of any period that covers the whole year. Rows of one
+    ``kind`` and ``year`` are written together and are valid while their ``FiguresGrainYear``
+    says so. No age band or gender (sessions) is stored as ''.
+    """
+
+    __tablename__ = "figures_grain"
+    __table_args__ = (Index("ix_figures_grain_kind_year", "kind", "year"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int] = mapped_column(Integer)
+    activity_id: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    age_band: Mapped[str] = mapped_column(String(16))
+    gender: Mapped[str] = mapped_column(String(16))
+    v0: Mapped[int] = mapped_column(BigInteger)
+    v1: Mapped[int] = mapped_column(BigInteger)
+    v2: Mapped[int] = mapped_column(BigInteger)
+
+
+class FiguresGrainYear(Model):
+    """Which closed year's grain of a kind is kept: computed under ``generations`` (the sum of
+    ``figures_year.generation`` up to the year, read before) by the figures' code ``code``."""
+
+    __tablename__ = "figures_grain_year"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generations: Mapped[int] = mapped_column(BigInteger)
+    code: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -33,6 +33,7 @@ from ..extensions import db
 from ..i18n import to_local, to_utc
 from ..programme.models import ActionPlan, Initiative
 from ..signups.models import Signup, SignupStatus, confirmed_at_moment
+from . import grain_cache
 from .models import VisitMonth
 
 #: dimensions a table can be grouped by, in display order
@@ -218,9 +219,16 @@ def _activity_conditions(f: StatsFilter) -> list:
     return conds
 
 
-def _held_in_period(f: StatsFilter) -> list:
-    """Sessions held in the period: started before its end and before now, and not cancelled."""
-    return [Session.cancelled_at.is_(None), Session.starts_at >= f.lo, Session.starts_at < f.until]
+def _held_in_period(f: StatsFilter, ranges: list[tuple] | None = None) -> list:
+    """Sessions held in the period: started before its end and before now, and not cancelled.
+
+    ``ranges``: only those that started in these UTC [from, to) ranges of it (``grain_cache``
+    reads the rest from the kept closed years).
+    """
+    if ranges is None:
+        return [Session.cancelled_at.is_(None), Session.starts_at >= f.lo, Session.starts_at < f.until]
+    within = [and_(Session.starts_at >= a, Session.starts_at < b) for a, b in ranges]
+    return [Session.cancelled_at.is_(None), or_(*within) if within else literal(False)]
 
 
 def _tag_joins(frm, dims, activity_id=Activity.id, month=None):
@@ -543,8 +551,17 @@ def _grain_rows(stmt_rows, n_values: int, shapes) -> dict:
     return out
 
 
+def _person_values(f: StatsFilter) -> dict:
+    """The stored age band and gender a filter asks for (None: any), for the kept grain."""
+    return {"band": AgeBand(f.age_band).value if f.age_band else None, "gender": Gender(f.gender).value if f.gender else None}
+
+
 def query_sessions(f: StatsFilter, shapes) -> dict:
     """Held sessions and the places each offered (the capacity that applied at it), per activity and month, summed into ``shapes``."""
+    return _grain_rows(grain_cache.with_kept_years(f, "sessions", _session_rows, 2), 2, shapes)
+
+
+def _session_rows(f: StatsFilter, ranges: list[tuple]):
     rows = (
         select(
             Session.activity_id.label("aid"), Session.local_month.label("m"),
@@ -552,14 +569,19 @@ def query_sessions(f: StatsFilter, shapes) -> dict:
             literal_column("1").label("v0"), Session.capacity.label("v1"),
         )
         .join(Activity, Activity.id == Session.activity_id)
-        .where(*_held_in_period(f), *_activity_conditions(f))
+        .where(*_held_in_period(f, ranges), *_activity_conditions(f))
         .subquery("rows")
     )
-    return _grain_rows(rows, 2, shapes)
+    return rows
 
 
 def query_dropins(f: StatsFilter, shapes) -> dict:
     """Anonymous drop-ins per activity, month, age band and gender (the head count's own), summed into ``shapes``."""
+    rows = grain_cache.with_kept_years(f, "dropins", _dropin_rows, 2, **_person_values(f))
+    return _grain_rows(rows, 2, shapes)
+
+
+def _dropin_rows(f: StatsFilter, ranges: list[tuple]):
     conds = []
     if f.age_band:
         conds.append(HeadCount.age_band == AgeBand(f.age_band))
@@ -574,10 +596,10 @@ def query_dropins(f: StatsFilter, shapes) -> dict:
         )
         .select_from(HeadCount.__table__.join(Session, Session.id == HeadCount.session_id)
                      .join(Activity, Activity.id == Session.activity_id))
-        .where(*_held_in_period(f), *_activity_conditions(f), *conds)
+        .where(*_held_in_period(f, ranges), *_activity_conditions(f), *conds)
         .subquery("rows")
     )
-    return _grain_rows(rows, 2, shapes)
+    return rows
 
 
 def signup_confirmed_at(starts_at) -> list:
@@ -600,11 +622,16 @@ def query_signup_sessions(f: StatsFilter, shapes) -> dict:
     whether it was attended probes the attendances once per pair (a million probes a year
     at city scale).
     """
+    rows = grain_cache.with_kept_years(f, "signup_sessions", _signup_session_rows, 3, **_person_values(f))
+    return _grain_rows(rows, 3, shapes)
+
+
+def _signup_session_rows(f: StatsFilter, ranges: list[tuple]):
     sessions = (
         select(Session.id.label("sid"), Session.activity_id.label("aid"), Session.local_month.label("m"),
                Session.starts_at.label("at"))
         .join(Activity, Activity.id == Session.activity_id)
-        .where(Activity.requires_signup.is_(True), *_held_in_period(f), *_activity_conditions(f))
+        .where(Activity.requires_signup.is_(True), *_held_in_period(f, ranges), *_activity_conditions(f))
         .subquery("sessions")
     )
     zero: ColumnElement[Any] = literal_column("0")
@@ -637,11 +664,16 @@ def query_signup_sessions(f: StatsFilter, shapes) -> dict:
         )
         .where(held_a_place, *_person_conditions(f, age_band))
     )
-    return _grain_rows(union_all(pairs, attended).subquery("rows"), 3, shapes)
+    return union_all(pairs, attended).subquery("rows")
 
 
 def query_capacity_visits(f: StatsFilter, shapes) -> dict:
     """Visits at held sessions that had a capacity, per activity, month and the young person's age band and gender, summed into ``shapes``."""
+    rows = grain_cache.with_kept_years(f, "capacity_visits", _capacity_visit_rows, 2, **_person_values(f))
+    return _grain_rows(rows, 2, shapes)
+
+
+def _capacity_visit_rows(f: StatsFilter, ranges: list[tuple]):
     age_band = _age_band(Session.local_month)
     rows = (
         select(Session.activity_id.label("aid"), Session.local_month.label("m"), age_band.label("ab"),
@@ -650,10 +682,11 @@ def query_capacity_visits(f: StatsFilter, shapes) -> dict:
         .select_from(Attendance.__table__.join(Session, Session.id == Attendance.session_id)
                      .join(Activity, Activity.id == Session.activity_id)
                      .join(YouthProfile, YouthProfile.id == Attendance.youth_id))
-        .where(Session.capacity.is_not(None), *_held_in_period(f), *_activity_conditions(f), *_person_conditions(f, age_band))
+        .where(Session.capacity.is_not(None), *_held_in_period(f, ranges), *_activity_conditions(f),
+               *_person_conditions(f, age_band))
         .subquery("rows")
     )
-    return _grain_rows(rows, 2, shapes)
+    return rows
 
 
 def query_waitlist(f: StatsFilter, dims) -> dict:

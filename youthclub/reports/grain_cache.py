@@ -32,7 +32,7 @@ from ..database import take_write_lock
 from ..db_types import utcnow
 from ..extensions import db
 from ..i18n import to_utc
-from .models import FiguresGrain, FiguresGrainYear
+from .models import FiguresGrain, FiguresGrainYear, FiguresYear
 
 #: the values a grain row sums (v0, v1, v2: as many as its kind has; the rest are 0)
 N_VALUES = 3
@@ -86,20 +86,19 @@ def ensure(kind: str, years: list[int], make_rows, n_values: int) -> None:
     """Compute and keep the grain of ``kind`` for each of ``years`` that is missing or stale.
 
     ``make_rows(f, ranges)`` is the kind's row source (``stats``), asked here for the whole
-    year with no filter.
+    year with no filter. Whether each year is kept is read in two statements for all of them;
+    only a stale year takes the lock and reads again.
     """
     from .figures_cache import _database_now_and_generations
     from .stats import StatsFilter
 
     code = _code()
-    filled = False
-    for year in years:
-        _now, generations = _database_now_and_generations(year)
-        if _valid(kind, year, generations, code, lock=False):
-            continue
+    sums, kept = _kept_state(kind, years)
+    stale = [y for y in years if kept.get(y) != (sums[y], code)]
+    for year in stale:
         take_write_lock()  # SQLite: a reading transaction becomes the writer before it writes
         _now, generations = _database_now_and_generations(year)
-        if _valid(kind, year, generations, code, lock=True):
+        if _kept_under_lock(kind, year, generations, code):
             continue  # another answer kept it meanwhile
         whole = StatsFilter(date(year, 1, 1), date(year, 12, 31))
         rows = make_rows(whole, [(whole.lo, whole.hi)])
@@ -117,16 +116,30 @@ def ensure(kind: str, years: list[int], make_rows, n_values: int) -> None:
         dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
         db.session.execute(dialect.insert(FiguresGrainYear).values(kind=kind, year=year, **values_set)
                            .on_conflict_do_update(index_elements=["kind", "year"], set_=values_set))
-        filled = True
-    if filled and db.session.get_bind().dialect.name == "postgresql":
+    if stale and db.session.get_bind().dialect.name == "postgresql":
         # the planner's row counts for the rows just written (else it plans the grouping for a hundred)
         db.session.execute(text("ANALYZE figures_grain"))
 
 
-def _valid(kind: str, year: int, generations: int, code: str, *, lock: bool) -> bool:
+def _kept_state(kind: str, years: list[int]) -> tuple[dict[int, int], dict[int, tuple[int, str]]]:
+    """For ``years``: the sum of the figures' generations up to each, and what ``kind``'s kept years say."""
+    upto = max(years)
+    per_year = dict(db.session.execute(select(FiguresYear.year, FiguresYear.generation).where(FiguresYear.year <= upto)).all())
+    sums, total = {}, 0
+    for year in range(min([*per_year, *years]), upto + 1):
+        total += per_year.get(year, 0)
+        sums[year] = total
+    kept = {y: (g, c) for y, g, c in db.session.execute(
+        select(FiguresGrainYear.year, FiguresGrainYear.generations, FiguresGrainYear.code)
+        .where(FiguresGrainYear.kind == kind, FiguresGrainYear.year.in_(years)))}
+    return sums, kept
+
+
+def _kept_under_lock(kind: str, year: int, generations: int, code: str) -> bool:
+    """Whether ``kind``'s ``year`` is kept under ``generations`` and ``code``, read holding the year's lock."""
     stmt = select(FiguresGrainYear.generations, FiguresGrainYear.code).where(
         FiguresGrainYear.kind == kind, FiguresGrainYear.year == year)
-    if lock and db.session.get_bind().dialect.name == "postgresql":
+    if db.session.get_bind().dialect.name == "postgresql":
         # the year's row, made if missing, locked: the second of two answers waits here, then finds it kept
         db.session.execute(postgresql.insert(FiguresGrainYear).values(
             kind=kind, year=year, generations=-1, code="", computed_at=utcnow()).on_conflict_do_nothing())

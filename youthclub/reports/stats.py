@@ -551,18 +551,21 @@ def _grain_rows(stmt_rows, n_values: int, shapes) -> dict:
     return out
 
 
-def _person_values(f: StatsFilter) -> dict:
-    """The stored age band and gender a filter asks for (None: any), for the kept grain."""
-    return {"band": AgeBand(f.age_band).value if f.age_band else None, "gender": Gender(f.gender).value if f.gender else None}
+def _summed(f: StatsFilter, shapes, kind: str, make_rows, n_values: int, *, by_person: bool = True) -> dict:
+    """A row source (``make_rows(f, ranges)``) summed into ``shapes``, the closed years it covers read from
+    what ``grain_cache`` keeps of ``kind``; ``by_person``: the filter's age band and gender apply to its rows."""
+    person = {"band": AgeBand(f.age_band).value if f.age_band else None,
+              "gender": Gender(f.gender).value if f.gender else None} if by_person else {}
+    return _grain_rows(grain_cache.with_kept_years(f, kind, make_rows, n_values, **person), n_values, shapes)
 
 
 def query_sessions(f: StatsFilter, shapes) -> dict:
     """Held sessions and the places each offered (the capacity that applied at it), per activity and month, summed into ``shapes``."""
-    return _grain_rows(grain_cache.with_kept_years(f, "sessions", _session_rows, 2), 2, shapes)
+    return _summed(f, shapes, "sessions", _session_rows, 2, by_person=False)
 
 
 def _session_rows(f: StatsFilter, ranges: list[tuple]):
-    rows = (
+    return (
         select(
             Session.activity_id.label("aid"), Session.local_month.label("m"),
             literal_column("NULL").label("ab"), literal_column("NULL").label("g"),
@@ -572,13 +575,11 @@ def _session_rows(f: StatsFilter, ranges: list[tuple]):
         .where(*_held_in_period(f, ranges), *_activity_conditions(f))
         .subquery("rows")
     )
-    return rows
 
 
 def query_dropins(f: StatsFilter, shapes) -> dict:
     """Anonymous drop-ins per activity, month, age band and gender (the head count's own), summed into ``shapes``."""
-    rows = grain_cache.with_kept_years(f, "dropins", _dropin_rows, 2, **_person_values(f))
-    return _grain_rows(rows, 2, shapes)
+    return _summed(f, shapes, "dropins", _dropin_rows, 2)
 
 
 def _dropin_rows(f: StatsFilter, ranges: list[tuple]):
@@ -587,7 +588,7 @@ def _dropin_rows(f: StatsFilter, ranges: list[tuple]):
         conds.append(HeadCount.age_band == AgeBand(f.age_band))
     if f.gender:
         conds.append(HeadCount.gender == Gender(f.gender))
-    rows = (
+    return (
         select(
             Session.activity_id.label("aid"), Session.local_month.label("m"),
             HeadCount.age_band.label("ab"), HeadCount.gender.label("g"), HeadCount.count.label("v0"),
@@ -599,7 +600,6 @@ def _dropin_rows(f: StatsFilter, ranges: list[tuple]):
         .where(*_held_in_period(f, ranges), *_activity_conditions(f), *conds)
         .subquery("rows")
     )
-    return rows
 
 
 def signup_confirmed_at(starts_at) -> list:
@@ -622,8 +622,7 @@ def query_signup_sessions(f: StatsFilter, shapes) -> dict:
     whether it was attended probes the attendances once per pair (a million probes a year
     at city scale).
     """
-    rows = grain_cache.with_kept_years(f, "signup_sessions", _signup_session_rows, 3, **_person_values(f))
-    return _grain_rows(rows, 3, shapes)
+    return _summed(f, shapes, "signup_sessions", _signup_session_rows, 3)
 
 
 def _signup_session_rows(f: StatsFilter, ranges: list[tuple]):
@@ -669,13 +668,12 @@ def _signup_session_rows(f: StatsFilter, ranges: list[tuple]):
 
 def query_capacity_visits(f: StatsFilter, shapes) -> dict:
     """Visits at held sessions that had a capacity, per activity, month and the young person's age band and gender, summed into ``shapes``."""
-    rows = grain_cache.with_kept_years(f, "capacity_visits", _capacity_visit_rows, 2, **_person_values(f))
-    return _grain_rows(rows, 2, shapes)
+    return _summed(f, shapes, "capacity_visits", _capacity_visit_rows, 2)
 
 
 def _capacity_visit_rows(f: StatsFilter, ranges: list[tuple]):
     age_band = _age_band(Session.local_month)
-    rows = (
+    return (
         select(Session.activity_id.label("aid"), Session.local_month.label("m"), age_band.label("ab"),
                YouthProfile.gender.label("g"), literal_column("1").label("v0"),
                YouthProfile.record_key.label("v1"))  # the cell key: each visit adds its young person's record key
@@ -686,7 +684,6 @@ def _capacity_visit_rows(f: StatsFilter, ranges: list[tuple]):
                *_person_conditions(f, age_band))
         .subquery("rows")
     )
-    return rows
 
 
 def query_waitlist(f: StatsFilter, dims) -> dict:

@@ -115,6 +115,7 @@ def after_response(fn, *args) -> None:
     from flask import after_this_request, has_app_context
     from flask.globals import app_ctx
 
+    from ..database import write_transactions
     from ..extensions import db
 
     if not answering_a_request():
@@ -130,7 +131,10 @@ def after_response(fn, *args) -> None:
             # the whole exchange (a server has torn it down by now): end its session, so its
             # transaction (BEGIN IMMEDIATE on SQLite) does not hold the database against this work
             db.session.remove()
-        with app.app_context():
+        # the work writes: on SQLite its transaction takes the write lock at its start, waiting for
+        # another writer, instead of reading first and then failing at once ("database is locked")
+        # when someone else wrote meanwhile (a reset mail was lost that way beside a log-in)
+        with app.app_context(), write_transactions():
             try:
                 fn(*args)
                 db.session.commit()

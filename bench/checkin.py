@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -225,44 +225,55 @@ def load() -> str:
     return f"{one:.1f}/{five:.1f}"
 
 
+class Door:
+    """The benchmark's scans: each wrk run takes young person × session pairs no earlier run took."""
+
+    def __init__(self, app, tokens, sessions, bearer):
+        self.app, self.tokens, self.sessions, self.bearer = app, tokens, sessions, bearer
+        self.start = 0
+
+    def load(self, url: str, clients: int, seconds: int, *during) -> tuple[dict, int, list]:
+        """wrk against ``url`` inside the context managers ``during``: its result, the attendances it
+        wrote and what ``during`` yielded."""
+        before = count_attendance(self.app)
+        with ExitStack() as stack:
+            measured = [stack.enter_context(cm) for cm in during]
+            result = wrk(url, lua_script(self.tokens, self.sessions, self.bearer, self.start, 2), clients, seconds)
+        n = count_attendance(self.app) - before
+        self.start += n + 10_000
+        return result, n, measured
+
+
 def run(kinds, seconds, rounds):
-    """Per database and client count: the ceiling and the app in turns, ``rounds`` times, both servers up
-    and warmed, so a shared machine's changing load falls on both alike."""
+    """Per database and client count: the ceiling, the floor and the app in turns, ``rounds`` times, every
+    server up and warmed, so a shared machine's changing load falls on all alike."""
     rows = []
     for kind in kinds:
         with database(kind) as url:
             app = bench_app(url)
             migrate(app)
             tokens, sessions, bearer = prepare(app)
-            start = 0
+            door = Door(app, tokens, sessions, bearer)
             with gunicorn("bench.minimal_app:app") as base_url, \
                     gunicorn("bench.floor_app:app", {"DATABASE_URL": url}) as floor_url, \
                     gunicorn("bench.app:app", {"DATABASE_URL": url, "BENCH_SERVE": "1",
                                                "METRICS_TOKEN": METRICS_TOKEN}) as app_url:
                 # every worker has built its app and opened its connections before anything counts
                 wrk(base_url, lua_script(tokens, sessions, bearer, 0, 2), 32, WARM_UP)
-                before = count_attendance(app)
-                wrk(floor_url, lua_script(tokens, sessions, bearer, start, 2), 32, WARM_UP)
-                start += count_attendance(app) - before + 10_000
-                before = count_attendance(app)
-                wrk(app_url, lua_script(tokens, sessions, bearer, start, 2), 32, WARM_UP)
-                start += count_attendance(app) - before + 10_000
+                door.load(floor_url, 32, WARM_UP)
+                door.load(app_url, 32, WARM_UP)
                 for clients in CLIENTS:
                     ceilings, floors, results, written, loads, waits, locks = [], [], [], 0, [], Counter(), Counter()
                     for _ in range(rounds):
                         loads.append(load())
                         ceilings.append(wrk(base_url, lua_script(tokens, sessions, bearer, 0, 2), clients, seconds))
-                        before = count_attendance(app)
-                        floors.append(wrk(floor_url, lua_script(tokens, sessions, bearer, start, 2), clients, seconds))
-                        start += count_attendance(app) - before + 10_000
-                        before = count_attendance(app)
-                        with wait_events(url, kind) as sampled, lock_waits(app_url, kind) as lock_waited:
-                            results.append(wrk(app_url, lua_script(tokens, sessions, bearer, start, 2), clients, seconds))
+                        floors.append(door.load(floor_url, clients, seconds)[0])
+                        result, n, (sampled, lock_waited) = door.load(
+                            app_url, clients, seconds, wait_events(url, kind), lock_waits(app_url, kind))
+                        results.append(result)
                         waits.update(sampled)
                         locks.update(lock_waited)
-                        n = count_attendance(app) - before
                         written += n
-                        start += n + 10_000
                     ceiling, result = combined(ceilings), combined(results)
                     result.update(waits=waits, locks=locks, load=", ".join(loads), written=written, floor=combined(floors))
                     rows.append((kind, clients, ceiling, result))

@@ -250,7 +250,8 @@ def is_db_id(value) -> bool:
 def parse_db_id(raw) -> int | None:
     """A row id from text (a query value, a form field); None when it is not one (too large, negative, text)."""
     text = str(raw).strip() if raw is not None else ""
-    if not text.isdigit() or len(text) > 10:
+    # ASCII digits only: str.isdigit() is true for "²", which int() refuses
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
         return None
     value = int(text)
     return value if is_db_id(value) else None

@@ -237,3 +237,25 @@ def test_the_set_up_page_keeps_its_key_on_reload_in_the_same_browser(app, client
     assert _password_only(client, "staff.a@example.org") == second_factor.ENROLL
     first = second_factor.secret_on_page(client.get(second_factor.ENROLL).get_data(as_text=True))
     assert second_factor.secret_on_page(client.get(second_factor.ENROLL).get_data(as_text=True)) == first
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize("script", [FULL_WIDTH, ARABIC_INDIC])
+def test_a_code_in_another_script_s_digits_is_read_as_those_digits(app, client, world, script):
+    """Outside test: "１２３４５６" at the code step and at setting up was a 500 (a phone set to Arabic types "١٢٣٤٥٦")."""
+    email = make_user(Role.COORDINATOR).email
+    assert _password_only(client, email) == second_factor.ENROLL
+    secret = second_factor.secret_on_page(client.get(second_factor.ENROLL).get_data(as_text=True))
+    wrong = client.post_form(second_factor.ENROLL, {"code": "123456".translate(script)})
+    assert wrong.status_code == 422 and "Koden er forkert" in wrong.get_data(as_text=True)
+    assert client.post_form(second_factor.ENROLL, {"code": pyotp.TOTP(secret).now().translate(script)}).status_code == 200
+    client.post_form("/logout")
+    _password_only(client, email)
+    for code in ("²³⁴⁵⁶⁷", "123456".translate(script)):  # not digits at all; digits, but not the code
+        response = client.post_form(second_factor.CHALLENGE, {"code": code})
+        assert response.status_code == 401, code
+    ok = client.post_form(second_factor.CHALLENGE, {"code": second_factor.code_for(email).translate(script)})
+    assert ok.status_code == 302 and client.get("/reports").status_code == 200

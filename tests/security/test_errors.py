@@ -105,3 +105,34 @@ def test_nul_characters_are_a_400_everywhere(client, world):
     response = client.api("POST", "/api/v1/me", json={"name": "a\x00b"})
     assert response.status_code == 400 and response.is_json
     assert client.get("/privacy").status_code == 200  # ordinary requests are untouched
+
+
+#: digits that are not ASCII digits: "²" passes str.isdigit() but not int(); "１" passes both
+NOT_ASCII_DIGITS = ("²", "１", "٣")
+QUERY_IDS = ("district", "institution", "year", "user", "page", "activity", "session", "category", "initiative",
+             "focus_area", "from", "to", "month", "age", "weekday")
+
+
+@pytest.mark.parametrize("role", ["admin", "coordinator", "staff_a", "youth", "anonymous"])
+def test_digits_of_other_scripts_in_a_query_are_never_a_500(app, client, world, role):
+    """Outside test: "?district=²" on the public catalogue (and the audit, reports and action-plan filters) was a 500."""
+    from tests.security.conftest import route_url
+
+    if world.user(role) is not None:
+        client.login_as(world.user(role))
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in ("static",) or rule.endpoint.startswith("boom"):
+            continue
+        base = route_url(app, rule, world)  # once: some rules' ids are made for the call
+        for digit in NOT_ASCII_DIGITS:
+            url = base + "?" + "&".join(f"{name}={digit}" for name in QUERY_IDS)
+            response = client.get(url)
+            assert response.status_code < 500, (rule.endpoint, url, response.status_code)
+
+
+def test_digits_of_other_scripts_in_a_roll_call_form_are_a_404(client, world):
+    client.login_as(world.staff_a)
+    for field in ("youth_id", "attendance_id"):
+        response = client.post_form(f"/sessions/{world.session_a.id}/rollcall",
+                                    {"action": "present" if field == "youth_id" else "absent", field: "²"})
+        assert response.status_code == 404, field

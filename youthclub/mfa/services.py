@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+import unicodedata
 
 import pyotp
 from flask import current_app
@@ -122,12 +123,17 @@ def key_mark(factor: TotpFactor) -> str:
 
 
 def _normalise(code: str | None) -> str:
-    return "".join((code or "").split()).replace("-", "").lower()
+    """Without spaces and dashes, lower-case, with the digits of any script as ASCII digits.
+
+    A phone set to Arabic or Persian, or a full-width keyboard, types "١٢٣٤٥٦" or "１２３４５６".
+    """
+    code = "".join((code or "").split()).replace("-", "").lower()
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in code)
 
 
 def _accepted_step(factor: TotpFactor, code: str, at: float | None) -> int | None:
     """The step within the window whose code is ``code`` and that is later than the last one used."""
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):
         return None
     now = current_step(at)
     for step in range(now - VALID_WINDOW, now + VALID_WINDOW + 1):

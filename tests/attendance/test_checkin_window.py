@@ -295,3 +295,34 @@ def test_a_queued_scan_from_a_fast_phone_clock_is_kept_for_staff_not_lost(staff,
     assert attendances() == 0
     page = staff.get(f"/sessions/{world.session_a.id}/rollcall").get_data(as_text=True)
     assert services.refusal_message("scanned_in_future") in page
+
+
+def test_a_coordinator_moves_no_session_with_visits_and_learns_no_count_from_the_refusal(client, world):
+    """Outside audit: the refusal told a coordinator "2 unge, 1 talt" of one session (a small cell the figures hide),
+    and a time fixed by five minutes moved a session with visits for a role that only reads figures."""
+    from tests.factories import attend
+    from youthclub.activities.models import Session
+
+    session = world.session_a
+    attend(world.youth, session)
+    db.session.commit()
+    session_id, starts_at, ends_at = session.id, session.starts_at, session.ends_at
+    client.login_as(world.coordinator)
+    for delta in (timedelta(days=7), timedelta(minutes=-5)):
+        response = _move(client, session, starts_at + delta, ends_at + delta)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200 and "kun institutionens personale kan flytte den" in page
+        assert "1 unge" not in page and "talt)" not in page
+        db.session.expire_all()
+        assert db.session.get(Session, session_id).starts_at == starts_at
+
+
+def test_a_session_s_head_count_cells_are_the_door_s_not_a_coordinator_s(client, world):
+    """Outside audit: the head count page showed a coordinator each cell of one session exactly, and let them change it."""
+    from youthclub.attendance.models import HeadCount
+
+    client.login_as(world.coordinator)
+    url = f"/sessions/{world.session_a.id}/headcount"
+    assert client.get(url).status_code == 403
+    assert client.post_form(url, {"band": "u13", "gender": "pige", "delta": "1", "seen": "0"}).status_code == 403
+    assert db.session.scalar(select(func.count(HeadCount.id))) == 0

@@ -3,7 +3,7 @@ perturbed by its cell key (the same cell, the same value, in every answer), rate
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tests import factories as fx
 from tests.reports.conftest import year_args
 from youthclub.extensions import db
+from youthclub.i18n import local_today
 from youthclub.models import AgeBand, Attendance, Gender, HeadCount, Session, YouthProfile
 from youthclub.reports import services
 from youthclub.reports.disclosure import (
@@ -164,3 +165,49 @@ def test_staff_see_their_own_small_numbers_on_the_dashboard_but_not_in_exports(a
     client.login_as(w.coordinator)
     page = client.get("/reports", query_string={"year": figures.year}).get_data(as_text=True)
     assert "&lt;5" in page and "ændret en smule tilfældigt (højst ±3" in page
+
+
+def _dropins_only(figures, count_per_band: int):
+    """An offer of its own with one held session yesterday: drop-ins of gender "andet" in every age band, no registered visitor."""
+    inst = fx.make_institution(figures.world.district_b, name="Kun talte")
+    activity = fx.make_activity(inst, title="Åben hal", requires_signup=False, capacity=None)
+    session = fx.make_session(activity, local_today() - timedelta(days=1))
+    for band in AgeBand:
+        db.session.add(HeadCount(session=session, age_band=band, gender=Gender.ANDET, count=count_per_band))
+    db.session.commit()
+    return inst
+
+
+def test_rows_under_a_total_of_no_young_people_and_few_drop_ins_are_left_out(app, figures):
+    """Outside audit: a total of 0 young people showed its rows, so "<5" with rows under it meant 0 young people, and
+    four rows each standing on drop-ins under a total of at most 4 drop-ins pinned every row to exactly 1."""
+    inst = _dropins_only(figures, 1)
+    f = StatsFilter(local_today() - timedelta(days=1), local_today() - timedelta(days=1), institution_ids=frozenset({inst.id}), gender="andet")
+    stats = Statistics(f, 5)
+    stats.prepare([("age_band",)])
+    assert stats.headline().get("unique") is None and "dropins" in stats.headline().small
+    assert stats.table(("age_band",)) == []  # as under a total of 1 to 4 young people
+
+
+def test_rows_under_a_total_of_no_young_people_but_enough_drop_ins_are_shown(app, figures):
+    inst = _dropins_only(figures, 3)  # 12 drop-ins: the total's count is released, the rows say no more than it
+    f = StatsFilter(local_today() - timedelta(days=1), local_today() - timedelta(days=1), institution_ids=frozenset({inst.id}), gender="andet")
+    stats = Statistics(f, 5)
+    stats.prepare([("age_band",)])
+    assert stats.headline().get("dropins") is not None
+    assert len(stats.table(("age_band",))) == len(AgeBand)
+
+
+def test_a_rate_of_a_row_of_too_few_is_hidden_whether_or_not_it_had_sign_ups(app, figures):
+    """Outside audit: ".." only where a row of too few had sign-up sessions and "–" where it had none told the two apart."""
+    from youthclub.reports.disclosure import release_row
+    from youthclub.reports.stats import CELL_KEYS, Row
+
+    values = {"sessions": 1, "visits": 0, "dropins": 1, "unique": 0, "new": 0, "returning": 0, "local": 0, "waitlist": 0}
+    for expected in (0, 1, 7):
+        parts = {"attended": 0, "expected": expected, "visits_cap": 0, "places": 0, "dropins_key": 0, "waitlist_key": 0,
+                 "attended_key": 0, "visits_cap_key": 0, **dict.fromkeys(CELL_KEYS, 0)}
+        released = release_row(Row({}, dict(values), set(), parts), 5)
+        assert released.values["attendance_rate"] is None
+        assert "attendance_rate" in released.hidden, expected
+        assert "capacity_use" in released.hidden

@@ -468,8 +468,12 @@ def _check_session_times(activity: Activity, starts_at: datetime, ends_at: datet
     problems.raise_any()
 
 
-def move_session(session: Session, new_start: datetime, new_end: datetime, reason: str | None = None) -> Session:
-    """Move one session to another time; young people who signed up see the reason."""
+def move_session(session: Session, new_start: datetime, new_end: datetime, reason: str | None = None, *,
+                 door_staff: bool = True) -> Session:
+    """Move one session to another time; young people who signed up see the reason.
+
+    ``door_staff``: the mover works at the session's institution (``require_visits_stay``).
+    """
     from ..attendance.services import require_visits_stay
 
     _check_session_times(session.activity, new_start, new_end)
@@ -477,7 +481,7 @@ def move_session(session: Session, new_start: datetime, new_end: datetime, reaso
     session = lock_row(Session, session.id)
     if session.is_cancelled:
         raise ActivityError(_("Mødegangen er aflyst."), "cancelled")
-    require_visits_stay(session, new_start, new_end)
+    require_visits_stay(session, new_start, new_end, door_staff=door_staff)
     if session.moved_from is None:
         session.moved_from = session.starts_at
     session.starts_at, session.ends_at = new_start, new_end

@@ -16,6 +16,7 @@ from ..accounts.access import (
     is_coordinator,
     is_staff_or_coordinator,
     require,
+    works_at,
 )
 from ..extensions import db
 from ..formutil import options, saved_or_refused, show_refusal
@@ -257,7 +258,7 @@ def session_move(session_id: int):
         form.reason.data = session.cancel_reason
     done = _submit(form, lambda: services.move_session(
                        session, *services.session_times(form.day.data, form.start_time.data, form.end_time.data),
-                       reason=form.reason.data or ""),
+                       reason=form.reason.data or "", door_staff=works_at(current_user, session.activity.institution_id)),
                    _("Mødegangen er flyttet."), _to_manage(session.activity_id))
     return done or render_template("activities/session_move.html", form=form, session=session, activity=session.activity)
 

@@ -334,12 +334,15 @@ def window_of(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetim
     return starts_at - config["CHECKIN_OPEN_BEFORE"], ends_at + config["CHECKIN_CLOSE_AFTER"]
 
 
-def require_visits_stay(session: Session, starts_at: datetime, ends_at: datetime) -> None:
+def require_visits_stay(session: Session, starts_at: datetime, ends_at: datetime, *, door_staff: bool = True) -> None:
     """Moving a session keeps its recorded visits true: a session with visits (attendance or a head count)
     is not moved to a time that has not begun, and every pass scanned inside its window stays inside it.
 
     Otherwise today's visits would count for next week, and next week the same young people would be
     "already checked in" at the door. The caller holds the session's row lock (check-ins in flight finish first).
+
+    ``door_staff``: the mover works at the session's institution. Anyone else (a coordinator) moves no
+    session with visits at all, and is not told how many: one session's count is a small cell.
     """
     opens, closes = window_of(starts_at, ends_at)
     old_opens, old_closes = checkin_window(session)
@@ -348,6 +351,10 @@ def require_visits_stay(session: Session, starts_at: datetime, ends_at: datetime
                                 .where(HeadCount.session_id == session.id)) or 0
     if not attended and not counted:
         return
+    if not door_staff:
+        raise AttendanceError(
+            _("Der er registreret fremmøde på denne gang, så kun institutionens personale kan flytte den."),
+            "has_visits", field="day")
     left_behind = db.session.scalar(select(func.count(Attendance.id)).where(
         Attendance.session_id == session.id, Attendance.scanned_at >= old_opens, Attendance.scanned_at <= old_closes,
         or_(Attendance.scanned_at < opens, Attendance.scanned_at > closes))) or 0

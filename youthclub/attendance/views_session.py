@@ -11,7 +11,6 @@ from sqlalchemy import select
 from ..accounts.access import (
     get_door_session_or_403,
     get_roster_session_or_403,
-    get_session_or_403,
     get_youth_or_404,
     is_staff_or_coordinator,
     require,
@@ -160,8 +159,9 @@ def conflict_resolve(session_id: int, conflict_id: int):
 @bp.route("/sessions/<int:session_id>/headcount", methods=["GET", "POST"])
 @require(is_staff_or_coordinator)
 def headcount(session_id: int):
-    """Tally anonymous drop-ins by age band and gender with + and − buttons."""
-    session = get_session_or_403(session_id)
+    """Tally anonymous drop-ins by age band and gender with + and − buttons: its institution's staff (and admins,
+    as for the roster); a session's exact cells are small numbers a coordinator sees only as released figures."""
+    session = get_roster_session_or_403(session_id)
     if request.method == "POST":
         try:
             band = AgeBand(request.form.get("band", ""))

@@ -145,7 +145,9 @@ def release_row(row: Row, threshold: int) -> Row:
     }
     for figure, (num, den, decimals) in rates.items():
         out[figure] = rounded_rate(num, den, decimals)
-        if num is None and den:
+        # a row of too few hides its rates whatever their denominator: "–" (no sign-up sessions, no
+        # places) beside ".." would say which of its hidden rows had any
+        if num is None and (den or too_few):
             hidden.add(figure)
     return Row(dict(row.key), out, hidden, {}, small)
 
@@ -188,9 +190,21 @@ def margins(breakdowns) -> list[tuple]:
     return sorted(family, key=lambda d: (len(d), d))
 
 
+def is_small_margin(values: dict, threshold: int) -> bool:
+    """Whether the rows under a group with these (exact) figures are left out (``withheld``).
+
+    A group of 1 to threshold − 1 young people; and a group of none whose drop-ins are too few
+    to be released as well. Were the rows of the second kind shown, their being there would
+    tell "<5 young people" apart as 0 (where 1 to 4 shows no rows), and four rows standing on
+    drop-ins alone under a total of at most 4 drop-ins would pin every row to 1.
+    """
+    unique = values["unique"]
+    return 0 < unique < threshold or (unique == 0 and values["dropins"] < threshold)
+
+
 def small_margins(raw: dict, threshold: int) -> dict:
-    """For each table, the keys of its rows with 1 to threshold − 1 young people behind them."""
-    return {dims: {tuple(r.key[d] for d in dims) for r in rows if 0 < r.values["unique"] < threshold}
+    """For each table, the keys of its rows that are small margins (``is_small_margin``)."""
+    return {dims: {tuple(r.key[d] for d in dims) for r in rows if is_small_margin(r.values, threshold)}
             for dims, rows in raw.items()}
 
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import enum
+import re
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -175,6 +177,44 @@ def normalise_contact(value: str | None) -> str | None:
     if len(digits) == 10 and digits.startswith("45"):
         digits = digits[2:]
     return digits
+
+
+#: an e-mail as the contact field takes it: one @, no spaces, a dot in the domain
+_CONTACT_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+#: what a phone number is written with: digits, spaces, ( ) . - and a + before the country code, nothing else
+_CONTACT_PHONE = re.compile(r"\(?\+?[0-9 ().-]+")
+
+
+def contact_problem(value: str | None) -> str | None:
+    """Why ``value`` is not a phone number or an e-mail (None: it is one, or it is empty).
+
+    The field holds a way to reach the young person and nothing else: no free text (a note
+    about them is exactly what is never kept), no CPR number. A phone number is Danish (8
+    digits, with or without +45/0045) or international (+ or 00, a country code that is not
+    Denmark's, 8 to 15 digits in all); a 10-digit number without a + is what a CPR number is.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    if "@" in value:
+        return None if _CONTACT_EMAIL.fullmatch(value) else _("Skriv en e-mail som navn@eksempel.dk.")
+    if not _CONTACT_PHONE.fullmatch(value):
+        return _("Skriv kun et telefonnummer eller en e-mail: feltet er ikke til noter.")
+    digits = normalise_contact(value) or ""
+    compact = re.sub(r"[ ().-]", "", value)
+    international = compact.startswith("+") or compact.startswith("00")
+    if len(digits) == 8 and not (international and not compact.lstrip("+0").startswith("45")):
+        return None
+    if international and not digits.startswith(("0", "45")) and 8 <= len(digits) <= 15:
+        return None
+    return _("Skriv et telefonnummer med 8 cifre (eller +landekode og nummer) eller en e-mail.")
+
+
+def name_problem(value: str | None) -> str | None:
+    """Why ``value`` is not a name (None: it is one): a name has no digits, so a CPR number never goes in as one."""
+    if any(ch.isdigit() for ch in value or ""):
+        return _("Et navn må ikke indeholde tal.")
+    return None
 
 
 def new_pass_token() -> str:

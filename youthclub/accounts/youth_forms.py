@@ -4,12 +4,25 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from .models import contact_problem, name_problem
 
 MONTHS = [
     _l("januar"), _l("februar"), _l("marts"), _l("april"), _l("maj"), _l("juni"),
     _l("juli"), _l("august"), _l("september"), _l("oktober"), _l("november"), _l("december"),
 ]
+
+
+def _rule(problem):
+    """A field validator from one of the models' rules (``contact_problem``, ``name_problem``): its message, in Danish."""
+
+    def validate(_form, field):
+        message = problem(field.data)
+        if message:
+            raise ValidationError(message)
+
+    return validate
 
 
 def _district_id(value) -> int | None:
@@ -20,8 +33,8 @@ def _district_id(value) -> int | None:
 class AboutYouForm(FlaskForm):
     """Step 1 of registration, and the profile staff fill in."""
 
-    first_name = StringField(_l("Fornavn"), validators=[DataRequired(), Length(max=60)])
-    last_name = StringField(_l("Efternavn (frivilligt)"), validators=[Optional(), Length(max=60)])
+    first_name = StringField(_l("Fornavn"), validators=[DataRequired(), Length(max=60), _rule(name_problem)])
+    last_name = StringField(_l("Efternavn (frivilligt)"), validators=[Optional(), Length(max=60), _rule(name_problem)])
     birth_month = SelectField(_l("Fødselsmåned"), coerce=int, choices=[])
     birth_year = SelectField(_l("Fødselsår"), coerce=int, choices=[])
     gender = SelectField(_l("Køn (frivilligt)"), choices=[])
@@ -33,7 +46,8 @@ class AboutYouForm(FlaskForm):
 class StaffYouthForm(AboutYouForm):
     home_district_id = SelectField(_l("Bor i"), coerce=_district_id, choices=[],
                                    validators=[InputRequired(_l("Vælg, hvor den unge bor."))])
-    contact = StringField(_l("Telefon eller e-mail (frivilligt)"), validators=[Optional(), Length(max=254)])
+    contact = StringField(_l("Telefon eller e-mail (frivilligt)"),
+                          validators=[Optional(), Length(max=254), _rule(contact_problem)])
     #: asked only when the young person may be registered already
     create_anyway = BooleanField(_l("Nej, det er en anden person. Opret en ny profil."))
 

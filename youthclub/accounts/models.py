@@ -202,10 +202,8 @@ def contact_problem(value: str | None) -> str | None:
         return _("Skriv kun et telefonnummer eller en e-mail: feltet er ikke til noter.")
     digits = normalise_contact(value) or ""
     compact = re.sub(r"[ ().-]", "", value)
-    international = compact.startswith("+") or compact.startswith("00")
-    if len(digits) == 8 and not (international and not compact.lstrip("+0").startswith("45")):
-        return None
-    if international and not digits.startswith(("0", "45")) and 8 <= len(digits) <= 15:
+    danish = not compact.startswith(("+", "00")) or compact.lstrip("+0").startswith("45")
+    if len(digits) == 8 if danish else (not digits.startswith("0") and 8 <= len(digits) <= 15):
         return None
     return _("Skriv et telefonnummer med 8 cifre (eller +landekode og nummer) eller en e-mail.")
 

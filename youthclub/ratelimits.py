@@ -26,9 +26,15 @@ log = logging.getLogger(__name__)
 #: policy -> {"ip": limits per client address, "account": limits per account (optional)}
 DEFAULT_RATELIMITS = {
     "login": {"ip": "20 per minute;100 per hour", "account": "5 per minute;30 per hour"},
+    #: asking for a reset mail: per account the e-mail typed
     "password_reset": {"ip": "5 per minute;20 per hour", "account": "3 per hour"},
-    #: per account: the e-mail typed, so one address gets at most a few registration mails
-    "registration": {"ip": "10 per hour", "account": "5 per hour"},
+    #: per account: the e-mail typed, so one address gets at most a few registration mails; per
+    #: address room for a club's or a class's young people registering together on one network
+    "registration": {"ip": "30 per minute;200 per hour", "account": "5 per hour"},
+    #: following a mailed link (confirming a registration, choosing a new password): its secret
+    #: cannot be guessed, so the limits only cap one link's and one address's use, never a
+    #: club's young people confirming on the same network (per account: the link itself)
+    "link": {"ip": "30 per minute;300 per hour", "account": "10 per hour"},
     "signup": {"ip": "30 per minute", "account": "20 per minute"},
     "checkin": {"ip": "600 per minute", "account": "600 per minute"},
     "export": {"ip": "20 per minute", "account": "30 per hour"},
@@ -137,6 +143,15 @@ def _account_key() -> str:
     return f"email:{digest}"
 
 
+def _link_key() -> str:
+    """The mailed link an attempt follows (its secret from the URL, as an HMAC like the e-mails)."""
+    secret = str((request.view_args or {}).get("token") or "")
+    if not secret:
+        return _account_key()
+    digest = hmac.new(str(current_app.secret_key).encode(), secret.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"link:{digest}"
+
+
 def _second_step_key() -> str:
     """Between password and code: the account whose password was given (else as ``_account_key``)."""
     pending = pending_user_id()
@@ -144,7 +159,7 @@ def _second_step_key() -> str:
 
 
 #: policies whose account is found another way than ``_account_key``
-ACCOUNT_KEYS = {"mfa": _second_step_key}
+ACCOUNT_KEYS = {"mfa": _second_step_key, "link": _link_key}
 
 
 def rate_limited(policy: str, methods=("POST", "PUT", "PATCH", "DELETE")):

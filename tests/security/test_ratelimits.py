@@ -241,3 +241,35 @@ def test_the_dashboard_is_rate_limited(world, limited_app):
     assert statuses == [200, 200, 200, 429]
     assert "For mange forsøg" in client.get("/reports").get_data(as_text=True)
     assert client.get("/reports/action-plan").status_code == 429  # the plan report counts with the page
+
+
+def test_a_club_registers_together_on_one_network(world, limited_app):
+    """Twenty-five young people on the club's Wi-Fi (one address) register and confirm within the hour
+    under the real limits: no 429 for the fourth or the eleventh (an outside test got both)."""
+    from tests.factories import confirm_registration
+    from tests.signups.test_youth_accounts import _register
+
+    app = limited_app(RATELIMITS=None)
+    for n in range(25):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = "10.0.9.1"
+        assert _register(client, f"ung{n}@example.org", first_name="Bo").status_code == 200, n
+        assert confirm_registration(client, f"ung{n}@example.org").status_code == 302, n
+
+
+def test_a_mailed_link_is_limited_per_link_not_per_network(world, limited_app):
+    """Confirming one link over and over meets its own limit; another young person's link on the same address does not."""
+    from tests.factories import mailed_link
+    from tests.signups.test_youth_accounts import _register
+
+    app = limited_app(RATELIMITS={"link": {"ip": "100 per minute", "account": "3 per hour"}})
+    first, second = app.test_client(), app.test_client()
+    for client in (first, second):
+        client.environ_base["REMOTE_ADDR"] = "10.0.9.2"
+    _register(first, "en@example.org")
+    _register(second, "to@example.org")
+    bad = mailed_link("en@example.org", "/register/confirm/") + "x"
+    for _ in range(3):
+        assert first.post_form(bad).status_code == 404
+    assert first.post_form(bad).status_code == 429
+    assert second.post_form(mailed_link("to@example.org", "/register/confirm/")).status_code == 302

@@ -270,7 +270,7 @@ def institution_invitation_withdraw(institution_id: int, invitation_id: int):
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
-@rate_limited("password_reset")
+@rate_limited("link")
 def staff_invitation(token: str):
     """The link in an invitation mail: a new colleague chooses a password; one with a login logs in and accepts."""
     invitation = invitations.find_invitation(token)

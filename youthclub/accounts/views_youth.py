@@ -133,7 +133,7 @@ def register_login():
 
 
 @bp.route("/register/confirm/<token>", methods=["GET", "POST"])
-@rate_limited("password_reset")
+@rate_limited("link")
 def register_confirm(token: str):
     """The link in the registration mail: one tap makes the account and logs in.
 
@@ -189,7 +189,7 @@ def password_forgot():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-@rate_limited("password_reset")
+@rate_limited("link")
 def password_reset(token: str):
     """Choose a new password through the e-mailed link (single use, expires)."""
     link = youth_services.find_token(youth_services.TokenPurpose.PASSWORD_RESET, token)

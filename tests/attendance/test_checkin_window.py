@@ -229,6 +229,25 @@ def test_a_head_count_is_never_added_to_a_session_that_has_not_begun(staff, worl
     assert db.session.scalar(select(func.sum(HeadCount.count))) == 1
 
 
+def test_a_head_count_is_never_added_to_a_cancelled_session(staff, world):
+    """The scanner refuses a cancelled session ("Gangen er aflyst."); its head count did not, and the
+    visitors tapped in vanished from every figure. Now the + is refused and disabled, the − still corrects."""
+    from youthclub.attendance.models import HeadCount
+
+    url = f"/sessions/{world.session_a.id}/headcount"
+    staff.post_form(url, {"band": "u13", "gender": "pige", "delta": "1", "seen": "0"})
+    world.session_a.cancelled_at = datetime.now(UTC)
+    db.session.commit()
+    page = staff.get(url).get_data(as_text=True)
+    assert 'id="headcount-cancelled"' in page and "Gangen er aflyst." in page
+    assert 'name="delta" value="1" class="button headcount-btn" disabled' in page
+    r = staff.post_form(url, {"band": "u13", "gender": "dreng", "delta": "1", "seen": "0"}, follow_redirects=True)
+    assert "Gangen er aflyst." in r.get_data(as_text=True)
+    assert db.session.scalar(select(func.sum(HeadCount.count))) == 1
+    staff.post_form(url, {"band": "u13", "gender": "pige", "delta": "-1", "seen": "1"})
+    assert db.session.scalar(select(func.sum(HeadCount.count))) == 0
+
+
 # -- moving a session keeps its visits where they happened --------------------------------
 
 

@@ -766,7 +766,10 @@ def adjust_head_count(session: Session, age_band: AgeBand, gender: Gender, delta
     reason = _require_reason(session.ends_at, reason)
     session = lock_row(Session, session.id)
     if delta > 0:
-        # anonymous visitors are visits too: never counted at a session that has not begun
+        # anonymous visitors are visits too: never counted at a session that has not begun or is
+        # cancelled (the scanner refuses both; a cancelled session's counts are in no figure)
+        if session.is_cancelled:
+            raise AttendanceError(refusal_message("session_cancelled"), "session_cancelled", status=422)
         require_begun(session)
     cell = db.session.scalar(select(HeadCount).where(
         HeadCount.session_id == session.id, HeadCount.age_band == age_band, HeadCount.gender == gender))

@@ -179,4 +179,5 @@ def headcount(session_id: int):
         "attendance/headcount.html", session=session, counts=counts, bands=AGE_BAND_LABELS,
         genders=gender_labels(), total=sum(counts.values()), needs_reason=services.needs_reason(session.ends_at),
         later=services.scan_state(session) == "later", not_now=services.not_now_message(session),
+        cancelled=session.is_cancelled,
     )

@@ -1,6 +1,7 @@
 """Claims on outbox messages, backoff and giving up (in-process: no worker or Redis needed)."""
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -140,3 +141,34 @@ def test_an_admin_sends_a_given_up_message_again_once_the_mail_server_is_mended(
     assert "Mailen er ikke fejlet" in client.get("/admin/outbox").get_data(as_text=True)
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "outbox.retry")) == 1
     assert client.post_form("/admin/outbox/999999/retry").status_code == 404
+
+
+def test_with_a_mail_server_the_outbox_shows_no_link_an_admin_could_follow(app, client, world):
+    """An outside test took over an account from the outbox: its password-reset link was shown to admins
+    though the mail had really been sent. Now every one-time link's secret is hidden once mail is sent
+    (in development, with no mail server, the outbox is the only way to the link, and shows it)."""
+    from tests.factories import mailed_link
+    from youthclub.accounts import youth_services
+
+    youth_services._send_password_reset(world.youth_user.email)
+    youth_services.request_registration(
+        {"first_name": "Bo", "birth_year": 2012, "birth_month": 5, "gender": None, "home_district_id": None},
+        email="ny@example.org", password="mit hemmelige ord", locale="da", next_path=None)
+    db.session.commit()
+    links = [mailed_link(world.youth_user.email, "/password/reset/"), mailed_link("ny@example.org", "/register/confirm/")]
+    secrets = [link.rsplit("/", 1)[1] for link in links]
+    assert all(len(s) > 20 for s in secrets)
+    client.login_as(world.admin)
+    app.config.update(MAIL_SERVER=None)
+    shown = client.get("/admin/outbox").get_data(as_text=True)
+    assert all(s in shown for s in secrets)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    hidden = client.get("/admin/outbox").get_data(as_text=True)
+    assert not any(s in hidden for s in secrets)
+    assert "/password/reset/[skjult]" in hidden and "/register/confirm/[skjult]" in hidden
+    assert "Personlige links" in hidden
+    from youthclub.mail.views import _link_secrets
+
+    pattern = _link_secrets(app).pattern
+    for prefix in ("/invitations/", "/consent/", "/calendar/"):
+        assert re.escape(prefix) in pattern

@@ -1,6 +1,8 @@
 """The mail domain's one page: the outbox, for admins."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,6 +16,28 @@ from .models import OutboxMessage
 from .services import outbox_counts, retry_failed
 
 bp = Blueprint("mail", __name__)
+
+#: what stands in the outbox in place of a one-time link's secret once mail is really sent
+HIDDEN = "[skjult]"
+
+
+def _link_secrets(app) -> re.Pattern:
+    """Every route that takes a secret in its path (``<token>``: a registration, a password reset, an
+    invitation, a guardian's consent), as one pattern whose group 1 is the path up to the secret."""
+    kept = app.extensions.get("youthclub_link_secrets")
+    if kept is None:
+        prefixes = sorted({rule.rule.split("<", 1)[0] for rule in app.url_map.iter_rules()
+                           if "token" in rule.arguments and rule.rule.split("<", 1)[0].count("/") > 1})
+        kept = re.compile("(" + "|".join(re.escape(p) for p in prefixes) + r")[^\s/?#<>\"')]+")
+        app.extensions["youthclub_link_secrets"] = kept
+    return kept
+
+
+@bp.app_template_filter("without_link_secrets")
+def without_link_secrets(text: str) -> str:
+    """``text`` with the secret of every one-time link in it replaced: with a mail server set up, the
+    link is the recipient's alone, and an admin who could follow it could take over their account."""
+    return _link_secrets(current_app).sub(lambda m: m.group(1) + HIDDEN, text or "")
 
 nav_item("mail.outbox", _l("Udbakke"), is_admin, order=85)
 

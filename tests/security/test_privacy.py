@@ -18,6 +18,7 @@ from youthclub.accounts.models import (
     User,
     YouthProfile,
 )
+from youthclub.attendance.models import Attendance
 from youthclub.audit.models import AuditEvent
 from youthclub.extensions import db
 from youthclub.mail.models import OutboxMessage
@@ -78,6 +79,32 @@ def test_my_data_holds_everything_about_me_and_nothing_about_others(client, worl
                   "Personale", "staff.a@example.org", "password_hash", "$argon2"):
         assert other not in text.replace("Bo\u0000", ""), other
     assert _count(AuditEvent, AuditEvent.action == "privacy.data_download") == 1
+
+
+def test_my_data_holds_the_corrections_of_my_attendance_and_their_reasons(client, world):
+    """An outside test found staff's reasons for correcting a visit (kept in the session's audit events,
+    naming the young person by id) missing from "download my data", though a cancelled sign-up's reason was there."""
+    from youthclub.attendance import services as attendance
+    from youthclub.i18n import local_today
+
+    old = make_session(world.activity_a, local_today() - timedelta(days=3))
+    other = make_session(world.activity_a, local_today() - timedelta(days=4))
+    attendance.mark_present(old, world.youth, world.staff_a, reason="Glemte sit kort, sad i hjørnet")
+    attendance.mark_present(other, world.other_youth, world.staff_a, reason="Om en anden ung")
+    db.session.flush()
+    visit = db.session.scalar(select(Attendance).where(Attendance.session_id == old.id, Attendance.youth_id == world.youth.id))
+    attendance.remove_attendance(visit, world.staff_a, reason="Var her alligevel ikke")
+    db.session.commit()
+    client.login_as(world.youth_user)
+    data = json.loads(client.get("/account/data").get_data(as_text=True))
+    assert [(c["change"], c["reason"], c["activity"]) for c in data["attendance_corrections"]] == [
+        ("add", "Glemte sit kort, sad i hjørnet", "Fodbold i hallen"),
+        ("remove", "Var her alligevel ikke", "Fodbold i hallen"),
+    ]
+    text = json.dumps(data, ensure_ascii=False)
+    assert "Om en anden ung" not in text and "staff.a@example.org" not in text and "Personale" not in text
+    page = client.get("/account/data/view").get_data(as_text=True)
+    assert "Rettelser af dit fremmøde" in page and "Var her alligevel ikke" in page
 
 
 def test_staff_also_get_their_own_data(client, world):

@@ -68,6 +68,7 @@ def export_my_data(user: User) -> dict:
         "signups": [],
         "attendance": [],
         "scan_conflicts": [],
+        "attendance_corrections": [],
         "consents": [],
         "messages": [],
         "activity_log": [],
@@ -134,6 +135,7 @@ def export_my_data(user: User) -> dict:
              "scanned_at": _iso(c.scanned_at), "resolved_at": _iso(c.resolved_at)}
             for c, session, activity in conflicts
         ]
+        data["attendance_corrections"] = attendance_corrections(youth)
         message_filter = or_(message_filter, OutboxMessage.youth_id == youth.id)
         # what was done to the profile (views, corrections), without saying which staff member did it
         audit_filter = or_(
@@ -149,6 +151,27 @@ def export_my_data(user: User) -> dict:
         for e in db.session.scalars(select(AuditEvent).where(audit_filter).order_by(AuditEvent.id))
     ]
     return data
+
+
+def attendance_corrections(youth: YouthProfile) -> list[dict]:
+    """Staff's corrections of the young person's attendance (a roll-call tick, a visit removed, a late
+    or age-overridden check-in), with the reason they gave: kept about them, so theirs to read.
+    The events belong to the session and name the young person in their details; who made the
+    change is not told (as in the activity log)."""
+    rows = db.session.execute(
+        select(AuditEvent, Session, Activity)
+        .join(Session, Session.id == AuditEvent.object_id)
+        .join(Activity, Activity.id == Session.activity_id)
+        .where(AuditEvent.object_type == Session.__tablename__,
+               AuditEvent.details["youth_id"].as_integer() == youth.id)
+        .order_by(AuditEvent.id)
+    )
+    return [
+        {"action": e.action, "change": (e.details or {}).get("change"), "activity": activity.title,
+         "session_starts_at": _iso(session.starts_at), "reason": (e.details or {}).get("reason"),
+         "created_at": _iso(e.created_at)}
+        for e, session, activity in rows
+    ]
 
 
 def _institution_name(institution_id: int | None) -> str | None:

@@ -53,6 +53,21 @@ def test_names_with_digits_are_refused(app):
         assert name_problem("Zoë-Marie") is None and name_problem("Ólafur O'Neill") is None
 
 
+def test_a_name_of_invisible_characters_or_punctuation_is_refused(client, world):
+    """An outside test registered a young person whose first name was two zero-width spaces."""
+    from tests.signups.test_youth_accounts import _register
+
+    with client.application.test_request_context():
+        for blank in ("\u200b\u200b", "\u2060", "--", "\u200b.\u200b"):
+            assert name_problem(blank) == "Et navn skal have mindst ét bogstav.", repr(blank)
+        assert name_problem("\u200bAli") is None and name_problem("李") is None
+    _register(client, "usynlig@example.org", first_name="\u200b\u200b")
+    assert db.session.scalar(select(func.count(YouthProfile.id)).where(YouthProfile.first_name.like("%\u200b%"))) == 0
+    page = client.post_form("/register", {"first_name": "\u200b", "birth_month": "5", "birth_year": "2011",
+                                          "gender": "", "home_district_id": "0"}).get_data(as_text=True)
+    assert "Et navn skal have mindst ét bogstav." in page
+
+
 def _new(client, world, **fields):
     data = {"first_name": "Notea", "last_name": "", "birth_month": "5", "birth_year": "2011", "gender": "dreng",
             "home_district_id": str(world.district_a.id), "contact": "", "create_anyway": "y", **fields}

@@ -214,6 +214,18 @@ def test_batch_accepts_a_bare_list_and_rejects_non_lists(staff, world):
     assert staff.api("POST", "/api/v1/checkins/batch", json={"items": [{}] * 501}).status_code == 400
 
 
+@pytest.mark.parametrize("session_id,code", [("SID", "invalid_session_id"), (None, "invalid_session_id"),
+                                             (1.5, "invalid_session_id"), (True, "invalid_session_id")])
+def test_a_batch_item_with_a_session_id_that_is_not_a_number_is_a_400(staff, world, session_id, code):
+    """An outside test sent "session_id": "736" (a string) and got 404 "Gangen findes ikke." for a session that exists."""
+    item = {"token": world.youth.pass_token, "nonce": nonce()}
+    if session_id is not None:
+        item["session_id"] = str(world.session_a.id) if session_id == "SID" else session_id
+    result = staff.api("POST", "/api/v1/checkins/batch", json=[item]).json["results"][0]
+    assert result["status"] == 400 and result["error"]["code"] == code
+    assert db.session.scalar(select(func.count(Attendance.id))) == 0
+
+
 def test_conflicts_show_on_the_session_pages(staff, world, app):
     items = [{"session_id": world.session_a.id, "token": "lost-and-unknown", "nonce": nonce()}]
     staff.api("POST", "/api/v1/checkins/batch", json={"items": items})

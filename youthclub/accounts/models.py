@@ -212,6 +212,9 @@ def name_problem(value: str | None) -> str | None:
     """Why ``value`` is not a name (None: it is one): a name has no digits, so a CPR number never goes in as one."""
     if any(ch.isdigit() for ch in value or ""):
         return _("Et navn må ikke indeholde tal.")
+    if value and not any(ch.isalpha() for ch in value):
+        # only punctuation or invisible characters (a zero-width space looks like a blank name)
+        return _("Et navn skal have mindst ét bogstav.")
     return None
 
 

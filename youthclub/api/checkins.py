@@ -161,6 +161,9 @@ def checkin_batch():
         try:
             item = _parse_item(raw)
             session_id = _get(raw, "session_id")
+            if not is_db_id(session_id):
+                raise BadInput("session_id skal være et tal." if session_id is not None else "session_id mangler.",
+                               "invalid_session_id")
             savepoint = db.session.begin_nested()
             try:
                 body, status = _perform(session_id, item, offline=True)

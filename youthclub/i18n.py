@@ -52,6 +52,12 @@ def to_utc(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
+def exists_locally(day: date, at: time) -> bool:
+    """Whether a clock in Copenhagen shows ``at`` on ``day`` (not in the hour skipped for summer time)."""
+    wall = datetime.combine(day, at, tzinfo=LOCAL_TZ)
+    return wall.astimezone(UTC).astimezone(LOCAL_TZ).replace(tzinfo=None) == wall.replace(tzinfo=None)
+
+
 def fmt_date(value) -> str:
     """dd.mm.yyyy"""
     if value is None:

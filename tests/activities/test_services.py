@@ -323,3 +323,31 @@ def test_the_door_scans_into_a_late_session_after_midnight(world):
     session.starts_at, session.ends_at = services.session_times(date(2026, 12, 11), time(22), time(1))
     assert is_happening(session, to_utc(date(2026, 12, 12), time(0, 30)))
     assert not is_happening(session, to_utc(date(2026, 12, 12), time(3)))
+
+
+# the clocks go forward at 02:00 on Sunday 28.03.2027: 02:00–02:59 does not exist that night
+
+@pytest.mark.parametrize("start,end,field", [(time(2, 15), time(4), "start_time"), (time(22), time(2, 30), "end_time"),
+                                             (time(1), time(2), "end_time")])
+def test_a_time_the_clocks_skip_is_refused_not_moved_an_hour_on(world, start, end, field):
+    """An outside test moved a session to 02:15 on the night summer time begins and found it at 03:15."""
+    day = date(2027, 3, 28) if start < time(12) else date(2027, 3, 27)
+    with pytest.raises(services.ActivityError) as err:
+        services.session_times(day, start, end)
+    assert (err.value.field, err.value.code) == (field, "time_skipped")
+    assert "findes ikke den 28.03.2027" in err.value.message and "sommertid" in err.value.message
+    # the next night the same times are fine, and the hour after the gap too
+    services.session_times(day + timedelta(days=7), start, end)
+    services.session_times(date(2027, 3, 28), time(3), time(4))
+
+
+def test_a_weekly_pattern_over_the_night_summer_time_begins_names_the_day(world):
+    with pytest.raises(services.ActivityError) as err:
+        services.save_pattern(world.activity_a, weekdays=[6], start_time=time(2, 30), end_time=time(5),
+                              starts_on=date(2027, 3, 14), ends_on=date(2027, 4, 11))
+    assert (err.value.field, err.value.code) == ("start_time", "time_skipped")
+    assert "28.03.2027" in err.value.message and "Spring dagen over" in err.value.message
+    pattern = services.save_pattern(world.activity_a, weekdays=[6], start_time=time(2, 30), end_time=time(5),
+                                    starts_on=date(2027, 3, 14), ends_on=date(2027, 4, 11),
+                                    skip_dates=[date(2027, 3, 28)])
+    assert {to_local(s.starts_at).time() for s in world.activity_a.sessions if s.pattern_id == pattern.id} == {time(2, 30)}

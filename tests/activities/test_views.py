@@ -339,3 +339,14 @@ def test_staff_moving_a_tagged_offer_to_another_district_are_warned(client, worl
     response = client.post_form(f"/activities/{world.activity_a.id}/edit",
                                 {**ACTIVITY_FORM, "district_id": str(world.district_b.id)}, follow_redirects=True)
     assert "flash-warning\">Bemærk: Flere unge i klubberne" in response.get_data(as_text=True)
+
+
+def test_moving_a_session_into_the_hour_summer_time_skips_is_refused_in_danish(client, world):
+    client.login_as(world.staff_a)
+    before = (world.session_a.starts_at, world.session_a.ends_at)
+    response = client.post_form(f"/sessions/{world.session_a.id}/move", {
+        "day": "2027-03-28", "start_time": "02:15", "end_time": "04:00", "reason": "Natlåsning"})
+    assert response.status_code in (200, 422)
+    assert "Klokken 02:15 findes ikke den 28.03.2027" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert (world.session_a.starts_at, world.session_a.ends_at) == before

@@ -15,7 +15,7 @@ from ..database import MAX_COUNT, lock_row
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
-from ..i18n import to_local, to_utc
+from ..i18n import exists_locally, fmt_date, to_local, to_utc
 from ..signals import activity_cancelled, capacity_changed, session_changed
 from ..signups.places import confirmed_count_sql, free_places_sql
 from ..signups.services import promote_waitlist
@@ -312,10 +312,32 @@ def _check_in_programme(activity: Activity, day: date, field: str, problems: _Pr
 def session_times(day: date, start_time: time, end_time: time) -> tuple[datetime, datetime]:
     """(starts_at, ends_at) in UTC of a session on ``day`` from ``start_time`` to ``end_time``, Copenhagen time.
 
-    An end at or before the start is on the next day: an evening club runs 22:00–01:00.
+    An end at or before the start is on the next day: an evening club runs 22:00–01:00. A time the
+    clocks skip when summer time begins (02:00–02:59 on the last Sunday of March) is refused,
+    never silently moved an hour on.
     """
+    problems = _Problems()
+    _skipped_times(day, start_time, end_time, problems)
+    problems.raise_any()
+    return _utc_times(day, start_time, end_time)
+
+
+def _utc_times(day: date, start_time: time, end_time: time) -> tuple[datetime, datetime]:
     end_day = day + timedelta(days=1) if end_time <= start_time else day
     return to_utc(day, start_time), to_utc(end_day, end_time)
+
+
+def _skipped_times(day: date, start_time: time, end_time: time, problems: _Problems, *, pattern: bool = False) -> None:
+    """A refusal for a start or end on ``day`` that the clocks skip when summer time begins."""
+    end_day = day + timedelta(days=1) if end_time <= start_time else day
+    for field, on, at in (("start_time", day, start_time), ("end_time", end_day, end_time)):
+        if exists_locally(on, at):
+            continue
+        values = {"time": at.strftime("%H:%M"), "date": fmt_date(on)}
+        problems.add(_("Klokken %(time)s findes ikke den %(date)s: uret stilles en time frem til sommertid. "
+                       "Spring dagen over eller vælg et andet tidspunkt.", **values) if pattern else
+                     _("Klokken %(time)s findes ikke den %(date)s: uret stilles en time frem til sommertid. "
+                       "Vælg et andet tidspunkt.", **values), "time_skipped", field)
 
 
 def _length_problem(starts_at: datetime, ends_at: datetime, problems: _Problems) -> None:
@@ -375,7 +397,7 @@ def _pattern_days(activity: Activity, weekdays, start_time, end_time, starts_on,
     elif end_time == start_time:
         problems.add(_("Sluttidspunktet skal være efter starttidspunktet."), "end_before_start", "end_time")
     elif starts_on is not None:
-        _length_problem(*session_times(starts_on, start_time, end_time), problems)
+        _length_problem(*_utc_times(starts_on, start_time, end_time), problems)
     if starts_on is not None and ends_on is not None:
         if ends_on < starts_on:
             problems.add(_("Slutdatoen skal være samme dag som eller efter startdatoen."), "end_before_start", "ends_on")
@@ -385,6 +407,10 @@ def _pattern_days(activity: Activity, weekdays, start_time, end_time, starts_on,
     if problems.found:
         problems.raise_any()
     days = pattern_dates(weekdays, starts_on, ends_on, skip)
+    for day in days:
+        _skipped_times(day, start_time, end_time, problems, pattern=True)
+    if problems.found:
+        problems.raise_any()
     if not days:
         problems.add(_("Mønstret giver ingen mødegange. Tjek ugedage og datoer."), "no_sessions", "weekdays")
     elif len(days) > MAX_PATTERN_SESSIONS:

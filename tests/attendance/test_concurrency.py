@@ -316,8 +316,7 @@ def test_a_session_changed_between_the_reads_and_the_insert_gets_no_visit(app, c
         y, att = services._y, services._att
         source = select(y.c.id, *(services.bindparam(c, type_=att.c[c].type) for c in services._INSERTED)).where(
             y.c.id == services.bindparam("youth_id"))
-        plain = sqlite_insert(att).from_select(["youth_id", *services._INSERTED], source).on_conflict_do_nothing() \
-            .returning(att.c.id)
+        plain = sqlite_insert(att).from_select(["youth_id", *services._INSERTED], source).on_conflict_do_nothing()
         monkeypatch.setitem(services._INSERT_STATEMENTS, ("sqlite", True), plain)
     from youthclub.accounts.models import ApiToken
 
@@ -361,14 +360,88 @@ def test_a_session_whose_times_were_written_by_hand_still_checks_in(app, client,
 
 def test_a_session_that_keeps_changing_under_the_scan_is_answered_with_scan_again(app, client, world, secret,
                                                                                  monkeypatch):
-    """Read again and still changed (which the write lock or the share lock should never let happen):
-    a clear 409 the scanner shows and sends again, never a refusal of a good pass, never a 500."""
+    """Read again and still changed (the session changed twice within one scan): a clear 409 the scanner
+    shows and sends again, never a refusal of a good pass, never a 500."""
     from youthclub.attendance import services
 
-    monkeypatch.setattr(services, "_insert_attendance", lambda *args: None)
+    monkeypatch.setattr(services, "_insert_attendance", lambda *args, **kwargs: None)
     session_id = world.session_a.id
     db.session.commit()
     r = client.post(f"/api/v1/sessions/{session_id}/checkins", json={"token": world.youth.pass_token,
                     "nonce": str(uuid.uuid4())}, headers={"Authorization": f"Bearer {secret}"})
     assert r.status_code == 409 and r.json["error"]["code"] == "session_changed", r.json
     assert _attendances() == 0
+
+
+def _lock_waits_observed(what: str = "_count") -> float:
+    from youthclub.ops.metrics import SQLITE_WRITE_LOCK_WAIT
+
+    return next(s.value for m in SQLITE_WRITE_LOCK_WAIT.collect() for s in m.samples if s.name.endswith(what))
+
+
+def test_twenty_young_people_at_one_door_at_once_are_all_checked_in(live_server, world, secret):
+    """One door, twenty passes at the same instant: twenty visits, counted once each. On SQLite
+    each insert runs on its own and waits for the write lock in short steps, observed."""
+    from tests.factories import make_youth, sign_up
+
+    youths = [make_youth(first_name=f"Ung{i}") for i in range(THREADS)]
+    for youth in youths:
+        sign_up(youth, world.activity_a)
+    db.session.commit()
+    tokens = [y.pass_token for y in youths]
+    url = f"{live_server.url}/api/v1/sessions/{world.session_a.id}/checkins"
+    barrier = Barrier(THREADS)
+    waits_before = _lock_waits_observed()
+
+    def scan(token):
+        with requests.Session() as http:
+            barrier.wait()
+            return http.post(url, json={"token": token, "nonce": str(uuid.uuid4())},
+                             headers={"Authorization": f"Bearer {secret}"}, timeout=60).status_code
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        statuses = list(pool.map(scan, tokens))
+    assert statuses == [201] * THREADS
+    assert _attendances() == THREADS
+    assert find_differences() == (0, [])
+    if db.engine.dialect.name == "sqlite":
+        assert _lock_waits_observed() - waits_before >= THREADS
+
+
+@pytest.mark.parametrize("held, timeout_ms, status", [(0.3, 15000, 201), (0.6, 100, 503)],
+                         ids=["waits-for-the-lock", "gives-up-at-the-busy-timeout"])
+def test_a_lone_check_in_waits_for_another_writer_in_short_steps(app, client, world, secret, held, timeout_ms,
+                                                                    status):
+    """SQLite: another writer holds the write lock; the check-in's insert waits for it (observed),
+    or at the busy timeout answers 503 with nothing written."""
+    import sqlite3
+    import threading
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's one write lock")
+    from tests.factories import make_youth, sign_up
+
+    app.config["SQLITE_BUSY_TIMEOUT_MS"] = timeout_ms
+    url = f"/api/v1/sessions/{world.session_a.id}/checkins"
+    first = make_youth()
+    sign_up(first, world.activity_a)
+    db.session.commit()
+    # a first check-in, so the token's last use is written already (bookkeeping of its own)
+    assert client.post(url, json={"token": first.pass_token, "nonce": str(uuid.uuid4())},
+                       headers={"Authorization": f"Bearer {secret}"}).status_code == 201
+    scan = {"token": world.youth.pass_token, "nonce": str(uuid.uuid4())}
+    db.session.remove()
+    other = sqlite3.connect(db.engine.url.database, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(held, other.execute, ("COMMIT",))
+    release.start()
+    waited = _lock_waits_observed("_sum")
+    try:
+        r = client.post(url, json=scan, headers={"Authorization": f"Bearer {secret}"})
+    finally:
+        release.join()
+        other.close()
+    assert r.status_code == status, r.get_json()
+    assert _attendances() == (2 if status == 201 else 1)
+    if status == 201:
+        assert _lock_waits_observed("_sum") - waited >= held * 0.8

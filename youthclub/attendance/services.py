@@ -25,7 +25,7 @@ from ..accounts.models import Gender, RevokedPass, YouthProfile, age_on, new_pas
 from ..accounts.services import mark_active
 from ..activities.models import Activity, Session
 from ..audit.services import record_event
-from ..database import lock_row, locking_enabled, rows_changed, start_writing
+from ..database import execute_write, lock_row, locking_enabled, rows_changed, start_writing
 from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
@@ -495,8 +495,8 @@ class _Changed(Exception):
 
 
 def _decide_again(scan: Scan, token: str | None, *, manual: bool, **decision) -> CheckinResult:
-    """Read the scan again, now with the write lock, and decide on what is there: the session was
-    moved or cancelled, or the young person merged into another, since it was first read."""
+    """Read the scan again and decide on what is there: the session was moved or cancelled, or the
+    young person merged into another, since it was first read."""
     again = read_scan(scan.session.id, token=token, youth_id=scan.youth.id if manual and scan.youth else None,
                       nonce=decision["nonce"])
     if again is None:
@@ -509,7 +509,8 @@ def _decide_again(scan: Scan, token: str | None, *, manual: bool, **decision) ->
     try:
         return _check_in_youth(again, again.youth, manual=manual, **decision)
     except _Changed:
-        # changed again, under the write lock (SQLite) or the session's share lock (PostgreSQL):
+        # changed again (on PostgreSQL the session's share lock prevents it; on SQLite the check-in's
+        # insert runs on its own, so a second change within the same scan can come in between):
         # say so, and the scanner sends it again
         raise CheckinError(_("Gangen blev ændret, mens passet blev scannet. Scan igen."), "session_changed",
                            status=409) from None
@@ -542,7 +543,9 @@ def _check_in_youth(scan: Scan, youth: Visitor, *, nonce, when, by_user, offline
     attendance = CheckedIn(id=0, youth_id=youth.id, session_id=session.id, scanned_at=when, method=method,
                            drop_in=drop_in, age_override=outside, recorded_by_id=getattr(by_user, "id", None),
                            youth=youth)
-    new_id = _insert_attendance(attendance, nonce, session)
+    # a scan from before the correction window is audited with its insert (``record_scan``): then the
+    # insert is not the request's only write that matters
+    new_id = _insert_attendance(attendance, nonce, session, alone=not needs_reason(when))
     if new_id is None:
         # another scanner got there first (or the nonce was used meanwhile): theirs stands
         existing = _attendance_where(_att.c.youth_id == youth.id, _att.c.session_id == session.id)
@@ -582,29 +585,34 @@ def _insert_statement(dialect: str, lock: bool):
         _y.c.id == bindparam("youth_id"), unchanged.exists())
     if lock:
         source = source.with_for_update(read=True, key_share=True)  # FOR KEY SHARE
-    return (insert_(_att).from_select(["youth_id", *_INSERTED], source)
-            .on_conflict_do_nothing().returning(_att.c.id))
+    statement = insert_(_att).from_select(["youth_id", *_INSERTED], source).on_conflict_do_nothing()
+    # SQLite: no RETURNING. With it the statement, and so its write lock, ends only once Python
+    # has fetched the row; without it the insert ends inside SQLite, and its row id is the cursor's
+    return statement.returning(_att.c.id) if dialect == "postgresql" else statement
 
 
 _INSERT_STATEMENTS = {(d, lock): _insert_statement(d, lock) for d in ("postgresql", "sqlite") for lock in (True, False)}
 
 
-def _insert_attendance(a: CheckedIn, nonce: str | None, session: DoorSession) -> int | None:
+def _insert_attendance(a: CheckedIn, nonce: str | None, session: DoorSession, *, alone: bool = False) -> int | None:
     """Insert the attendance unless the unique constraints already hold one, the young person is
     gone or ``session`` is no longer as it was read.
 
     The row is selected from the young person's, key-share locked: a merge that removes the
     profile makes this wait, then insert nothing, instead of failing the transaction.
+    ``alone``: nothing written after it needs to be in one transaction with it (``start_writing``).
     """
-    start_writing()
-    conn = db.session.connection()
-    stmt = _INSERT_STATEMENTS[(conn.dialect.name, locking_enabled())]
-    return conn.execute(stmt, {
+    start_writing(alone=alone)
+    dialect = db.session.get_bind().dialect.name
+    result = execute_write(_INSERT_STATEMENTS[(dialect, locking_enabled())], {
         "seen_starts_at": session.starts_at, "seen_ends_at": session.ends_at,
         "youth_id": a.youth_id, "session_id": a.session_id, "method": a.method, "recorded_by_id": a.recorded_by_id,
         "scanned_at": a.scanned_at, "recorded_at": utcnow(), "nonce": nonce or None, "drop_in": a.drop_in,
         "age_override": a.age_override,
-    }).scalar()
+    })
+    if dialect == "postgresql":
+        return result.scalar()
+    return result.lastrowid if result.rowcount == 1 else None
 
 
 def move_attendances(from_youth: YouthProfile, to_youth: YouthProfile) -> int:

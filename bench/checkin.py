@@ -314,9 +314,9 @@ def report(rows, seconds, rounds):
         "Goal: ≥ 60 % of the ceiling's requests per second, p99 < 50 ms at 32 clients; at least 25 %.",
         "",
         "The floor (`bench/floor_app.py`, measured in each round between the two) is the ceiling's endpoint "
-        "plus the check-in's own statements, as the app builds them, run on the database driver in one "
-        "transaction: the principal tag, the scan statement, the conditional insert and the commit (on SQLite "
-        "with the write lock from its begin, where the check-in reads first), with no "
+        "plus the check-in's own statements, as the app builds them and in the app's transactions, run on the "
+        "database driver: the principal tag, the scan statement, the conditional insert and the commit (on SQLite "
+        "the reads in a transaction of their own and the insert alone, committed inside SQLite), with no "
         "token check, none of the door's rules and no SQLAlchemy. It is what the database's part of a "
         "check-in allows under the same settings; what lies between the floor and the check-in is the "
         "layers around that part.",
@@ -360,11 +360,13 @@ def report(rows, seconds, rounds):
     if locked:
         lines += [
             "",
-            "SQLite's counterpart: how long the check-ins' writing transactions waited for the database's one "
-            "write lock (`youthclub_sqlite_write_lock_wait_seconds` from the app's /metrics, before and after "
-            "each round), against the check-ins' own time in the app (`youthclub_http_request_duration_seconds`):",
+            "SQLite's counterpart: how long the check-ins' writes (each its lone insert) waited for the database's "
+            "one write lock (`youthclub_sqlite_write_lock_wait_seconds` from the app's /metrics, before and after "
+            "each round), against the check-ins' own time in the app (`youthclub_http_request_duration_seconds`). "
+            "A write that finds the lock taken sleeps a few milliseconds and tries again, so its wait includes "
+            "waking up in a busy worker, which the other threads' check-ins go on using:",
             "",
-            "| clients | writing transactions | mean wait ms | check-ins | mean check-in ms | waiting share of check-in time |",
+            "| clients | writes | mean wait ms | check-ins | mean check-in ms | waiting share of check-in time |",
             "| ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for clients, w in locked:

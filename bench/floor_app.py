@@ -1,9 +1,10 @@
 """The floor: what the check-in's own statements cost under the benchmark's gunicorn settings.
 
 A minimal Flask endpoint, like the ceiling (``bench/minimal_app.py``), that also runs the
-check-in's statements on the database driver itself, in one transaction: the principal tag,
-the scan statement and the conditional insert, exactly as ``youthclub.attendance.services``
-and ``youthclub.api.principals`` build them, then the commit. It is a measuring device, not a
+check-in's statements on the database driver itself: the principal tag, the scan statement
+and the conditional insert, exactly as ``youthclub.attendance.services`` and
+``youthclub.api.principals`` build them, in one transaction with its commit on PostgreSQL; on
+SQLite as the app runs them, the reads in a transaction of their own and the insert alone. It is a measuring device, not a
 check-in: it checks no token, applies none of the door's rules and writes an attendance only
 for a young person the scan found (the benchmark's scans are all valid). Between the ceiling
 (Flask alone) and the app, it shows how much of the gap is the database's work and how much
@@ -64,12 +65,14 @@ def checkin(session_id: int):
     _local.conn = conn
     cur = conn.cursor()
     if KIND == "sqlite":
-        cur.execute("BEGIN IMMEDIATE")
+        cur.execute("BEGIN")
     cur.execute(TAG_SQL)
     cur.fetchone()
     cur.execute(SCAN.string, _params(SCAN, {"session_id": session_id, "token": body["token"], "youth_id": None,
                                             "nonce": body["nonce"]}))
     row = cur.fetchone()
+    if KIND == "sqlite":
+        cur.execute("COMMIT")  # the reads end; the insert commits on its own, inside SQLite
     now = datetime.now(UTC)
     stored_now = _TIME.process_bind_param(now, DIALECT)
     cur.execute(INSERT.string, _params(INSERT, {
@@ -77,8 +80,11 @@ def checkin(session_id: int):
         "method": CheckinMethod.QR.value, "recorded_by_id": None, "scanned_at": stored_now,
         "recorded_at": stored_now, "nonce": body["nonce"], "drop_in": False, "age_override": False,
     }))
-    new = cur.fetchone()
-    conn.commit()
+    if KIND == "sqlite":
+        new = (cur.lastrowid,) if cur.rowcount == 1 else None
+    else:
+        new = cur.fetchone()
+        conn.commit()
     return jsonify({"result": "checked_in" if new else "already_checked_in",
                     "attendance": {"id": new[0] if new else None, "session_id": session_id,
                                    "scanned_at": now.isoformat()},

@@ -46,3 +46,4 @@ def test_the_floor_writes_one_attendance_per_scan_with_the_apps_statements(app, 
     db.session.expire_all()
     rows = db.session.query(Attendance).filter_by(session_id=session_id).all()
     assert [(a.youth_id, a.scanned_at.tzinfo is not None) for a in rows] == [(youth_id, True)]
+    assert first.json["attendance"]["id"] == rows[0].id

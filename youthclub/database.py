@@ -74,7 +74,6 @@ def configure_engine(app, engine: Engine) -> None:
     def _on_begin(conn):
         immediate = _begins_with_write_lock()
         conn.info[WRITE_LOCKED] = immediate
-        conn.info.pop(ALONE, None)
         if immediate:
             _begin_immediate(conn.connection.driver_connection, busy_ms / 1000)
         else:
@@ -87,8 +86,6 @@ def configure_engine(app, engine: Engine) -> None:
 #: it began IMMEDIATE or took the lock in place (or has written since CHANGES_AT_BEGIN)
 WRITE_LOCKED = "youthclub_write_locked"
 CHANGES_AT_BEGIN = "youthclub_changes_at_begin"
-#: SQLite: the next write runs on its own, outside a transaction (``start_writing(alone=True)``)
-ALONE = "youthclub_write_alone"
 
 
 def _begins_with_write_lock() -> bool:
@@ -125,7 +122,7 @@ def _reading_first() -> bool:
     return bool(getattr(view, "reads_first", False))
 
 
-def start_writing(*, alone: bool = False) -> None:
+def start_writing(*, alone: bool = False) -> bool:
     """From here on the request writes: in a ``reads_first`` view on SQLite, its transaction ends
     its reads and takes the write lock, on the same connection.
 
@@ -136,19 +133,21 @@ def start_writing(*, alone: bool = False) -> None:
     alone, never across Python code waiting for the interpreter's lock in a busy worker.
 
     Elsewhere (PostgreSQL, other views, outside a request) it changes nothing: the
-    transaction goes on as it is.
+    transaction goes on as it is. Returns whether the next statement runs alone.
     """
     if not has_request_context() or g.get("_writing"):
-        return
+        return False
     reading = _reading_first()
     g._writing = True
     if not reading or db.session.get_bind().dialect.name != "sqlite" or not locking_enabled():
-        return
+        return False
     session = db.session()
     if alone:
         _write_alone(session)
-    elif session.in_transaction():  # else nothing was read yet: the next statement begins IMMEDIATE
+        return True
+    if session.in_transaction():  # else nothing was read yet: the next statement begins IMMEDIATE
         _lock_in_place(session)
+    return False
 
 
 def _write_alone(session) -> None:
@@ -159,18 +158,17 @@ def _write_alone(session) -> None:
         raw.execute("COMMIT")
     # what follows writes without a transaction of its own: nothing is to wait for a lock first
     connection.info[WRITE_LOCKED] = True
-    connection.info[ALONE] = True
 
 
-def execute_write(statement, params: dict):
-    """Run the write that ``start_writing()`` prepared, in the session's connection.
+def execute_write(statement, params: dict, *, alone: bool = False):
+    """Start writing (``start_writing``) and run ``statement`` in the session's connection.
 
-    Alone on SQLite (``start_writing(alone=True)``) the statement takes the write lock itself:
-    it waits for it as ``BEGIN IMMEDIATE`` does, in short steps and observed, instead of in
-    SQLite's busy handler.
+    Alone on SQLite the statement takes the write lock itself: it waits for it as
+    ``BEGIN IMMEDIATE`` does, in short steps and observed, instead of in SQLite's busy handler.
     """
+    lone = start_writing(alone=alone)
     connection = db.session.connection()
-    if not connection.info.pop(ALONE, False):
+    if not lone:
         return connection.execute(statement, params)
     timeout_s = int(current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000)) / 1000
     return _when_unlocked(connection.connection.driver_connection, timeout_s,

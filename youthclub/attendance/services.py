@@ -600,16 +600,15 @@ def _insert_attendance(a: CheckedIn, nonce: str | None, session: DoorSession, *,
 
     The row is selected from the young person's, key-share locked: a merge that removes the
     profile makes this wait, then insert nothing, instead of failing the transaction.
-    ``alone``: nothing written after it needs to be in one transaction with it (``start_writing``).
+    ``alone``: nothing written after it needs to be in one transaction with it (``execute_write``).
     """
-    start_writing(alone=alone)
     dialect = db.session.get_bind().dialect.name
     result = execute_write(_INSERT_STATEMENTS[(dialect, locking_enabled())], {
         "seen_starts_at": session.starts_at, "seen_ends_at": session.ends_at,
         "youth_id": a.youth_id, "session_id": a.session_id, "method": a.method, "recorded_by_id": a.recorded_by_id,
         "scanned_at": a.scanned_at, "recorded_at": utcnow(), "nonce": nonce or None, "drop_in": a.drop_in,
         "age_override": a.age_override,
-    })
+    }, alone=alone)
     if dialect == "postgresql":
         return result.scalar()
     return result.lastrowid if result.rowcount == 1 else None

@@ -56,7 +56,8 @@ SIGNUPS = Counter(
 )
 SQLITE_WRITE_LOCK_WAIT = Histogram(
     "youthclub_sqlite_write_lock_wait_seconds", "SQLite: how long a writing transaction waited for the "
-    "database's one write lock (BEGIN IMMEDIATE, or a lone check-in insert); the counterpart of PostgreSQL's lock waits.",
+    "database's one write lock (BEGIN IMMEDIATE, or a lone check-in insert); the counterpart of "
+    "PostgreSQL's lock waits.",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0, 15.0),
 )
 #: live* gauges: a dead worker's values are dropped (gunicorn.conf.py's child_exit), the living are added up

@@ -163,15 +163,26 @@ class TrustedHosts:
 # -- headers -------------------------------------------------------------------------
 
 def set_security_headers(response):
-    """Add the security headers; no page but static files may be stored by a cache."""
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if current_app.config.get("HSTS_ENABLED"):
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    """Add the security headers; no page but static files may be stored by a cache.
+
+    A header the response sets itself stays. The names present are read once: every
+    response passes here, and asking the headers for each name in turn costs a scan each.
+    """
+    headers = response.headers
+    present = {name.lower() for name in headers.keys()}
+    extra = [(name, value) for name, value in HEADERS.items() if name.lower() not in present]
+    if "strict-transport-security" not in present and current_app.config.get("HSTS_ENABLED"):
+        extra.append(("Strict-Transport-Security", HSTS))
     if request.endpoint != "static":
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Pragma"] = "no-cache"
-        response.vary.add("Cookie")
+        if "cache-control" in present or "pragma" in present:
+            headers.remove("Cache-Control")
+            headers.remove("Pragma")
+        extra += [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
+        if "vary" in present:
+            response.vary.add("Cookie")
+        else:
+            extra.append(("Vary", "Cookie"))
+    headers.extend(extra)
     return response
 
 

@@ -112,3 +112,23 @@ def test_hsts_in_production(monkeypatch, _app):
         from youthclub.extensions import db
 
         db.engine.dispose()
+
+
+def test_a_response_keeps_its_own_headers_and_is_never_stored(app):
+    """A header a view sets stays (once); caching is always refused; Vary gains Cookie."""
+    from flask import Response
+
+    from youthclub.security import set_security_headers
+
+    own = Response("x", headers=[("Content-Security-Policy", "default-src 'none'"), ("Cache-Control", "public"),
+                                 ("Cache-Control", "max-age=60"), ("Pragma", "cache"), ("Vary", "Accept-Language")])
+    with app.test_request_context("/activities"):
+        headers = set_security_headers(own).headers
+    assert headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+    assert headers.getlist("Cache-Control") == ["no-store"] and headers.getlist("Pragma") == ["no-cache"]
+    assert headers.getlist("Vary") == ["Accept-Language, Cookie"]
+    assert headers.getlist("X-Frame-Options") == ["DENY"]
+    with app.test_request_context("/activities"):
+        bare = set_security_headers(Response("x")).headers
+    assert bare.getlist("Vary") == ["Cookie"] and bare.getlist("Cache-Control") == ["no-store"]
+    assert [name for name, _ in bare].count("X-Content-Type-Options") == 1

@@ -169,7 +169,7 @@ def set_security_headers(response):
     response passes here, and asking the headers for each name in turn costs a scan each.
     """
     headers = response.headers
-    present = {name.lower() for name in headers.keys()}
+    present = {name.lower() for name, _value in headers}
     extra = [(name, value) for name, value in HEADERS.items() if name.lower() not in present]
     if "strict-transport-security" not in present and current_app.config.get("HSTS_ENABLED"):
         extra.append(("Strict-Transport-Security", HSTS))

@@ -232,6 +232,38 @@ def test_a_check_in_is_a_handful_of_statements(app, client, world, secret):
     assert not any("FROM api_token" in s for s in then), "\n".join(then)
 
 
+def test_a_check_in_prepares_no_statement_again(app, client, world, secret):
+    """SQLite: once a connection has prepared the check-in's statements, a check-in prepares none again.
+
+    A value bound in the condition of a partial index (the sign-up's ``status != ?``) made SQLite
+    prepare the scan again for every execution: ten times its cost (``tests/prepares.py``).
+    """
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the authorizer is SQLite's")
+    from tests import factories as fx
+    from tests.prepares import watch_prepares
+
+    youths = [fx.make_youth(first_name=f"Ung{i}") for i in range(3)]
+    for youth in youths:
+        fx.sign_up(youth, world.activity_a)
+    db.session.commit()
+    url, tokens = f"/api/v1/sessions/{world.session_a.id}/checkins", [y.pass_token for y in youths]
+    db.session.remove()
+
+    with watch_prepares(db.engine) as prepared:
+        def check_in(token):
+            prepared.clear()
+            r = client.post(url, json={"token": token, "nonce": str(uuid.uuid4())},
+                            headers={"Authorization": f"Bearer {secret}"})
+            assert r.status_code == 201, r.json
+            return list(prepared)
+
+        assert check_in(tokens[0]), "the authorizer sees the statements prepared"
+        check_in(tokens[1])
+        again = check_in(tokens[2])
+    assert again == [], "\n".join(map(str, again))
+
+
 def test_a_session_moved_while_a_check_in_is_in_flight_keeps_the_visit(app, live_server, world):
     """Staff move today's session to next week while a pass is being checked in: the move waits for the
     check-in, then sees its visit and is refused; the visit is never carried to next week."""

@@ -130,6 +130,36 @@ def test_an_api_sign_up_with_a_young_persons_token_is_a_bounded_number_of_statem
     assert len(statements) <= 12, "\n".join(statements)
 
 
+def test_an_api_sign_up_prepares_no_statement_again(app, client, world):
+    """SQLite: the third young person's sign-up runs only statements the connection has prepared already
+    (``tests/prepares.py``): none bound a value into the partial index's condition."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the authorizer is SQLite's")
+    from tests.prepares import watch_prepares
+    from youthclub.tokens.services import create_token
+
+    activity = make_activity(world.inst_a, title="Koncert", capacity=3)
+    secrets = []
+    for i in range(3):
+        youth = make_youth(with_login=True, email=f"solo{i}@example.org")
+        secrets.append(create_token(youth.user, "app")[1])
+    db.session.commit()
+    url = f"/api/v1/activities/{activity.id}/signups"
+    db.session.remove()
+
+    with watch_prepares(db.engine) as prepared:
+        def sign_up(secret):
+            prepared.clear()
+            r = client.post(url, json={}, headers={"Authorization": f"Bearer {secret}"})
+            assert r.status_code == 201, r.json
+            return list(prepared)
+
+        sign_up(secrets[0])
+        sign_up(secrets[1])
+        again = sign_up(secrets[2])  # the last place: the same way as the first two
+    assert again == [], "\n".join(map(str, again))
+
+
 @pytest.fixture
 def full_with_a_line(world):
     """A full offer (2 places) with Ida, then Ole, waiting, and eight newcomers with a login each."""
@@ -195,3 +225,4 @@ def test_a_place_freed_while_newcomers_sign_up_goes_to_the_one_who_waited(app, f
     assert waited <= confirmed and len(confirmed) == 3
     positions = sorted(r.position for r in rows if r.status == SignupStatus.WAITLISTED)
     assert positions == list(range(1, 8 + 1))
+

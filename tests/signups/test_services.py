@@ -184,3 +184,28 @@ def test_staff_cancel_records_who_and_why(world, small):
     services.cancel_signup(signup, by_user=world.staff_a, reason="Holdet er lavet om")
     assert signup.cancelled_by_id == world.staff_a.id
     assert signup.cancel_reason == "Holdet er lavet om"
+
+
+def test_a_young_persons_sign_up_is_found_by_the_partial_unique_index(app, world):
+    """The active sign-up of a young person for an offer (asked before every sign-up, under the offer's
+    lock) is one probe of ``uq_signup_active``, not a walk through all the offer's sign-ups."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite plans without statistics: the index it can use is the one it takes")
+    from sqlalchemy import event
+
+    activity = make_activity(world.inst_a, title="Koncert", capacity=3)
+    youth = make_youth()
+    db.session.commit()
+    seen = []
+
+    def keep(_conn, _cursor, sql, params, *_args):
+        seen.append((sql, params))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        services.active_signup(youth.id, activity.id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    sql, params = next((s, p) for s, p in seen if "FROM signup" in s)
+    plan = " ".join(row[3] for row in db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+    assert "uq_signup_active" in plan, plan

@@ -24,7 +24,7 @@ from ..activities.models import Activity, ActivityStatus, Session
 from ..db_types import utcnow
 from ..extensions import db
 from ..i18n import to_local, to_utc
-from ..signups.models import Signup, SignupStatus
+from ..signups.models import Signup, is_active
 from .models import Attendance
 from .services import checkin_window, hash_pass_token, session_day
 
@@ -66,7 +66,7 @@ def _roster_youths(sessions: list[Session], institution_ids: set[int]) -> list[Y
     activity_ids = {s.activity_id for s in sessions}
     wanted = [
         YouthProfile.id.in_(select(Signup.youth_id).where(Signup.activity_id.in_(activity_ids),
-                                                           Signup.status != SignupStatus.CANCELLED)),
+                                                           is_active(Signup.status))),
         YouthProfile.id.in_(select(Attendance.youth_id).where(Attendance.session_id.in_([s.id for s in sessions]))),
     ]
     if any(not s.activity.requires_signup or s.activity.allows_drop_in for s in sessions):
@@ -127,7 +127,7 @@ def door_roster(user, now: datetime | None = None) -> dict:
             "min_age": activity.min_age, "max_age": activity.max_age, "signups": {},
         }
     for signup in db.session.scalars(select(Signup).where(
-            Signup.activity_id.in_(activity_ids), Signup.status != SignupStatus.CANCELLED,
+            Signup.activity_id.in_(activity_ids), is_active(Signup.status),
             Signup.youth_id.in_(hashes))):
         roster["activities"][str(signup.activity_id)]["signups"][hashes[signup.youth_id]] = str(signup.status)
     for attendance in db.session.scalars(select(Attendance).where(

@@ -32,7 +32,7 @@ from ..extensions import db
 from ..i18n import fmt_date, fmt_time, to_local
 from ..ops.metrics import CHECKINS, counted
 from ..signals import pass_revoked
-from ..signups.models import Signup, SignupStatus, confirmed_at_moment
+from ..signups.models import Signup, SignupStatus, confirmed_at_moment, is_active
 from .models import AgeBand, Attendance, CheckinMethod, HeadCount, ScanConflict
 
 #: corrections to attendance older than this need a reason (and always leave an audit event)
@@ -242,7 +242,7 @@ def _scan_statement(by_token: bool, lock: bool):
             _s.join(_a, _a.c.id == _s.c.activity_id)
             .outerjoin(_y, youth_match)
             .outerjoin(_sg, (_sg.c.youth_id == _y.c.id) & (_sg.c.activity_id == _a.c.id)
-                       & (_sg.c.status != SignupStatus.CANCELLED.value))
+                       & is_active(_sg.c.status))
             .outerjoin(_ea, (_ea.c.youth_id == _y.c.id) & (_ea.c.session_id == _s.c.id))
             .outerjoin(_na, _na.c.nonce == bindparam("nonce"))
             .outerjoin(_sc, _sc.c.nonce == bindparam("nonce")))

@@ -25,7 +25,7 @@ from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..mail.models import OutboxMessage
-from ..signups.models import Signup, SignupStatus
+from ..signups.models import Signup, is_active
 
 #: what an anonymised profile is called; it has no name any more
 ANONYMOUS_NAME = "Anonym"
@@ -249,7 +249,7 @@ def _cancel_open_signups(youth: YouthProfile, now: datetime) -> None:
     from ..signups.services import cancel_signup
 
     open_signups = db.session.scalars(
-        select(Signup).where(Signup.youth_id == youth.id, Signup.status != SignupStatus.CANCELLED)
+        select(Signup).where(Signup.youth_id == youth.id, is_active(Signup.status))
     ).all()
     for signup in open_signups:
         cancel_signup(signup, by_user=None, reason=None)

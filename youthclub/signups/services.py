@@ -30,7 +30,7 @@ from ..i18n import LOCAL_TZ, local_today, to_utc
 from ..mail.services import send_template
 from ..ops.metrics import SIGNUPS, counted
 from ..signals import signup_promoted
-from .models import Signup, SignupStatus
+from .models import Signup, SignupStatus, is_active
 from .places import free_places, has_free_place
 
 ACTIVE = (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
@@ -92,7 +92,7 @@ def anyone_waiting(activity_id: int) -> bool:
 def active_signup(youth_id: int, activity_id: int) -> Signup | None:
     return db.session.scalar(
         select(Signup).where(
-            Signup.youth_id == youth_id, Signup.activity_id == activity_id, Signup.status.in_(ACTIVE)
+            Signup.youth_id == youth_id, Signup.activity_id == activity_id, is_active(Signup.status)
         )
     )
 
@@ -277,7 +277,7 @@ def upcoming_sessions(activity_id: int, *, limit: int | None = None, include_can
 def my_signups(youth: YouthProfile) -> list[Signup]:
     """A young person's active sign-ups and waitlist places, soonest activity first."""
     signups = list(db.session.scalars(
-        select(Signup).where(Signup.youth_id == youth.id, Signup.status.in_(ACTIVE)).order_by(Signup.created_at)
+        select(Signup).where(Signup.youth_id == youth.id, is_active(Signup.status)).order_by(Signup.created_at)
     ))
     far = datetime.max.replace(tzinfo=LOCAL_TZ)
 
@@ -365,7 +365,7 @@ def notify_activity_cancelled(activity: Activity) -> int:
 def signup_activity_ids(*youth_ids: int) -> list[int]:
     """The activities these young people hold an active sign-up or waitlist place for (sorted, to lock in order)."""
     return sorted(set(db.session.scalars(
-        select(Signup.activity_id).where(Signup.youth_id.in_(youth_ids), Signup.status.in_(ACTIVE))
+        select(Signup.activity_id).where(Signup.youth_id.in_(youth_ids), is_active(Signup.status))
     )))
 
 
@@ -391,7 +391,7 @@ def move_signups(from_youth: YouthProfile, to_youth: YouthProfile, *, by_user) -
     cancelled: list[Signup] = []
     touched: set[int] = set()
     for signup in db.session.scalars(
-        select(Signup).where(Signup.youth_id == from_youth.id, Signup.status.in_(ACTIVE)).order_by(Signup.id)
+        select(Signup).where(Signup.youth_id == from_youth.id, is_active(Signup.status)).order_by(Signup.id)
     ).all():
         lock_row(Activity, signup.activity_id)
         touched.add(signup.activity_id)

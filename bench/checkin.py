@@ -74,32 +74,39 @@ end
 
 
 GAP = (
-    "**What changed this round.** On SQLite the check-in's insert runs on its own, outside the reads' transaction, "
-    "and without RETURNING. SQLite ends a statement with RETURNING only once its row has been fetched, so the one "
-    "write lock was held while Python fetched it and committed, and a thread that lost the interpreter's lock in "
-    "between held every other writer up for a switch interval (5 ms). Now the lock is taken and released inside "
-    "SQLite's own execution of the statement; its row id comes from the cursor. A write that finds the lock taken "
-    "waits for it in short steps, as `BEGIN IMMEDIATE` does (a busy one changed nothing), up to the busy timeout, "
-    "then a 503 with nothing written. Measured: the floor, running the statements the same way, rose from "
-    "0.29–0.30 to about 0.40 of the ceiling; the check-in, in single rounds run back to back in one sitting, from "
-    "0.16 to 0.18–0.20 at 8 clients (this machine's load varies by a factor of two within minutes, so single "
-    "rounds differ by more than that). PostgreSQL's check-in is unchanged.\n\n"
-    "**The gap.** Missed: 0.14–0.17 on SQLite and 0.11–0.12 on PostgreSQL, against at least 0.25. During the "
-    "check-in runs the two cores are 96–100 % busy (`vmstat`, idle 0–4 %): the check-in is no longer waiting on "
-    "a lock but on the CPU, and what it costs is its Python. In-process on this machine (3,000 requests through "
-    "the WSGI app, CPU time): the ceiling 0.39 ms a request, a check-in 2.25 ms, a repeated scan that writes "
-    "nothing 1.7 ms. A quarter of the ceiling would be 1.56 ms. The floor shows the statements allow it on "
-    "SQLite (about 0.40); on PostgreSQL the floor itself is 0.22–0.23, because every commit waits for its WAL "
-    "to reach the disk (`IO:WALSync` and `LWLock:WALWrite` are more than half of the samples above, with no "
-    "`Lock:` waits) and the server shares the two cores with the app and wrk. Past that only "
-    "`synchronous_commit = off` or answering before the commit would go, and both lose acknowledged check-ins in "
-    "a crash: the door promises nothing lost. Between the floor and the check-in lie SQLAlchemy's execution of "
-    "the statements and the transaction (about 30 % of a check-in, sampled with py-spy), Flask's request context "
-    "and the hooks every route shares (request log, security headers, NUL check, CSRF, the second factor's "
-    "check), none of them worth more than a few per cent. Closing it would mean a second way to the database "
+    "**What changed this round.** The check-in's scan asked for the young person's sign-up with `signup.status "
+    "!= ?`: a bound value in the condition of the partial unique index `uq_signup_active`. SQLite can use such an "
+    "index only by checking the value bound against the index's condition, so it compiled the scan again at every "
+    "execution, ten times the cost of running it (100 µs against 11 µs, measured on the driver). The condition is "
+    "now written into the SQL as the index spells it (`signups.models.is_active`), and so are the sign-up's own "
+    "lookups of a young person's active sign-up. A test watches SQLite's authorizer, which SQLite calls only "
+    "while it compiles a statement: a third check-in or sign-up must compile nothing. The security headers are "
+    "added in one pass over the response's headers. Counted with callgrind (instructions, the same to 0.2 % "
+    "from run to run, whatever else the machine does), through the WSGI app on SQLite: 5.75 M instructions per "
+    "check-in before, 4.94 M after (−14 %); the ceiling's endpoint 1.07 M. The floor runs the same statement: "
+    "0.39–0.42 of the ceiling in the last run, 0.48 in this one. New above: the CPU each process spent per "
+    "request, read from `/proc` around each wrk run.\n\n"
+    "**The gap.** Missed: 0.14–0.18 on SQLite and 0.10 on PostgreSQL, against at least 0.25. The check-in is "
+    "bound by the CPU, and the table of CPU per request says how much: the app's server spends 3.6–3.8 ms of CPU "
+    "on a check-in, 6–8 times the ceiling's 0.43–0.57 ms, and PostgreSQL another 1.3–1.4 ms. Two cores give "
+    "2,000 ms a second, so a quarter of the ceiling (about 900 requests a second at 32 clients) needs the whole "
+    "check-in, server, database and wrk, within about 2.2 ms; 60 % within about 0.9 ms, less than the floor's "
+    "server alone spends. With one client at a time the server's part was already 2.7 ms; concurrency adds the "
+    "rest: four threads per worker taking turns at the interpreter's lock around every database call, and on "
+    "SQLite the writes that find the one write lock taken and try again (their waits are 35–44 % of a "
+    "check-in's time in the app, above). On PostgreSQL every commit also waits for its WAL to reach the disk "
+    "(`IO:WALSync` and `LWLock:WALWrite` are half of the samples, with no `Lock:` waits). What the server's "
+    "3.6 ms holds, besides the statements: SQLAlchemy's execution of them and of the transaction, Flask's "
+    "request, the hooks every route shares (request log, security headers, NUL check, CSRF, the second "
+    "factor), the rate limiter, gunicorn's parsing. Closing the gap would take a second way to the database "
     "beside the one every other path takes, outside the events, error translation and connection handling that "
-    "the 503 answers and the statement-count tests rely on; not built. The p99 at 32 clients is queueing for the "
-    "two cores, and the ceiling's own p99 suffers alike."
+    "the 503 answers and the statement-count tests rely on; not built. Tried this round and not kept: the lone "
+    "inserts of one worker's threads taking turns on a lock of their own before asking SQLite, so only one "
+    "polls at a time. In four runs of each, alternated, the ratio was 0.17 with it and 0.17 without. This "
+    "machine's speed changes by up to 1.8 times within minutes (the ceiling's own CPU per request ranged "
+    "0.40–0.73 ms in those runs), so a change of less than about 20 % does not show in requests per second; "
+    "callgrind's counts do show it. The p99 at 32 clients is queueing for the two cores, and the ceiling's own "
+    "p99 suffers alike."
 )
 
 
@@ -280,7 +287,8 @@ def run(kinds, seconds, rounds):
                     result.update(waits=waits, locks=locks, load=", ".join(loads), written=written, floor=combined(floors))
                     rows.append((kind, clients, ceiling, result))
                     print(kind, clients, f"ceiling {ceiling['rps']:.0f} rps, floor {result['floor']['rps']:.0f} rps,"
-                          f" app {result['rps']:.0f} rps,"
+                          f" app {result['rps']:.0f} rps, cpu ms/request ceiling {ceiling['cpu']}, floor"
+                          f" {result['floor']['cpu']}, app {result['cpu']},"
                           f" p99 {result['p99']:.1f} ms, {result['statuses']}, load {result['load']},"
                           f" waits {dict(waits.most_common())}, write lock {dict(locks)}")
             with app.app_context():
@@ -299,6 +307,7 @@ def combined(runs: list[dict]) -> dict:
             statuses[code] += int(n)
     return {"rps": sum(r["rps"] for r in runs) / len(runs), "p50": max(r["p50"] or 0 for r in runs),
             "p99": max(r["p99"] or 0 for r in runs), "rounds": len(runs),
+            "cpu": {k: sum(r["cpu"][k] for r in runs) / len(runs) for k in runs[0]["cpu"]},
             "statuses": " ".join(f"{k}={v}" for k, v in sorted(statuses.items()))}
 
 
@@ -341,6 +350,22 @@ def report(rows, seconds, rounds):
             f"{result['p50']:.1f} | {result['p99']:.1f} | {result['written']} | {result['statuses']} | "
             f"{result['load']} | {goal} |"
         )
+    lines += [
+        "",
+        "Where the CPU went: milliseconds of CPU per request (user and system time of the processes over each "
+        "run, divided by its requests, rounds averaged) of the server answering (its gunicorn master and "
+        "workers; SQLite runs inside them), of PostgreSQL's processes, and of wrk. Two cores give 2,000 ms "
+        "of CPU a second, so at full use a request costing C ms in all allows 2,000 / C requests a second.",
+        "",
+        "| database | clients | ceiling: server | wrk | floor: server | database | check-in: server | database | wrk "
+        "| check-in ÷ ceiling, server |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for kind, clients, ceiling, result in rows:
+        c, f, a = ceiling["cpu"], result["floor"]["cpu"], result["cpu"]
+        lines.append(f"| {kind} | {clients} | {c['server']:.2f} | {c['load']:.2f} | {f['server']:.2f} | "
+                     f"{f['database']:.2f} | {a['server']:.2f} | {a['database']:.2f} | {a['load']:.2f} | "
+                     f"{a['server'] / c['server'] if c['server'] else 0:.1f} |")
     sampled = [(kind, clients, result["waits"]) for kind, clients, _c, result in rows if kind == "postgresql"]
     if sampled:
         lines += [

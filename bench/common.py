@@ -64,6 +64,41 @@ def migrate(app) -> None:
         upgrade(directory=str(ROOT / "migrations"))
 
 
+#: the process group of each server ``gunicorn`` serves (its master and workers), by base URL
+SERVER_GROUPS: dict[str, int] = {}
+
+
+def _cpu_seconds(wanted) -> float:
+    """User and system CPU seconds spent so far by the live processes that ``wanted(pgrp, name)`` picks."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        name, fields = stat[stat.index("(") + 1: stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        # after the name: state, ppid, pgrp, …, utime, stime, cutime, cstime (12th to 15th), in clock
+        # ticks; the last two are its ended children's, so a worker gunicorn replaced (max_requests) still counts
+        if wanted(int(fields[2]), name):
+            total += sum(int(v) for v in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(url: str) -> dict[str, float]:
+    """CPU seconds so far of the server at ``url``, of PostgreSQL's processes and of this process's ended children."""
+    import resource
+
+    group = SERVER_GROUPS.get(url)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "server": _cpu_seconds(lambda pgrp, _name: pgrp == group) if group else 0.0,
+        "database": _cpu_seconds(lambda _pgrp, name: name == "postgres"),
+        "load": children.ru_utime + children.ru_stime,
+    }
+
+
 @contextmanager
 def gunicorn(app_spec: str, env: dict | None = None):
     """Serve ``app_spec`` under gunicorn on a free port; yields the base URL."""
@@ -88,8 +123,10 @@ def gunicorn(app_spec: str, env: dict | None = None):
                 if proc.poll() is not None:
                     raise RuntimeError(Path(log.name).read_text()[-2000:]) from None
                 time.sleep(0.2)
+        SERVER_GROUPS[url] = proc.pid  # start_new_session: the master leads its workers' group
         yield url
     finally:
+        SERVER_GROUPS.pop(url, None)
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
@@ -100,11 +137,14 @@ def gunicorn(app_spec: str, env: dict | None = None):
 
 
 def wrk(url: str, script: Path, connections: int, seconds: int = 10, threads: int = 2) -> dict:
-    """Run wrk with a Lua script; requests per second, latency percentiles (ms) and error counts."""
+    """Run wrk with a Lua script; requests per second, latency percentiles (ms), error counts, and the
+    CPU milliseconds per request of the server, of PostgreSQL and of wrk itself (``cpu``)."""
+    before = cpu_snapshot(url)
     out = subprocess.run(
         ["wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
         capture_output=True, text=True, check=True,
     ).stdout
+    after = cpu_snapshot(url)
 
     def ms(label):
         m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -114,6 +154,7 @@ def wrk(url: str, script: Path, connections: int, seconds: int = 10, threads: in
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
     status = re.search(r"STATUS (.*)", out)
@@ -122,6 +163,8 @@ def wrk(url: str, script: Path, connections: int, seconds: int = 10, threads: in
         "non2xx": int(non2xx.group(1)) if non2xx else 0,
         "socket_errors": errors.group(0) if errors else "",
         "statuses": status.group(1) if status else "",
+        "requests": requests,
+        "cpu": {k: (after[k] - before[k]) * 1000 / requests if requests else 0.0 for k in after},
         "raw": out,
     }
 

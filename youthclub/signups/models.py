@@ -23,7 +23,7 @@ class SignupStatus(enum.StrEnum):
 
 
 #: the condition of the partial index ``uq_signup_active``, as the index spells it
-ACTIVE_SIGNUP = "status != 'cancelled'"
+ACTIVE_SIGNUP = f"status != '{SignupStatus.CANCELLED.value}'"
 
 
 def is_active(status) -> ColumnElement[bool]:
@@ -33,8 +33,8 @@ def is_active(status) -> ColumnElement[bool]:
     value, SQLite can use the index only by checking the value bound against the index's
     condition, and so prepares the statement again for each execution (ten times the cost of
     the check-in's scan); as ``status IN ('confirmed', 'waitlisted')`` neither database can tell
-    that the index applies, and a young person's sign-up for an offer is looked for among all the
-    offer's sign-ups.
+    that the index applies, and a young person's sign-up for an offer is looked for by walking all
+    of the young person's sign-ups (or the offer's) instead of one probe.
     """
     return status != literal_column(f"'{SignupStatus.CANCELLED.value}'")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -68,9 +69,10 @@ def migrate(app) -> None:
 SERVER_GROUPS: dict[str, int] = {}
 
 
-def _cpu_seconds(wanted) -> float:
-    """User and system CPU seconds spent so far by the live processes that ``wanted(pgrp, name)`` picks."""
-    total = 0
+def _cpu_seconds(group_of) -> dict:
+    """User and system CPU seconds spent so far by live processes, summed per ``group_of(pgrp, name)``
+    (None: not counted), in one pass over /proc."""
+    totals: dict = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -81,22 +83,20 @@ def _cpu_seconds(wanted) -> float:
         name, fields = stat[stat.index("(") + 1: stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
         # after the name: state, ppid, pgrp, …, utime, stime, cutime, cstime (12th to 15th), in clock
         # ticks; the last two are its ended children's, so a worker gunicorn replaced (max_requests) still counts
-        if wanted(int(fields[2]), name):
-            total += sum(int(v) for v in fields[11:15])
-    return total / os.sysconf("SC_CLK_TCK")
+        key = group_of(int(fields[2]), name)
+        if key is not None:
+            totals[key] = totals.get(key, 0) + sum(int(v) for v in fields[11:15])
+    tick = os.sysconf("SC_CLK_TCK")
+    return {key: ticks / tick for key, ticks in totals.items()}
 
 
 def cpu_snapshot(url: str) -> dict[str, float]:
     """CPU seconds so far of the server at ``url``, of PostgreSQL's processes and of this process's ended children."""
-    import resource
-
     group = SERVER_GROUPS.get(url)
+    spent = _cpu_seconds(lambda pgrp, name: "server" if group and pgrp == group else "database" if name == "postgres" else None)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {
-        "server": _cpu_seconds(lambda pgrp, _name: pgrp == group) if group else 0.0,
-        "database": _cpu_seconds(lambda _pgrp, name: name == "postgres"),
-        "load": children.ru_utime + children.ru_stime,
-    }
+    return {"server": spent.get("server", 0.0), "database": spent.get("database", 0.0),
+            "load": children.ru_utime + children.ru_stime}
 
 
 @contextmanager

@@ -7,9 +7,9 @@ and the conditional insert, exactly as ``youthclub.attendance.services`` and
 SQLite as the app runs them, the reads in a transaction of their own and the insert alone.
 It is a measuring device, not a check-in: it checks no token, applies none of the door's
 rules and writes an attendance only for a young person the scan found (the benchmark's scans
-are all valid). Between the ceiling
-(Flask alone) and the app, it shows how much of the gap is the database's work and how much
-the layers around it (Flask's hooks, SQLAlchemy's execution, the door's Python).
+are all valid). Between the ceiling (Flask alone) and the app, it shows how much of the gap is
+the database's work and how much the layers around it (Flask's hooks, SQLAlchemy's execution,
+the door's Python).
 
     DATABASE_URL=sqlite:///… gunicorn bench.floor_app:app
 """

@@ -16,21 +16,34 @@ from sqlalchemy import event
 TABLE_ACTIONS = (sqlite3.SQLITE_READ, sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE)
 
 
+class Prepares:
+    """What statements prepared while ``of`` ran touched: (action, table, column) each."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple] = []
+
+    def of(self, call) -> list[tuple]:
+        """Run ``call()`` and answer what the statements SQLite prepared meanwhile touched."""
+        self.seen.clear()
+        call()
+        return list(self.seen)
+
+
 @contextmanager
 def watch_prepares(engine):
-    """Yield a list that receives (action, table, column) for each table a statement prepared meanwhile touches.
+    """Yield a ``Prepares`` that hears (action, table, column) for each table a statement prepared meanwhile touches.
 
     The pool is emptied first, so requests made one at a time all use one new connection (the
     pool hands out its connections in turn). The authorizer is set once per connection (setting
     it expires the connection's prepared statements) and taken off after.
     """
     engine.dispose()
-    prepared: list[tuple] = []
+    prepared = Prepares()
     watched: list = []
 
     def authorize(action, table, column, _database, _trigger):
         if action in TABLE_ACTIONS:  # the pool's ping and the busy timeout's pragmas touch no table
-            prepared.append((action, table, column))
+            prepared.seen.append((action, table, column))
         return sqlite3.SQLITE_OK
 
     def watch(dbapi_connection, _record, _proxy):

@@ -147,16 +147,14 @@ def test_an_api_sign_up_prepares_no_statement_again(app, client, world):
     url = f"/api/v1/activities/{activity.id}/signups"
     db.session.remove()
 
-    with watch_prepares(db.engine) as prepared:
-        def sign_up(secret):
-            prepared.clear()
-            r = client.post(url, json={}, headers={"Authorization": f"Bearer {secret}"})
-            assert r.status_code == 201, r.json
-            return list(prepared)
+    def sign_up(secret):
+        r = client.post(url, json={}, headers={"Authorization": f"Bearer {secret}"})
+        assert r.status_code == 201, r.json
 
-        sign_up(secrets[0])
-        sign_up(secrets[1])
-        again = sign_up(secrets[2])  # the last place: the same way as the first two
+    with watch_prepares(db.engine) as prepared:
+        prepared.of(lambda: sign_up(secrets[0]))
+        prepared.of(lambda: sign_up(secrets[1]))
+        again = prepared.of(lambda: sign_up(secrets[2]))  # the last place: the same way as the first two
     assert again == [], "\n".join(map(str, again))
 
 
@@ -225,4 +223,3 @@ def test_a_place_freed_while_newcomers_sign_up_goes_to_the_one_who_waited(app, f
     assert waited <= confirmed and len(confirmed) == 3
     positions = sorted(r.position for r in rows if r.status == SignupStatus.WAITLISTED)
     assert positions == list(range(1, 8 + 1))
-

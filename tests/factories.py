@@ -244,22 +244,32 @@ def build_world() -> World:
     )
 
 
-def mailed_link(to: str, path_prefix: str) -> str | None:
-    """The path of the newest link starting with ``path_prefix`` mailed to ``to`` (from the outbox), or None."""
+def mailed_link(to: str, path_prefix: str, *, within: float = 0) -> str | None:
+    """The path of the newest link starting with ``path_prefix`` mailed to ``to`` (from the outbox), or None.
+
+    ``within`` waits up to that many seconds for the mail: a live server writes some mails after its
+    answer has gone out (registration does, so its timing tells nothing), so a browser test that has
+    seen the page may look before the mail is there.
+    """
     import re
+    import time
 
     from sqlalchemy import select
 
     from youthclub.mail.models import OutboxMessage
 
-    db.session.commit()  # a fresh read: the mail was written by another request or the live server
-    bodies = db.session.scalars(select(OutboxMessage.body_text).where(OutboxMessage.to_address == to)
-                                .order_by(OutboxMessage.id.desc()))
-    for body in bodies:
-        match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"\S*)", body)
-        if match:
-            return match.group(1)
-    return None
+    deadline = time.monotonic() + within
+    while True:
+        db.session.commit()  # a fresh read: the mail was written by another request or the live server
+        bodies = db.session.scalars(select(OutboxMessage.body_text).where(OutboxMessage.to_address == to)
+                                    .order_by(OutboxMessage.id.desc()))
+        for body in bodies:
+            match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"\S*)", body)
+            if match:
+                return match.group(1)
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
 
 
 def confirm_registration(client, email: str):

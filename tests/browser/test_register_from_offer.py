@@ -39,7 +39,7 @@ def test_registering_from_an_offer_returns_to_the_offer(phone, world):
     # the click starts the submit; the answer's page is read once it has arrived (content() may be the blank in between)
     expect(phone.locator("main")).to_contain_text("Vi har sendt en mail til nour.klatring@example.org")
     # the link in the mail, opened on the same phone: one tap makes the account
-    phone.goto(mailed_link("nour.klatring@example.org", "/register/confirm/"))
+    phone.goto(mailed_link("nour.klatring@example.org", "/register/confirm/", within=10))
     assert_accessible(phone)
     phone.get_by_role("button", name="Gør min konto klar").click()
     phone.wait_for_url(f"**{offer}")

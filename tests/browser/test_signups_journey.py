@@ -53,7 +53,7 @@ def test_phone_registration_waitlist_and_promotion_mail(phone, world, smtp_serve
     # the click starts the submit; the answer's page is read once it has arrived (content() may be the blank in between)
     expect(phone.locator("main")).to_contain_text("Tjek din mail")
     assert_accessible(phone)
-    phone.goto(mailed_link("nour@example.org", "/register/confirm/"))
+    phone.goto(mailed_link("nour@example.org", "/register/confirm/", within=10))
     phone.get_by_role("button", name="Gør min konto klar").click()
     phone.wait_for_url("**/me/activities")
     assert "Velkommen, Nour!" in phone.content()

@@ -283,3 +283,60 @@ def test_a_bearer_token_is_read_afresh_each_request_revoked_or_role_removed(clie
         revoke_role(world.staff_a, membership)
     db.session.commit()
     assert client.post(url, json={"token": world.youth.pass_token, "nonce": nonce()}, headers=headers).status_code == 401
+
+
+def test_a_nonce_sent_again_with_another_pass_is_a_conflict_not_the_first_persons_answer(staff, world):
+    """The nonce names one scan. Sent again with another pass, it is not a repeat of that scan:
+    the door must not be told that the second person is in, under the first person's name."""
+    n = nonce()
+    other = make_youth(first_name="Mustafa")
+    first = post(staff, world.session_a.id, token=world.youth.pass_token, nonce=n)
+    assert first.status_code == 201
+    r = post(staff, world.session_a.id, token=other.pass_token, nonce=n)
+    assert r.status_code == 409 and r.json["error"]["code"] == "nonce_conflict", r.json
+    assert "youth" not in r.json and "Aisha" not in r.get_data(as_text=True)
+    assert count() == 1
+    # a new nonce checks them in; the first scan's own repeat still answers with it
+    assert post(staff, world.session_a.id, token=other.pass_token, nonce=nonce()).status_code == 201
+    again = post(staff, world.session_a.id, token=world.youth.pass_token, nonce=n)
+    assert again.status_code == 200 and again.json["attendance"] == first.json["attendance"]
+
+
+def test_a_nonce_of_a_pass_scan_sent_again_for_a_check_in_by_name_of_someone_else_is_a_conflict(staff, world):
+    n = nonce()
+    other = make_youth(first_name="Mustafa")
+    sign_up(other, world.activity_a)
+    assert post(staff, world.session_a.id, token=world.youth.pass_token, nonce=n).status_code == 201
+    r = post(staff, world.session_a.id, youth_id=other.id, nonce=n)
+    assert r.status_code == 409 and r.json["error"]["code"] == "nonce_conflict", r.json
+    assert count() == 1
+
+
+def test_a_kept_refusal_is_not_answered_for_another_pass_under_its_nonce(staff, world):
+    world.activity_a.allows_drop_in = False
+    stranger, other = make_youth(first_name="Emil"), make_youth(first_name="Mustafa")
+    sign_up(other, world.activity_a)
+    db.session.commit()
+    n = nonce()
+    item = {"session_id": world.session_a.id, "token": stranger.pass_token, "nonce": n,
+            "scanned_at": datetime.now(UTC).isoformat()}
+    [refused] = staff.api("POST", "/api/v1/checkins/batch", json={"items": [item]}).json["results"]
+    assert refused["error"]["code"] == "not_signed_up"
+    [again] = staff.api("POST", "/api/v1/checkins/batch",
+                        json={"items": [{**item, "token": other.pass_token}]}).json["results"]
+    assert again["status"] == 409 and again["error"]["code"] == "nonce_conflict", again
+    assert "Emil" not in str(again) and count() == 0
+    # the same refused scan sent again is answered as before
+    [same] = staff.api("POST", "/api/v1/checkins/batch", json={"items": [item]}).json["results"]
+    assert same["error"]["code"] == "not_signed_up"
+
+
+def test_two_items_of_one_batch_under_one_nonce_check_in_only_the_first(staff, world):
+    other = make_youth(first_name="Mustafa")
+    n, at = nonce(), datetime.now(UTC).isoformat()
+    items = [{"session_id": world.session_a.id, "token": world.youth.pass_token, "nonce": n, "scanned_at": at},
+             {"session_id": world.session_a.id, "token": other.pass_token, "nonce": n, "scanned_at": at}]
+    results = staff.api("POST", "/api/v1/checkins/batch", json={"items": items}).json["results"]
+    assert [(r["status"], r.get("result") or r["error"]["code"]) for r in results] == [
+        (201, "checked_in"), (409, "nonce_conflict")]
+    assert count() == 1

@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from tests.factories import make_session
+from tests.factories import make_session, make_youth
+from youthclub.activities.models import Session
 from youthclub.attendance import services
-from youthclub.attendance.models import Attendance, ScanConflict
+from youthclub.attendance.models import Attendance, CheckinMethod, ScanConflict
 from youthclub.audit.models import AuditEvent
 from youthclub.extensions import db
 from youthclub.i18n import local_now, local_today
@@ -345,3 +346,48 @@ def test_a_session_s_head_count_cells_are_the_door_s_not_a_coordinator_s(client,
     assert client.get(url).status_code == 403
     assert client.post_form(url, {"band": "u13", "gender": "pige", "delta": "1", "seen": "0"}).status_code == 403
     assert db.session.scalar(select(func.count(HeadCount.id))) == 0
+
+
+def _ended_three_hours_ago(world):
+    """A session that ended three hours ago (its window closed two hours ago), inside the correction window."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    session = Session(activity=world.activity_a, starts_at=now - timedelta(hours=5), ends_at=now - timedelta(hours=3))
+    db.session.add(session)
+    db.session.commit()
+    return session, now
+
+
+def test_a_live_scan_with_a_device_time_long_past_is_recorded_as_held_on_the_device(staff, world):
+    """The live endpoint records the present. A scan it gets with a device time from before the
+    clocks' margin was held on the device: it is an offline scan and is recorded as one, so a
+    check-in into a session that is over never passes for a scan at its door."""
+    session, now = _ended_three_hours_ago(world)
+    r = staff.api("POST", f"/api/v1/sessions/{session.id}/checkins",
+                  json={"token": world.youth.pass_token, "nonce": nonce(),
+                        "scanned_at": (now - timedelta(hours=4)).isoformat()})
+    assert r.status_code == 201, r.json
+    assert r.json["attendance"]["method"] == "offline"
+    assert db.session.scalar(select(Attendance.method)) == CheckinMethod.OFFLINE
+    # without a device time the same scan is the present's, and the session is over
+    r = staff.api("POST", f"/api/v1/sessions/{session.id}/checkins",
+                  json={"token": make_youth().pass_token, "nonce": nonce()})
+    assert r.status_code == 422 and r.json["error"]["code"] == "session_not_now"
+
+
+def test_a_live_scan_within_the_clocks_margin_is_a_live_scan(staff, world):
+    # the negative control: a phone a couple of minutes slow (or a request on the way) scans live
+    scanned = datetime.now(UTC) - services.CLOCK_SKEW + timedelta(seconds=30)
+    r = staff.api("POST", f"/api/v1/sessions/{world.session_a.id}/checkins",
+                  json={"token": world.youth.pass_token, "nonce": nonce(), "scanned_at": scanned.isoformat()})
+    assert r.status_code == 201, r.json
+    assert r.json["attendance"]["method"] == "qr"
+    assert db.session.scalar(select(Attendance.method)) == CheckinMethod.QR
+
+
+def test_a_held_live_scan_from_outside_the_window_is_refused_as_any_scan_is(staff, world):
+    session, now = _ended_three_hours_ago(world)
+    r = staff.api("POST", f"/api/v1/sessions/{session.id}/checkins",
+                  json={"token": world.youth.pass_token, "nonce": nonce(),
+                        "scanned_at": (now - timedelta(hours=8)).isoformat()})
+    assert r.status_code == 422 and r.json["error"]["code"] == "session_not_now"
+    assert attendances() == 0

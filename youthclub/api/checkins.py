@@ -234,7 +234,8 @@ OPENAPI_PATHS = {
                 "401": {"description": "Not authenticated", "content": _ERROR},
                 "403": {"description": "Not staff of the session's institution", "content": _ERROR},
                 "404": {"description": "No such session", "content": _ERROR},
-                "409": {"description": "The nonce was used for another session (nonce_conflict), or the session "
+                "409": {"description": "The nonce was used for another scan (nonce_conflict: another session or another "
+                        "young person), or the session "
                         "changed while the scan was decided (session_changed: send it again)", "content": _ERROR},
                 "422": {"description": "Refused: unknown_token, revoked_token, not_signed_up, waitlisted, "
                                        "outside_age, session_cancelled, session_not_now (outside the session's "

@@ -39,7 +39,7 @@ from .models import AgeBand, Attendance, CheckinMethod, HeadCount, ScanConflict
 CORRECTION_WINDOW = timedelta(hours=24)
 #: the most scans one batch from an offline queue may hold (the scanner sends at most this many)
 MAX_BATCH = 500
-#: a device clock this far ahead of the server is not believed
+#: a device clock this far ahead of the server is not believed; a scan dated this far behind it was held on the device
 CLOCK_SKEW = timedelta(minutes=5)
 
 #: refusals of a scan; an offline scan refused for one of these becomes a ScanConflict
@@ -72,7 +72,7 @@ def refusal_message(code: str) -> str:
         "waitlisted": _("Står på ventelisten."),
         "outside_age": _("Uden for aldersgruppen."),
         "session_cancelled": _("Gangen er aflyst."),
-        "nonce_conflict": _("Scanningens id er allerede brugt til en anden gang."),
+        "nonce_conflict": _("Scanningens id er allerede brugt til en anden scanning."),
         "session_not_now": _("Gangen er ikke i gang: forkert dag eller tid."),
         "reason_required": _("Scannet for mere end 24 timer siden: ret det på afkrydsningslisten med en begrundelse."),
         "scanned_in_future": _("Scanningens tid ligger i fremtiden. Tjek telefonens ur."),
@@ -308,6 +308,16 @@ def _with_youth(attendance: CheckedIn, youth: Visitor | None) -> CheckedIn:
     return replace(attendance, youth=youth)
 
 
+def held_on_device(when: datetime) -> bool:
+    """Whether a scan dated ``when`` was held on the device before it was sent: dated before the clocks' margin.
+
+    Such a scan is an offline scan however it arrives (the queue of a phone that lost the
+    network, or a live request sent again later), and is recorded as one: only the present is
+    recorded as a scan at the door.
+    """
+    return when < utcnow() - CLOCK_SKEW
+
+
 def _scan_time(scanned_at: datetime | None) -> datetime:
     """The scan's moment: now, or the device's time; a time ahead of the server's clock is refused."""
     now = utcnow()
@@ -406,16 +416,24 @@ def _repeat_for_nonce(scan: Scan, nonce: str | None) -> CheckinResult | None:
         return None
     done = scan.nonce_attendance
     if done is not None:
-        if done.session_id != scan.session.id:
-            raise CheckinError(refusal_message("nonce_conflict"), "nonce_conflict", status=409)
+        _require_same_scan(scan, done.session_id, done.youth_id)
         return CheckinResult(_with_youth(done, scan.youth), created=False)
     if scan.nonce_conflict is not None:
         session_id, code, youth_id = scan.nonce_conflict
-        if session_id != scan.session.id:
-            raise CheckinError(refusal_message("nonce_conflict"), "nonce_conflict", status=409)
+        _require_same_scan(scan, session_id, youth_id)
         youth = scan.youth if scan.youth is not None and scan.youth.id == youth_id else _visitor(youth_id)
         raise CheckinError(refusal_message(code), code, **_youth_details(youth, scan.session))
     return None
+
+
+def _require_same_scan(scan: Scan, session_id: int, youth_id: int | None) -> None:
+    """Refuse (``nonce_conflict``) a scan whose nonce is another scan's: written for another session, or
+    for another young person than the pass (or name) now sent names.
+
+    A pass that names nobody now may be the same one, revoked since: its repeat is answered as before.
+    """
+    if session_id != scan.session.id or (scan.youth is not None and scan.youth.id != youth_id):
+        raise CheckinError(refusal_message("nonce_conflict"), "nonce_conflict", status=409)
 
 
 def _youth_details(youth, session) -> dict:
@@ -466,6 +484,7 @@ def record_scan(scan: Scan, token: str | None, *, nonce: str | None, scanned_at:
     youth = scan.youth
     # the device's time as it claims it, for a refusal kept as a conflict (a clock that runs fast too)
     when = utcnow() if scanned_at is None else (scanned_at if scanned_at.tzinfo else scanned_at.replace(tzinfo=UTC))
+    offline = offline or held_on_device(when)
     try:
         when = _scan_time(scanned_at)
         if youth is None:
@@ -551,8 +570,8 @@ def _check_in_youth(scan: Scan, youth: Visitor, *, nonce, when, by_user, offline
         existing = _attendance_where(_att.c.youth_id == youth.id, _att.c.session_id == session.id)
         if existing is None and nonce:
             existing = _attendance_where(_att.c.nonce == nonce)
-            if existing is not None and existing.session_id != session.id:
-                raise CheckinError(refusal_message("nonce_conflict"), "nonce_conflict", status=409)
+            if existing is not None:
+                _require_same_scan(scan, existing.session_id, existing.youth_id)
         if existing is None:
             raise _Changed  # the session or the young person changed since the scan was read
         return CheckinResult(_with_youth(existing, youth), created=False)

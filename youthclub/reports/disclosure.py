@@ -121,6 +121,8 @@ def release_row(row: Row, threshold: int) -> Row:
             count(figure, v[figure], parts[f"{figure}_key"])
     if too_few:
         small.add("unique")
+    else:
+        _keep_relations(out)
     count("dropins", v["dropins"], parts["dropins_key"])
     count("waitlist", v["waitlist"], parts["waitlist_key"])
 
@@ -150,6 +152,22 @@ def release_row(row: Row, threshold: int) -> Row:
         if num is None and (den or too_few):
             hidden.add(figure)
     return Row(dict(row.key), out, hidden, {}, small)
+
+
+#: the counts that are some of a row's young people: never more than its "unique"
+SOME_OF_UNIQUE = ("new", "returning", "local")
+
+
+def _keep_relations(out: dict) -> None:
+    """Put back in released counts what every true row has, which perturbing each on its own can undo.
+
+    New, returning and local young people are some of the row's young people, and each of them
+    visited at least once. Made from the released numbers alone, it tells nothing they do not.
+    """
+    for figure in SOME_OF_UNIQUE:
+        if out[figure] is not None:
+            out[figure] = min(out[figure], out["unique"])
+    out["visits"] = max(out["visits"], out["unique"])
 
 
 #: figures that depend on visits at other institutions than the row's own: "new" (no visit anywhere

@@ -1,6 +1,7 @@
 """Sign-up pages, "Mine aktiviteter", the iCal feed, staff lists, the outbox and the API."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -45,6 +46,36 @@ def test_signup_box_for_each_visitor(client, world, full):
     signed_up = _box(client, world.youth_user, world.activity_a)
     assert "Du er tilmeldt" in signed_up and "Meld mig fra" in signed_up
     assert "19 ledige pladser" in signed_up
+
+
+def test_an_offer_s_page_says_nothing_of_how_many_wait(client, world, full):
+    """Outside audit: the statistics hide a waitlist of 0 to 4 as "<5", and the offer's public page
+    gave the exact number to anyone, so a group of one offer was read off it. The page reads the
+    same whether nobody or many wait; how many wait is the offer's staff's to see, and each young
+    person's own place is theirs."""
+    def page_text(user):
+        with client.session_transaction() as cookie:
+            cookie.clear()  # each visitor from a fresh start (None: nobody logged in)
+        return _box(client, user, full)
+
+    visitors = (("anonymous", None), ("staff_b", world.staff_b), ("coordinator", world.coordinator))
+    before = {name: page_text(user) for name, user in visitors}
+    assert "Der er fuldt." in before["anonymous"] and "Du kan skrive dig på ventelisten." in before["anonymous"]
+    waiting = [services.sign_up(make_youth(first_name="Venter"), full), services.sign_up(world.youth, full)]
+    db.session.commit()
+    assert [w.status for w in waiting] == [SignupStatus.WAITLISTED] * 2
+    for name, user in visitors:
+        after = page_text(user)
+        assert not re.search(r"\d+ på venteliste", after), name
+        assert _without_csrf(after) == _without_csrf(before[name]), name
+    # the one waiting sees their own place; the offer's staff see how many wait
+    assert "Du er nummer 2 på ventelisten" in page_text(world.youth_user)
+    client.login_as(world.staff_a)
+    assert "2 på venteliste" in client.get(f"/activities/{full.id}/signups").get_data(as_text=True)
+
+
+def _without_csrf(html: str) -> str:
+    return re.sub(r'name="csrf_token"[^>]*value="[^"]*"|value="[^"]*"\s+name="csrf_token"', "", html)
 
 
 def test_signup_box_is_in_the_activity_detail_slot():

@@ -50,11 +50,9 @@ def signup_box(activity: Activity) -> dict:
     """What the sign-up box on an activity's page shows to the current visitor."""
     youth = current_user.youth_profile if getattr(current_user, "is_authenticated", False) else None
     signup = services.active_signup(youth.id, activity.id) if youth is not None else None
-    waiting = len(services.waitlist(activity.id)) if activity.requires_signup else 0
     return {
         "signup": signup,
         "free": free_places(activity),
-        "waiting": waiting,
         "refusal": None if signup else services.refusal(youth, activity),
         "is_youth": youth is not None,
         "opens_at": activity.signup_opens_at if activity.signup_opens_at and activity.signup_opens_at > utcnow() else None,

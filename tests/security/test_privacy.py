@@ -377,3 +377,46 @@ def test_audit_log_is_for_coordinators_and_admins(client, world, audit_trail):
         assert client.get("/audit").status_code == 403
     client.login_as(world.admin)
     assert client.get("/audit").status_code == 200
+
+
+WHAT_STAYS = ("Tilbage bliver kun dit fødselsår og -måned, dit køn, dit område, og hvornår og hvor du kom, "
+              "uden navn, så tallene stadig passer.")
+
+
+def test_every_page_that_says_what_is_left_of_you_says_the_same_and_it_is_what_is_left(client, world, app):
+    """Outside audit: the registration notice promised "we delete your information" after two years,
+    the privacy page only name and contact, keeping birth month, gender and area, and neither said that
+    the visits stay. Each page now says the same sentence, with the configured retention period, and
+    closing an account leaves exactly what it names."""
+    from tests.factories import PASSWORD
+    from youthclub.i18n import local_today
+
+    app.config["RETENTION_MONTHS"] = 18  # the period is the configured one, never a fixed "two years"
+    client.post_form("/register", {"first_name": "Sara", "last_name": "", "birth_month": "3",
+                                   "birth_year": str(local_today().year - 13), "gender": "pige",
+                                   "home_district_id": str(world.district_a.id)})
+    pages = {"registration": client.get("/register/login").get_data(as_text=True),
+             "privacy": client.get("/privacy").get_data(as_text=True)}
+    client.login_as(world.youth_user)
+    pages["closing"] = client.get("/account/close").get_data(as_text=True)
+    for name, page in pages.items():
+        assert WHAT_STAYS in " ".join(page.split()), name
+        assert "i to år" not in page and "sletter vi dine oplysninger" not in page, name
+    for name in ("registration", "privacy"):
+        assert "Har du ikke brugt os i 18 måneder" in pages[name], name
+
+    youth = world.youth
+    attend(youth, world.session_a)
+    db.session.commit()
+    kept = (youth.birth_year, youth.birth_month, youth.gender, youth.home_district_id)
+    r = client.post_form("/account/close", {"password": PASSWORD, "confirm": "y"})
+    assert r.status_code in (200, 302), r.status_code
+    db.session.expire_all()
+    youth = db.session.get(YouthProfile, youth.id)
+    assert youth.anonymised_at is not None
+    # what the sentence names is left, without a name ...
+    assert (youth.birth_year, youth.birth_month, youth.gender, youth.home_district_id) == kept
+    assert db.session.scalar(select(func.count(Attendance.id)).where(Attendance.youth_id == youth.id)) == 1
+    # ... and nothing else that points at the person
+    assert (youth.last_name, youth.contact, youth.calendar_token, youth.user_id) == (None, None, None, None)
+    assert youth.first_name == services.ANONYMOUS_NAME

@@ -480,3 +480,31 @@ def test_a_captive_portal_answering_the_queues_sync_keeps_every_scan(page, world
     _fresh()
     rows = db.session.scalars(select(Attendance).where(Attendance.session_id == session_id)).all()
     assert sorted(a.youth_id for a in rows) == sorted(y.id for y in youths)
+
+
+def test_the_count_keeps_the_queue_across_offline_reloads_and_counts_each_once_after(page, world):
+    """Outside test: offline, a scan made the count 3 with 2 queued; reopened offline, the count was
+    2 with the same 2 queued. The count is the server's as the device last knew it plus the queued
+    check-ins, whatever copy of the page it is opened from."""
+    session_id = world.session_a.id
+    attend(_youth("Inde", world.activity_a), world.session_a)
+    online_one, queued = _youth("Online", world.activity_a), [_youth(f"Kø{i}", world.activity_a) for i in range(2)]
+    db.session.commit()
+    tokens = [online_one.pass_token, *(y.pass_token for y in queued)]
+    _open_scanner(page, session_id)
+    count = page.locator("#scan-count")
+    assert count.inner_text() == "1"
+    assert _scan(page, tokens[0])["code"] == "checked_in" and count.inner_text() == "2"  # online
+    _go_offline_and_reload(page)  # the kept copy of the page was read before that scan
+    assert count.inner_text() == "2"
+    for token in tokens[1:]:
+        assert _scan(page, token)["offline"]
+    assert (count.inner_text(), page.locator("#scan-queue").inner_text()) == ("4", "I kø: 2")
+    page.reload()  # still offline
+    page.wait_for_function(READY, timeout=20000)
+    assert (count.inner_text(), page.locator("#scan-queue").inner_text()) == ("4", "I kø: 2")
+    page.context.set_offline(False)
+    page.wait_for_function("() => document.getElementById('scan-queue').hidden", timeout=20000)
+    assert count.inner_text() == "4"
+    _fresh()
+    assert db.session.scalar(select(func.count(Attendance.id)).where(Attendance.session_id == session_id)) == 4

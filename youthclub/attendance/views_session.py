@@ -19,6 +19,7 @@ from ..accounts.models import Gender
 from ..accounts.youth_services import youth_details
 from ..audit.services import audited_page
 from ..database import parse_db_id
+from ..db_types import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..formutil import saved_or_refused
@@ -76,6 +77,9 @@ def scanner(session_id: int):
     session = get_door_session_or_403(session_id)
     return render_template(
         "attendance/scanner.html", session=session, count=services.checked_in_count(session),
+        # when the count was read (ms since 1970): a copy of this page opened offline later is older than
+        # what the scanner has seen since, and the scanner keeps the newer (scanner.js)
+        count_at=int(utcnow().timestamp() * 1000),
         conflicts=services.open_conflicts(session), texts=json.dumps(scanner_texts(), ensure_ascii=False),
         happening=services.is_happening(session), not_now=services.not_now_message(session),
         window=services.checkin_window(session), batch_max=services.MAX_BATCH,

@@ -92,10 +92,26 @@ function timeOf(iso) {
     { hour: "2-digit", minute: "2-digit", timeZone: "Europe/Copenhagen" });
 }
 
-// The count on screen: the server's when the page (or a synced batch) brings it, plus every
-// check-in this scanner made since. A single check-in's answer carries no count (issue 17).
-function setCount(n) { if (typeof n === "number") els.count.textContent = String(n); }
-function countOne() { els.count.textContent = String(Number(els.count.textContent || 0) + 1); }
+// The count on screen: the server's count as this device last knew it, plus this device's
+// check-ins still in its queue (localIn). The server's count comes with the page, grows by each
+// check-in answered online (a single answer carries no count: issue 17) and is set again by each
+// synced batch. It is kept per session in localStorage (a number, nothing about anyone), so a page
+// reopened offline from the service worker's copy, older than what the device has seen since,
+// does not count its queue out.
+const COUNT_KEY = `youthclub-scan-count:${sessionId}`;
+let known = { n: Number(root.dataset.count) || 0, at: Number(root.dataset.countAt) || 0 };
+try {
+  const kept = JSON.parse(localStorage.getItem(COUNT_KEY) || "null");
+  if (kept && typeof kept.n === "number" && typeof kept.at === "number" && kept.at > known.at) known = kept;
+} catch (e) { /* no storage: the page's count */ }
+function showCount() { els.count.textContent = String(known.n + localIn.size); }
+function keepCount(n) {
+  known = { n, at: Date.now() };
+  try { localStorage.setItem(COUNT_KEY, JSON.stringify(known)); } catch (e) { /* shown, not kept */ }
+  showCount();
+}
+function setCount(n) { if (typeof n === "number") keepCount(n); }
+function countOne() { keepCount(known.n + 1); }
 
 function setOnline(value) {
   online = value;
@@ -235,6 +251,7 @@ async function rebuildLocal() {
       }
     }
   } catch (e) { /* no IndexedDB */ }
+  showCount();
 }
 
 // -- one scan -------------------------------------------------------------------------------
@@ -299,7 +316,7 @@ async function decideHere(item, decodedAt) {
   if (d.code === "checked_in") {
     if (!(await save({ ...item, device }))) return;
     localIn.set(hash, item.scanned_at);
-    countOne();
+    showCount();
     show("ok", d.first_name, `${texts.checked_in} · ${years}${d.drop_in ? " · " + texts.drop_in : ""}`, extra);
   } else if (d.code === "already_checked_in") {
     show("repeat", d.first_name, fill(texts.already, { time: timeOf(d.scanned_at) }), extra);
@@ -402,6 +419,7 @@ async function sync() {
       });
       if (!answered.length) break;
       await store.remove(answered);
+      await rebuildLocal();  // what was sent is in the server's count now, no longer the queue's
       done += answered.length;
       setCount(answer.body.checked_in_counts && answer.body.checked_in_counts[String(sessionId)]);
       root.dispatchEvent(new CustomEvent("scan-synced", { detail: { results, done, total } }));

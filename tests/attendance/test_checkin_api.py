@@ -340,3 +340,25 @@ def test_two_items_of_one_batch_under_one_nonce_check_in_only_the_first(staff, w
     assert [(r["status"], r.get("result") or r["error"]["code"]) for r in results] == [
         (201, "checked_in"), (409, "nonce_conflict")]
     assert count() == 1
+
+
+@pytest.mark.parametrize("scanned_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+                                        "1999-12-31T23:59:59+00:00"])
+def test_a_device_time_with_no_place_in_time_is_a_400_never_a_500(staff, world, scanned_at):
+    """Security test: year 1 at +14:00 has no UTC, and keeping the refused scan as a conflict was a 500."""
+    r = post(staff, world.session_a.id, token=world.youth.pass_token, nonce=nonce(), scanned_at=scanned_at)
+    assert r.status_code == 400 and r.json["error"]["code"] == "invalid_scanned_at", r.json
+    assert count() == 0
+
+
+def test_one_broken_device_time_in_a_batch_leaves_the_rest_recorded(staff, world):
+    """Security test: one such item failed the whole batch, so the queue never drained."""
+    other = make_youth()
+    items = [{"session_id": world.session_a.id, "token": other.pass_token, "nonce": nonce()},
+             {"session_id": world.session_a.id, "token": world.youth.pass_token, "nonce": nonce(),
+              "scanned_at": "0001-01-01T00:00:00+14:00"}]
+    r = staff.api("POST", "/api/v1/checkins/batch", json={"items": items})
+    assert r.status_code == 200, r.json
+    assert [(x["status"], x.get("result") or x["error"]["code"]) for x in r.json["results"]] == [
+        (201, "checked_in"), (400, "invalid_scanned_at")]
+    assert count() == 1

@@ -8,7 +8,7 @@ result per item; sending the same batch again changes nothing.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import jsonify, request
 from flask_login import current_user
@@ -26,6 +26,8 @@ from . import bp
 from .core import allow_token_scope
 
 MAX_BATCH = services.MAX_BATCH
+#: a device time before this year is a broken clock, not a scan (and near year 1 has no UTC at all)
+EARLIEST_SCAN = 2000
 
 
 class BadInput(DomainError):
@@ -64,6 +66,12 @@ def _parse_item(item) -> dict:
             raise BadInput("scanned_at skal være ISO 8601.", "invalid_scanned_at") from None
         if scanned_at.tzinfo is None:
             raise BadInput("scanned_at skal have en tidszone.", "invalid_scanned_at")
+        try:
+            scanned_at = scanned_at.astimezone(UTC)  # a time near year 1 or 9999 has no UTC
+        except OverflowError:
+            scanned_at = None
+        if scanned_at is None or not EARLIEST_SCAN <= scanned_at.year:
+            raise BadInput(f"scanned_at skal ligge efter år {EARLIEST_SCAN}.", "invalid_scanned_at")
     override = item.get("override_age", False)
     if not isinstance(override, bool):
         raise BadInput("override_age skal være true eller false.", "invalid_override")

@@ -508,3 +508,23 @@ def test_the_count_keeps_the_queue_across_offline_reloads_and_counts_each_once_a
     assert count.inner_text() == "4"
     _fresh()
     assert db.session.scalar(select(func.count(Attendance.id)).where(Attendance.session_id == session_id)) == 4
+
+
+def test_a_pass_checked_in_online_is_already_in_when_scanned_again_offline(page, world):
+    """The roster learns the scans answered online: once the signal is gone the device says "already
+    in", as the server would, and queues (and counts) nothing."""
+    youth = _youth("Tobias", world.activity_a)
+    db.session.commit()
+    token, session_id = youth.pass_token, world.session_a.id
+    _open_scanner(page, session_id)
+    assert _scan(page, token)["code"] == "checked_in"
+    page.context.set_offline(True)
+    page.wait_for_timeout(3100)  # past the scanner's "same pass again is the same scan" pause
+    again = _scan(page, token)
+    assert (again["code"], again["offline"]) == ("already_checked_in", True), again
+    assert _queued(page) == 0 and page.locator("#scan-count").inner_text() == "1"
+    page.reload()  # offline, from the kept page and the kept roster
+    page.wait_for_function(READY, timeout=20000)
+    page.wait_for_timeout(3100)
+    assert _scan(page, token)["code"] == "already_checked_in"
+    assert _queued(page) == 0

@@ -88,6 +88,9 @@ def test_a_checkin_token_can_only_check_in(client, world):
     assert checkin.status_code == 201
     batch = client.post("/api/v1/checkins/batch", headers=_bearer(secret), json={"items": []})
     assert batch.status_code == 200
+    # the door's offline mode: a scanner with only this token decides scans from today's roster
+    roster = client.get("/api/v1/door/roster", headers=_bearer(secret))
+    assert roster.status_code == 200 and str(world.session_a.id) in roster.json["sessions"]
     stats = client.get("/api/v1/stats", headers=_bearer(secret))
     assert stats.status_code == 403 and stats.json["error"]["code"] == "insufficient_scope"
     cancel = client.delete(f"/api/v1/signups/{world.signup.id}", headers=_bearer(secret))

@@ -333,7 +333,8 @@ class TokenScope(enum.StrEnum):
 
     #: everything its user may do in the API
     FULL = "full"
-    #: check young people in (one scan or an offline batch) and nothing else: a door scanner's token
+    #: check young people in (one scan, an offline batch, and today's door roster that decides scans
+    #: offline) and nothing else: a door scanner's token
     CHECKIN = "checkin"
 
 

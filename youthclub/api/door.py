@@ -10,14 +10,17 @@ from flask import jsonify
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from ..accounts.models import TokenScope
 from ..attendance.roster import door_roster
 from ..audit.services import record_event
 from ..extensions import db
 from ..main import error_response
 from . import bp
+from .core import allow_token_scope
 
 
 @bp.route("/door/roster")
+@allow_token_scope(TokenScope.CHECKIN)  # a door scanner's token: its offline mode needs the roster
 def door_roster_view():
     """Today's door roster for the institutions where the staff member works."""
     if not current_user.is_authenticated:

@@ -349,7 +349,19 @@ async function send(item, decodedAt) {
   }
   setOnline(true);
   showAnswer(answer.status, answer.body, item, decodedAt);
+  if (answer.status === 201 || answer.status === 200) await learnCheckIn(item, answer.body);
   if (online && !els.queue.hidden) sync();
+}
+
+// A pass checked in online is in the roster too: scanned again after the signal is gone, the
+// device says "already in" as the server would, instead of queueing (and counting) it again.
+async function learnCheckIn(item, body) {
+  const day = roster && roster.sessions[String(sessionId)];
+  if (!day || !item.token || !body || !body.attendance) return;
+  try {
+    day.checked_in[await passHash(roster.salt, item.token)] = body.attendance.scanned_at;
+    await store.putRoster(roster);
+  } catch (e) { /* kept in memory for this visit */ }
 }
 
 // -- sending the queue ----------------------------------------------------------------------

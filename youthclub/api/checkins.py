@@ -70,7 +70,7 @@ def _parse_item(item) -> dict:
             scanned_at = scanned_at.astimezone(UTC)  # a time near year 1 or 9999 has no UTC
         except OverflowError:
             scanned_at = None
-        if scanned_at is None or not EARLIEST_SCAN <= scanned_at.year:
+        if scanned_at is None or scanned_at.year < EARLIEST_SCAN:
             raise BadInput(f"scanned_at skal ligge efter år {EARLIEST_SCAN}.", "invalid_scanned_at")
     override = item.get("override_age", False)
     if not isinstance(override, bool):

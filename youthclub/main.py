@@ -6,7 +6,7 @@ import contextlib
 from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError, StatementError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -125,6 +125,13 @@ def register_error_pages(app) -> None:
         # a safety net: forms and filters bound their numbers and dates, this catches any they miss
         app.logger.warning("input out of range on %s %s: %s", request.method, request.url_rule, type(err).__name__)
         return input_out_of_range()
+
+    @app.errorhandler(StatementError)
+    def _statement(err: StatementError):
+        # the database layer wraps what failed while it bound a value: a time with no UTC is input out of range
+        if isinstance(err.orig, OverflowError):
+            return _out_of_range(err)
+        return _unexpected(err)
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

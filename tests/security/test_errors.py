@@ -27,8 +27,18 @@ def error_app(_app):
     def status(code):
         abort(code)
 
+    def no_utc():
+        # a time a form or filter let through that has no UTC: SQLAlchemy wraps the OverflowError
+        from datetime import datetime, timedelta, timezone
+
+        from sqlalchemy import select
+
+        db.session.execute(select(User.id).where(
+            User.created_at == datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))))
+
     for prefix in ("", "/api/v1"):
         app.add_url_rule(f"{prefix}/__boom__", f"boom{prefix}", boom)
+        app.add_url_rule(f"{prefix}/__no_utc__", f"no_utc{prefix}", no_utc)
         app.add_url_rule(f"{prefix}/__status__/<int:code>", f"status{prefix}", status)
     yield app
     with app.app_context():
@@ -136,3 +146,12 @@ def test_digits_of_other_scripts_in_a_roll_call_form_are_a_404(client, world):
         response = client.post_form(f"/sessions/{world.session_a.id}/rollcall",
                                     {"action": "present" if field == "youth_id" else "absent", field: "²"})
         assert response.status_code == 404, field
+
+
+def test_a_time_with_no_utc_that_reaches_the_database_is_a_400_not_a_500(app, error_app):
+    """Security test: year 1 at +14:00 got past a parser and the database layer raised a wrapped
+    OverflowError, a 500. The safety net for input out of range now sees through the wrapper."""
+    client = error_app.test_client()
+    api = client.get("/api/v1/__no_utc__")
+    assert api.status_code == 400 and api.get_json()["error"]["code"] == "out_of_range", api.get_data(as_text=True)
+    assert client.get("/__no_utc__").status_code == 400

@@ -77,3 +77,37 @@ def test_a_coordinator_cannot_look_a_young_person_up_by_e_mail_in_the_log(client
 
     client.login_as(world.admin)  # support may (and the admin's look at the log is audited)
     assert f"#{world.youth_user.id}" in rows("ung@example.org")
+
+
+def test_a_coordinator_reads_what_happened_to_young_people_never_to_which_one(client, world):
+    """Security test: the coordinator's log showed "ung #5" with "tilmelding nr. 178" and "ung nr. 5":
+    no name, but one person's trail, and one event known from elsewhere (a place taken at a certain
+    minute on the public page) names all of it. For a coordinator the log says what happened to a
+    young person, with no number that ties two events to the same one; an admin still reads them."""
+    from tests.factories import make_session
+    from youthclub.attendance import services as attendance
+
+    record_event("signup.create", world.signup, user=world.youth_user, status="confirmed", position=None)
+    record_event("user.password_change", world.youth_user, user=world.youth_user)
+    record_event("pass.revoke", world.youth, user=world.staff_a)
+    last_week = make_session(world.activity_a, day=date.today().replace(day=1))
+    attendance.mark_present(last_week, world.youth, world.staff_a, reason="glemt at scanne")
+    record_event("activity.update", world.activity_a, user=world.staff_a)
+    db.session.commit()
+    numbers = {f"ung #{world.youth_user.id}", f"tilmelding nr. {world.signup.id}", f"ung nr. {world.youth.id}",
+               f"bruger nr. {world.youth_user.id}", f"<dt>Ung</dt><dd>nr. {world.youth.id}"}
+
+    client.login_as(world.coordinator)
+    html = client.get("/audit").get_data(as_text=True)
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    for number in numbers:
+        assert number not in body, number
+    assert "<td>ung</td>" in body and "<dt>Ung</dt><dd>(skjult)</dd>" in body
+    assert f"tilbud nr. {world.activity_a.id}" in body  # offers, sessions and staff keep their numbers
+    # nor is the trail found by the young person's login number
+    by_number = client.get("/audit", query_string={"user": str(world.youth_user.id)}).get_data(as_text=True)
+    assert "Ingen hændelser matcher filtrene." in by_number
+
+    client.login_as(world.admin)
+    admin = client.get("/audit").get_data(as_text=True)
+    assert f"ung #{world.youth_user.id}" in admin and f"tilmelding nr. {world.signup.id}" in admin

@@ -49,6 +49,12 @@ VALUE_LABELS = {
 
 
 
+#: objects that are a young person, or one of theirs: a non-admin reader sees what happened, never which one
+PERSONAL_OBJECTS = frozenset({"youth_profile", "signup", "attendance", "consent_record", "scan_conflict", "outbox_message"})
+#: details that name a young person by id
+PERSONAL_DETAILS = frozenset({"youth_id", "removed_youth_id"})
+
+
 @dataclass
 class Detail:
     label: str
@@ -69,6 +75,35 @@ class Describer:
             obj = db.session.get(model, ident) if isinstance(ident, int) else None
             cache[ident] = getattr(obj, attr, None) if obj is not None else None
         return cache[ident]
+
+    def _is_youth_user(self, user_id) -> bool:
+        """A young person's login, or one that is gone (closed accounts' logins are deleted)."""
+        from ..accounts.models import User
+
+        cache = self._names.setdefault("youth_user", {})
+        if user_id not in cache:
+            user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+            cache[user_id] = user is None or user.is_youth
+        return cache[user_id]
+
+    def unlinked(self, table: str | None, ident) -> bool:
+        """Whether the reader sees this object without its number: a young person, or something of theirs.
+
+        A pseudonym ("ung #5") is still one person: the events it ties together are that person's
+        trail, and one of them known from elsewhere (a sign-up at a certain minute) names them all.
+        Coordinators work with numbers, never people, so for them the log says what happened, not to whom.
+        """
+        if self.reader.is_admin:
+            return False
+        return table in PERSONAL_OBJECTS or (table == "user" and self._is_youth_user(ident))
+
+    def actor(self, event) -> str:
+        """Who did it: the system, a young person (for a non-admin without a number), or a named user."""
+        if event.user is None:
+            return str(_l("system"))
+        if event.user.is_youth:
+            return str(_l("ung")) if not self.reader.is_admin else f"{_l('ung')} #{event.user_id}"
+        return f"{event.user.name} (#{event.user_id})"
 
     def object_url(self, table: str | None, ident: int | None, details: dict) -> str | None:
         """Where the reader can open the event's object; None when there is no page or they may not see it."""
@@ -95,6 +130,8 @@ class Describer:
     def object_text(self, table: str | None, ident: int | None) -> str:
         if table is None:
             return ""
+        if self.unlinked(table, ident):
+            return object_label(table)
         name = {"institution": lambda: self._name(Institution, ident),
                 "initiative": lambda: self._name(Initiative, ident, "title")}.get(table, lambda: None)()
         if name:
@@ -109,7 +146,7 @@ class Describer:
             if value is None or value == [] or key == "user":
                 continue
             label = str(DETAIL_LABELS.get(key, key.replace("_", " ")))
-            if key in FREE_TEXT_DETAILS and not self.reader.is_admin:
+            if (key in FREE_TEXT_DETAILS or key in PERSONAL_DETAILS) and not self.reader.is_admin:
                 out.append(Detail(label, str(_l("(skjult)"))))
             else:
                 out.append(Detail(label, *self._value(key, value)))

@@ -362,3 +362,61 @@ def test_one_broken_device_time_in_a_batch_leaves_the_rest_recorded(staff, world
     assert [(x["status"], x.get("result") or x["error"]["code"]) for x in r.json["results"]] == [
         (201, "checked_in"), (400, "invalid_scanned_at")]
     assert count() == 1
+
+
+def test_a_used_nonce_with_a_token_that_names_nobody_learns_nothing_of_who_used_it(staff, world):
+    """Retest: with a garbage token, a used nonce answered "already in" with the first person's name
+    (and a kept refusal's nonce with theirs). Only their own pass, revoked since, gets the repeat."""
+    n = nonce()
+    assert post(staff, world.session_a.id, token=world.youth.pass_token, nonce=n).status_code == 201
+    r = post(staff, world.session_a.id, token="garbage-token-xyz", nonce=n)
+    assert r.status_code == 409 and r.json["error"]["code"] == "nonce_conflict", r.json
+    assert "Aisha" not in r.get_data(as_text=True)
+    # a kept refusal under a nonce: a garbage token learns nothing of it either
+    world.activity_a.allows_drop_in = False
+    stranger = make_youth(first_name="Emil")
+    db.session.commit()
+    m = nonce()
+    [refused] = staff.api("POST", "/api/v1/checkins/batch", json={"items": [
+        {"session_id": world.session_a.id, "token": stranger.pass_token, "nonce": m,
+         "scanned_at": datetime.now(UTC).isoformat()}]}).json["results"]
+    assert refused["error"]["code"] == "not_signed_up"
+    r = post(staff, world.session_a.id, token="garbagegarbage", nonce=m)
+    assert r.status_code == 409 and "Emil" not in r.get_data(as_text=True), r.json
+
+
+def test_a_revoked_pass_sent_again_under_its_nonce_is_still_the_same_scan(staff, world):
+    n, old = nonce(), world.youth.pass_token
+    first = post(staff, world.session_a.id, token=old, nonce=n)
+    assert first.status_code == 201
+    staff.post_form(f"/youth/{world.youth.id}/pass/revoke")
+    again = post(staff, world.session_a.id, token=old, nonce=n)
+    assert again.status_code == 200 and again.json["attendance"] == first.json["attendance"], again.json
+    # without the nonce it is what it is now: a revoked pass
+    assert post(staff, world.session_a.id, token=old, nonce=nonce()).json["error"]["code"] == "revoked_token"
+
+
+def test_a_refused_live_scan_held_on_the_device_keeps_its_nonce(staff, world):
+    """Retest: a live scan dated hours back was refused, its refusal not kept, and its nonce then
+    checked in someone else. Refused like a queued scan, it is kept like one."""
+    n = nonce()
+    past = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    r = post(staff, world.session_a.id, token=world.youth.pass_token, nonce=n, scanned_at=past)
+    assert r.status_code == 422 and r.json["error"]["code"] == "session_not_now", r.json
+    assert db.session.scalar(select(ScanConflict.code).where(ScanConflict.nonce == n)) == "session_not_now"
+    other = make_youth(first_name="Hana")
+    r = post(staff, world.session_a.id, token=other.pass_token, nonce=n)
+    assert r.status_code == 409 and r.json["error"]["code"] == "nonce_conflict", r.json
+    assert count() == 0
+
+
+@pytest.mark.parametrize("scanned_at", ["9999-12-31T23:59:59+00:00", "2101-01-01T00:00:00+00:00"])
+def test_a_device_time_far_ahead_is_refused_as_input_and_never_kept(staff, world, scanned_at):
+    """Retest: a refusal kept with 9999-12-31 broke the session's scanner and roll-call pages."""
+    items = [{"session_id": world.session_a.id, "token": world.youth.pass_token, "nonce": nonce(),
+              "scanned_at": scanned_at}]
+    [result] = staff.api("POST", "/api/v1/checkins/batch", json={"items": items}).json["results"]
+    assert result["status"] == 400 and result["error"]["code"] == "invalid_scanned_at", result
+    assert db.session.scalar(select(func.count(ScanConflict.id))) == 0
+    assert staff.get(f"/scan/{world.session_a.id}").status_code == 200
+    assert staff.get(f"/sessions/{world.session_a.id}/rollcall").status_code == 200

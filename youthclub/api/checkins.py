@@ -26,8 +26,9 @@ from . import bp
 from .core import allow_token_scope
 
 MAX_BATCH = services.MAX_BATCH
-#: a device time before this year is a broken clock, not a scan (and near year 1 has no UTC at all)
-EARLIEST_SCAN = 2000
+#: a device time outside these years is a broken clock, not a scan (near year 1 or 9999 there is not even
+#: a UTC or local time for it, and a refusal kept with it could not be shown on the session's pages)
+EARLIEST_SCAN, LATEST_SCAN = 2000, 2100
 
 
 class BadInput(DomainError):
@@ -70,8 +71,8 @@ def _parse_item(item) -> dict:
             scanned_at = scanned_at.astimezone(UTC)  # a time near year 1 or 9999 has no UTC
         except OverflowError:
             scanned_at = None
-        if scanned_at is None or scanned_at.year < EARLIEST_SCAN:
-            raise BadInput(f"scanned_at skal ligge efter år {EARLIEST_SCAN}.", "invalid_scanned_at")
+        if scanned_at is None or not EARLIEST_SCAN <= scanned_at.year <= LATEST_SCAN:
+            raise BadInput(f"scanned_at skal ligge mellem år {EARLIEST_SCAN} og {LATEST_SCAN}.", "invalid_scanned_at")
     override = item.get("override_age", False)
     if not isinstance(override, bool):
         raise BadInput("override_age skal være true eller false.", "invalid_override")
@@ -140,7 +141,12 @@ def session_checkin(session_id: int):
     except BadInput:
         _scan_for(session_id, NO_SCAN)  # no such session, or another institution's, comes first
         raise
-    body, status = _perform(session_id, item, offline=False)
+    try:
+        body, status = _perform(session_id, item, offline=False)
+    except services.CheckinError:
+        # a refusal the service kept (a scan held on the device, as from a queue) stays, and its nonce with it
+        db.session.commit()
+        raise
     db.session.commit()
     return jsonify(body), status
 

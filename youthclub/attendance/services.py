@@ -410,30 +410,44 @@ def require_begun(session: Session | DoorSession, at: datetime | None = None) ->
     _require_happening(session, at or utcnow(), {}, correction=True)
 
 
-def _repeat_for_nonce(scan: Scan, nonce: str | None) -> CheckinResult | None:
+def _repeat_for_nonce(scan: Scan, nonce: str | None, token: str | None) -> CheckinResult | None:
     """A scan already seen under this nonce: the same answer again, nothing new written."""
     if not nonce:
         return None
     done = scan.nonce_attendance
     if done is not None:
-        _require_same_scan(scan, done.session_id, done.youth_id)
+        _require_same_scan(scan, done.session_id, done.youth_id, token)
         return CheckinResult(_with_youth(done, scan.youth), created=False)
     if scan.nonce_conflict is not None:
         session_id, code, youth_id = scan.nonce_conflict
-        _require_same_scan(scan, session_id, youth_id)
+        _require_same_scan(scan, session_id, youth_id, token)
         youth = scan.youth if scan.youth is not None and scan.youth.id == youth_id else _visitor(youth_id)
         raise CheckinError(refusal_message(code), code, **_youth_details(youth, scan.session))
     return None
 
 
-def _require_same_scan(scan: Scan, session_id: int, youth_id: int | None) -> None:
+def _require_same_scan(scan: Scan, session_id: int, youth_id: int | None, token: str | None = None) -> None:
     """Refuse (``nonce_conflict``) a scan whose nonce is another scan's: written for another session, or
     for another young person than the pass (or name) now sent names.
 
-    A pass that names nobody now may be the same one, revoked since: its repeat is answered as before.
+    A pass that names nobody now is the same scan only if it was that young person's pass, revoked
+    since (its repeat is answered as before), or if the first scan named nobody either: a token that
+    never was their pass learns nothing of whoever used the nonce.
     """
-    if session_id != scan.session.id or (scan.youth is not None and scan.youth.id != youth_id):
+    if scan.youth is not None:
+        same_person = scan.youth.id == youth_id
+    else:
+        same_person = youth_id is None or _was_their_pass(token, youth_id)
+    if session_id != scan.session.id or not same_person:
         raise CheckinError(refusal_message("nonce_conflict"), "nonce_conflict", status=409)
+
+
+def _was_their_pass(token: str | None, youth_id: int) -> bool:
+    token = (token or "").strip()
+    if not token or len(token) > 64:
+        return False
+    return db.session.scalar(select(RevokedPass.youth_id).where(
+        RevokedPass.token_hash == hash_pass_token(token))) == youth_id
 
 
 def _youth_details(youth, session) -> dict:
@@ -478,7 +492,7 @@ def record_scan(scan: Scan, token: str | None, *, nonce: str | None, scanned_at:
                 reason: str | None = None, correction: bool = False) -> CheckinResult:
     """Decide and record a scan that ``read_scan`` read (the rules of ``check_in``)."""
     session = scan.session
-    repeat = _repeat_for_nonce(scan, nonce)
+    repeat = _repeat_for_nonce(scan, nonce, token)
     if repeat is not None:
         return repeat
     youth = scan.youth
@@ -520,7 +534,7 @@ def _decide_again(scan: Scan, token: str | None, *, manual: bool, **decision) ->
                       nonce=decision["nonce"])
     if again is None:
         raise DomainError(_("Gangen findes ikke."), "not_found", status=404)
-    repeat = _repeat_for_nonce(again, decision["nonce"])
+    repeat = _repeat_for_nonce(again, decision["nonce"], token)
     if repeat is not None:
         return repeat
     if again.youth is None:

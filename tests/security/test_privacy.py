@@ -379,8 +379,8 @@ def test_audit_log_is_for_coordinators_and_admins(client, world, audit_trail):
     assert client.get("/audit").status_code == 200
 
 
-WHAT_STAYS = ("Tilbage bliver kun dit fødselsår og -måned, dit køn, dit område, og hvornår og hvor du kom, "
-              "uden navn, så tallene stadig passer.")
+WHAT_STAYS = ("Tilbage bliver kun, uden navn: dit fødselsår og -måned, dit køn, dit område, hvornår du blev "
+              "oprettet og sidst var aktiv, hvad du var tilmeldt, og hvornår og hvor du kom. Så passer tallene stadig.")
 
 
 def test_every_page_that_says_what_is_left_of_you_says_the_same_and_it_is_what_is_left(client, world, app):
@@ -417,6 +417,10 @@ def test_every_page_that_says_what_is_left_of_you_says_the_same_and_it_is_what_i
     # what the sentence names is left, without a name ...
     assert (youth.birth_year, youth.birth_month, youth.gender, youth.home_district_id) == kept
     assert db.session.scalar(select(func.count(Attendance.id)).where(Attendance.youth_id == youth.id)) == 1
+    # "hvad du var tilmeldt": the sign-ups stay, cancelled, without anything that names the person
+    kept_signups = db.session.scalars(select(Signup).where(Signup.youth_id == youth.id)).all()
+    assert kept_signups and all(s.status == SignupStatus.CANCELLED for s in kept_signups)
+    assert youth.created_at is not None  # "hvornår du blev oprettet"
     # ... and nothing else that points at the person
     assert (youth.last_name, youth.contact, youth.calendar_token, youth.user_id) == (None, None, None, None)
     assert youth.first_name == services.ANONYMOUS_NAME

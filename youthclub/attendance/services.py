@@ -443,11 +443,15 @@ def _require_same_scan(scan: Scan, session_id: int, youth_id: int | None, token:
 
 
 def _was_their_pass(token: str | None, youth_id: int) -> bool:
+    return _revoked_owner(token) == youth_id
+
+
+def _revoked_owner(token: str | None) -> int | None:
+    """Whose pass ``token`` was, if it is a revoked one (None: never a pass, or still in use)."""
     token = (token or "").strip()
     if not token or len(token) > 64:
-        return False
-    return db.session.scalar(select(RevokedPass.youth_id).where(
-        RevokedPass.token_hash == hash_pass_token(token))) == youth_id
+        return None
+    return db.session.scalar(select(RevokedPass.youth_id).where(RevokedPass.token_hash == hash_pass_token(token)))
 
 
 def _youth_details(youth, session) -> dict:
@@ -458,11 +462,9 @@ def _youth_details(youth, session) -> dict:
 
 def _refuse_pass(token: str | None) -> NoReturn:
     """A pass that names nobody: revoked (its young person has a new one) or unknown."""
-    token = (token or "").strip()
-    if token and len(token) <= 64:
-        revoked = db.session.scalar(select(RevokedPass).where(RevokedPass.token_hash == hash_pass_token(token)))
-        if revoked is not None:
-            raise CheckinError(refusal_message("revoked_token"), "revoked_token", youth_id=revoked.youth_id)
+    owner = _revoked_owner(token)
+    if owner is not None:
+        raise CheckinError(refusal_message("revoked_token"), "revoked_token", youth_id=owner)
     raise CheckinError(refusal_message("unknown_token"), "unknown_token")
 
 

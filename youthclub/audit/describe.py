@@ -80,11 +80,7 @@ class Describer:
         """A young person's login, or one that is gone (closed accounts' logins are deleted)."""
         from ..accounts.models import User
 
-        cache = self._names.setdefault("youth_user", {})
-        if user_id not in cache:
-            user = db.session.get(User, user_id) if isinstance(user_id, int) else None
-            cache[user_id] = user is None or user.is_youth
-        return cache[user_id]
+        return self._name(User, user_id, "is_youth") is not False
 
     def unlinked(self, table: str | None, ident) -> bool:
         """Whether the reader sees this object without its number: a young person, or something of theirs.

@@ -168,3 +168,19 @@ def test_one_visit_counts_everywhere_it_belongs(app):
     headline = compute_table(f)[0].values
     assert headline["unique"] == headline["new"] == headline["local"] == 1
     assert headline["capacity_use"] == pytest.approx(0.1)
+
+
+def test_an_initiative_table_reads_its_sums_per_year_not_per_month(app):
+    """Initiatives without a month breakdown need only the year: the sums come back one row an offer a year."""
+    from youthclub.reports.stats import _shape, query_sessions
+
+    inst = fx.make_institution(fx.make_district(code="8"))
+    activity = fx.make_activity(inst, capacity=10)
+    for day in (date(2025, 3, 4), date(2025, 9, 9), date(2026, 2, 3), date(2026, 6, 2), date(2026, 6, 9)):
+        fx.make_session(activity, day)
+    db.session.flush()
+    f = StatsFilter(date(2025, 1, 1), date(2026, 12, 31), now=datetime(2030, 1, 1, tzinfo=UTC))
+    by_year = query_sessions(f, [_shape(("initiative",))])[_shape(("initiative",))]
+    assert {key[1]: values[0] for key, values in by_year.items()} == {"2025-01": 2, "2026-01": 3}
+    by_month = query_sessions(f, [_shape(("month",))])[_shape(("month",))]
+    assert sorted(key[1] for key in by_month) == ["2025-03", "2025-09", "2026-02", "2026-06"]

@@ -515,7 +515,7 @@ _GRAIN_TYPES = (Integer, Integer, String, String)
 def _grain_rows(stmt_rows, n_values: int, shapes) -> dict:
     """Sum a row-level subquery (columns aid, m, ab, g and values v0..) into each of ``shapes``.
 
-    A shape says which of (activity, month, age band, gender) its groups keep (``_shape``).
+    A shape says which of (activity, month or year, age band, gender) its groups keep (``_shape``).
     The rows are summed once by all four, then by each shape, in one statement, so only the
     groups a table shows come back. Answers ``{shape: {(activity, month, band, gender):
     [values]}}`` with None for what a shape drops, months as "YYYY-MM".
@@ -531,10 +531,14 @@ def _grain_rows(stmt_rows, n_values: int, shapes) -> dict:
     )
     parts = []
     for i, shape in enumerate(shapes):
-        kept = [grain.c[name] for name, keep in zip(_GRAIN, shape, strict=True) if keep]
+        columns: dict[str, ColumnElement[Any]] = {name: grain.c[name] for name in _GRAIN}
+        if shape[1] == "year":
+            # the year's January: ten years are 10 rows an offer, not 120
+            columns["m"] = (grain.c.m // literal_column("12", Integer)) * literal_column("12", Integer)
+        kept = [columns[name] for name, keep in zip(_GRAIN, shape, strict=True) if keep]
         parts.append(
             select(literal_column(str(i)),
-                   *[grain.c[name] if keep else cast(null(), type_) for name, keep, type_ in zip(_GRAIN, shape, _GRAIN_TYPES, strict=True)],
+                   *[columns[name] if keep else cast(null(), type_) for name, keep, type_ in zip(_GRAIN, shape, _GRAIN_TYPES, strict=True)],
                    # integer sums: PostgreSQL sums a bigint as numeric, which arrives as Decimal
                    *[cast(func.sum(grain.c[f"v{j}"]), Integer) for j in range(n_values)])
             .group_by(*kept)
@@ -771,8 +775,13 @@ class _Activities:
 
 
 def _shape(dims) -> tuple:
-    """Which of (activity, month, age band, gender) the groups of ``dims`` depend on (initiatives need the month's year)."""
-    return (any(d in ACTIVITY_DIMENSIONS for d in dims), _splits_by_month(dims), "age_band" in dims, "gender" in dims)
+    """Which of (activity, month, age band, gender) the groups of ``dims`` depend on.
+
+    The month's slot is "month" for a month breakdown, "year" for initiatives without one (an
+    initiative counts in its plan's year: the rows are summed per year, as its January), else "".
+    """
+    period = "month" if "month" in dims else "year" if "initiative" in dims else ""
+    return (any(d in ACTIVITY_DIMENSIONS for d in dims), period, "age_band" in dims, "gender" in dims)
 
 
 def _rollups(projected: dict, tables, activities: _Activities) -> dict:

@@ -780,7 +780,7 @@ def _shape(dims) -> tuple:
     The month's slot is "month" for a month breakdown, "year" for initiatives without one (an
     initiative counts in its plan's year: the rows are summed per year, as its January), else "".
     """
-    period = "month" if "month" in dims else "year" if "initiative" in dims else ""
+    period = "month" if "month" in dims else "year" if _splits_by_month(dims) else ""
     return (any(d in ACTIVITY_DIMENSIONS for d in dims), period, "age_band" in dims, "gender" in dims)
 
 

@@ -51,14 +51,14 @@ def test_staff_create_a_weekly_activity_and_see_its_sessions(laptop, world):
     page.get_by_role("button", name="Opret tilbud").click()
 
     # the pattern form: first without a weekday and with the dates swapped, both refused at once
-    assert page.locator("h1").inner_text() == "Tilføj mødegange"
+    expect(page.locator("h1")).to_have_text("Tilføj mødegange", use_inner_text=True)
     first = _next(1)
     page.get_by_label("Starter kl.").fill("16:30")
     page.get_by_label("Slutter kl.").fill("18:00")
     page.get_by_label("Første dato").fill(first.isoformat())
     page.get_by_label("Sidste dato").fill((first - timedelta(days=2)).isoformat())
     page.get_by_role("button", name="Gem mødegange").click()
-    assert page.locator("#weekdays-error").inner_text() == "Vælg mindst én ugedag."
+    expect(page.locator("#weekdays-error")).to_have_text("Vælg mindst én ugedag.", use_inner_text=True)
     assert page.locator("#ends_on-error").inner_text().startswith("Slutdatoen skal være")
     assert_accessible(page)
     page.get_by_label("Sidste dato").fill((first + timedelta(days=20)).isoformat())
@@ -66,13 +66,13 @@ def test_staff_create_a_weekly_activity_and_see_its_sessions(laptop, world):
     page.get_by_label("torsdag").check()
     page.get_by_role("button", name="Gem mødegange").click()
 
-    assert page.locator("h1").inner_text() == "Klatring for begyndere"
+    expect(page.locator("h1")).to_have_text("Klatring for begyndere", use_inner_text=True)
     rows = page.locator("table.sessions-table tbody tr")
     assert rows.count() == 6
     assert "16:30–18:00" in rows.first.inner_text()
     assert_accessible(page)
     page.get_by_role("button", name="Offentliggør").click()
-    assert page.get_by_text("Tilbuddet er offentliggjort.").is_visible()
+    expect(page.get_by_text("Tilbuddet er offentliggjort.")).to_be_visible()
 
 
 def test_staff_on_a_phone_add_a_late_evening_that_ends_after_midnight(phone, world):
@@ -86,7 +86,7 @@ def test_staff_on_a_phone_add_a_late_evening_that_ends_after_midnight(phone, wor
     page.get_by_label("Første dato").fill(friday.isoformat())
     page.get_by_label("Sidste dato").fill((friday + timedelta(days=14)).isoformat())
     page.get_by_role("button", name="Gem mødegange").click()
-    assert page.get_by_text("Mødegangene er gemt.").is_visible()
+    expect(page.get_by_text("Mødegangene er gemt.")).to_be_visible()
     assert page.locator("table.sessions-table tbody tr", has_text="22:00–01:00").count() == 3
     assert_accessible(page)
 

@@ -13,6 +13,7 @@ import uuid
 from datetime import time
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from tests.browser.conftest import login, phone_context
@@ -70,7 +71,7 @@ def _go_offline_and_reload(page):
     page.context.set_offline(True)
     page.reload()
     page.wait_for_function(READY, timeout=20000)
-    assert page.locator("#scan-network").inner_text() == "Ingen forbindelse"
+    expect(page.locator("#scan-network")).to_have_text("Ingen forbindelse", use_inner_text=True)
 
 
 def _scan(page, token, *, override=False):
@@ -142,7 +143,7 @@ def test_twenty_passes_offline_after_a_reload_then_exactly_the_right_records(pag
     for entry, name, code in shown:
         assert (entry["name"], entry["code"], entry["offline"]) == (name, code, True), entry
     assert page.evaluate("window.scannerLog.find(e => e.name === 'Dropin').text").endswith("drop-in")
-    assert page.locator("#scan-queue").inner_text() == "I kø: 13"
+    expect(page.locator("#scan-queue")).to_have_text("I kø: 13", use_inner_text=True)
     _fresh()
     assert db.session.scalar(select(func.count(Attendance.id))) == 2  # nothing reached the server
 
@@ -231,7 +232,7 @@ def test_a_sync_cut_off_halfway_and_a_queue_longer_than_a_batch_lose_and_double_
     rows = db.session.scalars(select(Attendance).where(Attendance.session_id == session_id)).all()
     assert sorted(a.youth_id for a in rows) == sorted(y.id for y in youths)
     assert page.locator("#scan-differences li").count() == 0
-    assert page.locator("#scan-count").inner_text() == "12"
+    expect(page.locator("#scan-count")).to_have_text("12", use_inner_text=True)
 
 
 def test_a_failed_storage_write_says_not_saved(page, world):
@@ -241,7 +242,7 @@ def test_a_failed_storage_write_says_not_saved(page, world):
         throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); }; }""")
     entry = _scan(page, world.youth.pass_token)
     assert entry["code"] == "not_saved"
-    assert page.locator("#scan-storage-error").is_visible()
+    expect(page.locator("#scan-storage-error")).to_be_visible()
     assert "IKKE gemt" in page.locator("#scan-storage-error").inner_text()
     assert "IKKE gemt" in page.locator("#scan-result-text").inner_text()
 
@@ -267,11 +268,11 @@ def test_the_result_offers_the_override_only_where_it_applies_and_the_queue_only
     login(page, "staff.a@example.org")
     page.goto(f"/scan/{session.id}")
     page.wait_for_function(READY, timeout=20000)
-    assert not page.locator("#scan-queue").is_visible()
+    expect(page.locator("#scan-queue")).to_be_hidden()
     assert _scan(page, "ukendt-pas-123")["code"] == "unknown_token"
-    assert not page.locator("#scan-override").is_visible()
+    expect(page.locator("#scan-override")).to_be_hidden()
     assert _scan(page, young.pass_token)["code"] == "outside_age"
-    assert page.locator("#scan-override").is_visible()
+    expect(page.locator("#scan-override")).to_be_visible()
 
 
 # -- the device's rule and the server's rule on the same cases ----------------------------
@@ -470,7 +471,7 @@ def test_a_captive_portal_answering_the_queues_sync_keeps_every_scan(page, world
         waited += 100
     page.wait_for_timeout(300)
     assert _queued(page) == 3
-    assert page.locator("#scan-network").inner_text() == "Ingen forbindelse"
+    expect(page.locator("#scan-network")).to_have_text("Ingen forbindelse", use_inner_text=True)
     # the roster on the device survived the portal's page
     assert page.evaluate("""async () => !!(await (await import('/static/js/offline-queue.js')).getRoster())""")
     page.unroute("**/api/v1/checkins/batch")

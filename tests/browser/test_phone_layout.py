@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login
 
@@ -21,5 +22,5 @@ def test_statistics_and_an_offers_staff_page_fit_a_phone(phone, world, english):
     assert _page_width(phone) <= 360
     # the sessions table scrolls inside its box, screen-reader texts and all
     phone.goto(f"/activities/{world.activity_a.id}/manage")
-    assert phone.locator("table.sessions-table").is_visible()
+    expect(phone.locator("table.sessions-table")).to_be_visible()
     assert _page_width(phone) <= 360

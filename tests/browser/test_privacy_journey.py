@@ -29,5 +29,5 @@ def test_young_person_closes_their_account_on_a_phone(phone, world):
 def test_audit_log_is_accessible(laptop, world):
     login(laptop, "koordinator@example.org")
     laptop.goto("/audit")
-    assert laptop.locator("h1").inner_text() == "Hændelseslog"
+    expect(laptop.locator("h1")).to_have_text("Hændelseslog", use_inner_text=True)
     assert_accessible(laptop)

@@ -5,6 +5,7 @@ import io
 from pathlib import Path
 
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from tests import factories as fx
 from tests.browser.conftest import assert_accessible, login
@@ -49,6 +50,6 @@ def test_coordinator_reads_figures_for_ydre_norrebro_downloads_xlsx_and_prints_t
     assert headings[0].startswith("Indsatsområde 2")
     assert_accessible(page)
     page.emulate_media(media="print")
-    assert not page.locator(".site-header").is_visible()
-    assert not page.locator("form.stats-filters").is_visible()
-    assert page.locator("h1", has_text="Handlingsplan").is_visible()
+    expect(page.locator(".site-header")).to_be_hidden()
+    expect(page.locator("form.stats-filters")).to_be_hidden()
+    expect(page.locator("h1", has_text="Handlingsplan")).to_be_visible()

@@ -13,6 +13,7 @@ import statistics
 import subprocess
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.conftest import assert_accessible, launch, login, phone_context
@@ -268,7 +269,7 @@ def test_offline_scans_are_queued_and_all_arrive_once_back_online(scanner_page, 
     _wait_until(lambda: cut, page)
     assert len(cut[0]["items"]) == 3
     assert len(_attendances(session_id)) == 3
-    assert page.locator("#scan-queue").inner_text() == "I kø: 3"  # nothing queued is dropped
+    expect(page.locator("#scan-queue")).to_have_text("I kø: 3", use_inner_text=True)  # nothing queued is dropped
 
     # the next page load sends the queue again: three answers, still three attendances
     # a retry the scanner sent meanwhile is cut off too, and finished, before the reload
@@ -294,7 +295,7 @@ def _wait_until(condition, page, timeout_ms=20000):
 def test_pass_opens_with_no_signal_once_seen(phone, world):
     login(phone, "ung@example.org")
     phone.goto("/me/pass")
-    assert phone.locator("h1.pass-name").inner_text() == "Aisha"
+    expect(phone.locator("h1.pass-name")).to_have_text("Aisha", use_inner_text=True)
     assert_accessible(phone)
     # wait until the service worker controls the page, so the pass has been cached
     phone.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")
@@ -302,7 +303,7 @@ def test_pass_opens_with_no_signal_once_seen(phone, world):
     phone.wait_for_function("() => !!navigator.serviceWorker.controller")
     phone.context.set_offline(True)
     phone.reload()
-    assert phone.locator("h1.pass-name").inner_text() == "Aisha"
+    expect(phone.locator("h1.pass-name")).to_have_text("Aisha", use_inner_text=True)
     assert phone.locator(".pass-code svg").count() == 1
     phone.context.set_offline(False)
 
@@ -321,7 +322,7 @@ def test_roll_call_and_head_count_work_by_touch_and_are_accessible(phone, world)
         phone.get_by_role("button", name="+ Drenge 13–15").tap()
     with phone.expect_navigation():
         phone.get_by_role("button", name="+ Drenge 13–15").tap()
-    assert phone.locator("#headcount-total").inner_text() == "2"
+    expect(phone.locator("#headcount-total")).to_have_text("2", use_inner_text=True)
     assert_accessible(phone)
     phone.goto(f"/scan/{session_id}")
     assert_accessible(phone)

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 
 def test_inline_script_is_refused_by_the_browser(phone):
     phone.goto("/privacy")
-    assert phone.locator("h1").inner_text() == "Dine data hos os"
+    expect(phone.locator("h1")).to_have_text("Dine data hos os", use_inner_text=True)
     # what an XSS would do: add an inline script and an inline event handler
     from playwright.sync_api import Error
 

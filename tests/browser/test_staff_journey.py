@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.conftest import assert_accessible, login
@@ -18,11 +19,11 @@ def test_an_institution_admin_invites_a_colleague_and_removes_one_who_left(lapto
     page.get_by_label("Navn").fill("Sara Ny")
     page.get_by_label("E-mail").fill("sara.ny@example.org")
     page.get_by_role("button", name="Send invitation").click()
-    assert page.get_by_text("Vi har sendt en invitation til sara.ny@example.org").is_visible()
-    assert page.locator("li.staff-invitation", has_text="sara.ny@example.org").get_by_text("Venter på svar").is_visible()
+    expect(page.get_by_text("Vi har sendt en invitation til sara.ny@example.org")).to_be_visible()
+    expect(page.locator("li.staff-invitation", has_text="sara.ny@example.org").get_by_text("Venter på svar")).to_be_visible()
 
     page.get_by_role("button", name="Fjern Personale A").click()
-    assert page.get_by_text("Personale A er fjernet fra").is_visible()
+    expect(page.get_by_text("Personale A er fjernet fra")).to_be_visible()
     assert page.locator("li.staff-member", has_text="Personale A").count() == 0
     assert_accessible(page)
 
@@ -33,12 +34,12 @@ def test_an_institution_admin_invites_a_colleague_and_removes_one_who_left(lapto
     context = browser.new_context(base_url=live_server.url, locale="da-DK")
     colleague = context.new_page()
     colleague.goto(link)
-    assert colleague.locator("h1").inner_text() == f"Invitation til {world.inst_a.name}"
+    expect(colleague.locator("h1")).to_have_text(f"Invitation til {world.inst_a.name}", use_inner_text=True)
     assert colleague.get_by_label("Dit navn").input_value() == "Sara Ny"
     assert_accessible(colleague)
     colleague.get_by_label("Vælg en adgangskode").fill("en lang og god sætning")
     colleague.get_by_role("button", name="Lav mit login").click()
-    assert colleague.get_by_text("Dit login er klar.").is_visible()
+    expect(colleague.get_by_text("Dit login er klar.")).to_be_visible()
     login(colleague, "sara.ny@example.org", "en lang og god sætning")
     assert "/login" not in colleague.url
     context.close()

@@ -143,6 +143,16 @@ def fresh(f: StatsFilter, family=FAMILY) -> dict:
         current_app.config["FIGURES_CACHE"] = saved
 
 
+def is_kept(f: StatsFilter, family=FAMILY) -> bool:
+    """Whether the figures of ``f`` (cut to its initiative's year) are kept under the current generations."""
+    from youthclub.reports.stats import within_initiative_year
+
+    f = within_initiative_year(f)
+    _now, generations = figures_cache._database_now_and_generations(f.end.year)
+    key = figures_cache.cache_key(f, [tuple(t) for t in dict.fromkeys(tuple(t) for t in family)])
+    return db.session.scalar(select(FiguresCache.key).where(FiguresCache.key == key, FiguresCache.generations == generations)) is not None
+
+
 def entries() -> int:
     return len(db.session.scalars(select(FiguresCache.key)).all())
 

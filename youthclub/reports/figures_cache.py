@@ -14,6 +14,9 @@ Kept: ``compute_tables``' raw rows, exactly (``encode``/``decode``); the release
 (``disclosure.py``) runs on them as on fresh ones. The key is the canonical filter (cut to its
 initiative's year), the tables and the figures' code (``FIGURES_VERSION`` and the source of
 ``stats.py``).
+
+A longer period that covers a closed year reads that year's month rows from the year's own
+entry (``stats._kept_month_people``): a month's row is the same in every period that holds it.
 """
 from __future__ import annotations
 

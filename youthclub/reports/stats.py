@@ -368,16 +368,20 @@ def _splits_by_month(dims) -> bool:
     return "month" in dims or "initiative" in dims
 
 
-def query_people(f: StatsFilter, tables) -> dict:
+def query_people(f: StatsFilter, tables, *, months_kept: tuple[int, int] | None = None) -> dict:
     """The people figures of every table in ``tables`` (tuples of dimensions), from one pass over the visit counts.
 
     One statement: the period's visit counts are read once, per young person, activity and
-    month (``fine``, when a table has months or initiatives); tables without months read them
-    summed per young person, activity and age band (``coarse``, a few rows per young person).
-    Each table then groups those per group and young person, and per group. Keys are integers
-    until the last step (age bands as positions in ``AGE_BANDS``), which is what makes the
-    grouping fast. Answers ``{dims: {key: {figure: value}}}`` with the figures of
-    ``PEOPLE_FIGURES`` and raw (not normalised) keys.
+    month. Tables with months read them as they are (``monthly``); the rest read them summed
+    per young person, activity, year and age band (``yearly``: an initiative counts in its
+    plan's year), tables without initiatives summed again over the years (``coarse``, a few
+    rows per young person). Each table then groups those per group and young person, and per
+    group. Keys are integers until the last step (age bands as positions in ``AGE_BANDS``),
+    which is what makes the grouping fast. Answers ``{dims: {key: {figure: value}}}`` with the
+    figures of ``PEOPLE_FIGURES`` and raw (not normalised) keys.
+
+    ``months_kept``: the first and last month index whose rows the month tables leave out
+    (the caller has them, ``compute_tables``); the other tables still count those months.
     """
     tables = [tuple(t) for t in dict.fromkeys(tuple(t) for t in tables)]
     visits = _visits(f)
@@ -401,51 +405,62 @@ def query_people(f: StatsFilter, tables) -> dict:
 
     band = _age_band(base.c.m, index=True)
     person = _person_conditions(f, band, index=True)
-    fine = coarse = None
-    if any(_splits_by_month(t) for t in tables):
-        # per young person, activity and month, for the tables with months (and, read again, the rest)
-        fine = (
+    monthly = coarse = yearly = None
+    if any("month" in t for t in tables):
+        # per young person, activity and month, for the tables with months
+        outside_kept = [] if months_kept is None else [~base.c.m.between(*months_kept)]
+        monthly = (
             select(base.c.youth_id, base.c.aid, base.c.m, band.label("ab"), local(YouthProfile.home_district_id), base.c.n,
                    YouthProfile.record_key.label("rk"))
             .select_from(base.join(YouthProfile, YouthProfile.id == base.c.youth_id).join(Activity, Activity.id == base.c.aid))
-            .where(*person)
-            .cte("fine")
+            .where(*person, *outside_kept)
+            .cte("monthly")
         )
-    if any(not _splits_by_month(t) for t in tables):
-        if fine is not None:
-            coarse = (
-                select(fine.c.youth_id, fine.c.aid, fine.c.ab, func.max(fine.c.loc).label("loc"),
-                       cast(func.sum(fine.c.n), Integer).label("n"), func.max(fine.c.rk).label("rk"))
-                .group_by(fine.c.youth_id, fine.c.aid, fine.c.ab)
-                .cte("coarse")
-            )
+    def summed(name: str, *by):
+        """The visits summed per young person, activity, ``by`` (labelled columns of ``base``) and age band
+        first, and only those (a few per young person) joined to their activity."""
+        banded = (
+            select(base.c.youth_id, base.c.aid, *by, band.label("ab"), YouthProfile.home_district_id.label("home"), base.c.n,
+                   YouthProfile.record_key.label("rk"))
+            .select_from(base.join(YouthProfile, YouthProfile.id == base.c.youth_id))
+            .where(*person)
+            .subquery("banded")
+        )
+        keys = [banded.c.youth_id, banded.c.aid, *[banded.c[c.name] for c in by], banded.c.ab, banded.c.home, banded.c.rk]
+        counted = select(*keys, cast(func.sum(banded.c.n), Integer).label("n")).group_by(*keys).subquery("counted")
+        return (
+            select(counted.c.youth_id, counted.c.aid, *[counted.c[c.name] for c in by], counted.c.ab, local(counted.c.home),
+                   counted.c.n, counted.c.rk)
+            .select_from(counted.join(Activity, Activity.id == counted.c.aid))
+            .cte(name)
+        )
+
+    if any("month" not in t for t in tables):
+        if by_month:
+            # per year (its January as the month), then summed again over the years for the tables without initiatives
+            twelve = literal_column("12", Integer)
+            yearly = summed("yearly", ((base.c.m // twelve) * twelve).label("m"))
+            if any(not _splits_by_month(t) for t in tables):
+                coarse = (
+                    select(yearly.c.youth_id, yearly.c.aid, yearly.c.ab, func.max(yearly.c.loc).label("loc"),
+                           cast(func.sum(yearly.c.n), Integer).label("n"), func.max(yearly.c.rk).label("rk"))
+                    .group_by(yearly.c.youth_id, yearly.c.aid, yearly.c.ab)
+                    .cte("coarse")
+                )
         else:
-            # no month table: the counts summed per young person, activity and age band first, and
-            # only those (a few per young person) joined to their activity
-            banded = (
-                select(base.c.youth_id, base.c.aid, band.label("ab"), YouthProfile.home_district_id.label("home"), base.c.n,
-                       YouthProfile.record_key.label("rk"))
-                .select_from(base.join(YouthProfile, YouthProfile.id == base.c.youth_id))
-                .where(*person)
-                .subquery("banded")
-            )
-            counted = (
-                select(banded.c.youth_id, banded.c.aid, banded.c.ab, banded.c.home, banded.c.rk,
-                       cast(func.sum(banded.c.n), Integer).label("n"))
-                .group_by(banded.c.youth_id, banded.c.aid, banded.c.ab, banded.c.home, banded.c.rk)
-                .subquery("counted")
-            )
-            coarse = (
-                select(counted.c.youth_id, counted.c.aid, counted.c.ab, local(counted.c.home), counted.c.n, counted.c.rk)
-                .select_from(counted.join(Activity, Activity.id == counted.c.aid))
-                .cte("coarse")
-            )
-    either = coarse if coarse is not None else fine
-    assert either is not None, "tables were asked for"
+            coarse = summed("coarse")  # no month, initiative or age band: per young person and activity
+
+    def source(dims):
+        if "month" in dims:
+            return monthly
+        return yearly if _splits_by_month(dims) else coarse
+
+    # the young people the tables count, looked up once each (a month table's are among the others')
+    either = next(src for src in (coarse, yearly, monthly) if src is not None)
     newcomers = _newcomers(f, select(either.c.youth_id).distinct())
     parts = []
     for i, dims in enumerate(tables):
-        src = fine if _splits_by_month(dims) else coarse
+        src = source(dims)
         assert src is not None, "made above for every kind of table asked for"
         frm: FromClause = src
         if any(d in ("district", "institution", "category") for d in dims):
@@ -815,6 +830,36 @@ def _rollups(projected: dict, tables, activities: _Activities) -> dict:
     return out
 
 
+def _years_of_kept_months(f: StatsFilter) -> list[int]:
+    """The closed years in ``f`` whose month rows are read from each year's own kept figures (none: all computed).
+
+    A month's row is the same in every period that holds the whole month: its young people,
+    visits and those new in it (a first visit ever in that month) do not depend on where the
+    period starts. So a long period takes the rows of its closed years from the figures kept
+    for each of those years alone (``figures_cache``), and a period of one whole year computes
+    its own (what it keeps is what the longer ones read).
+    """
+    years = grain_cache.kept_years(f)
+    if years == [f.start.year] and f.start == date(f.start.year, 1, 1) and f.end == date(f.start.year, 12, 31):
+        return []
+    return years
+
+
+def _kept_month_people(f: StatsFilter, years: list[int], month_tables) -> dict:
+    """The people figures of ``month_tables``' rows in each of ``years``, from each year's kept figures, keys normalised."""
+    from .figures_cache import tables as kept_tables
+
+    out: dict = {dims: {} for dims in month_tables}
+    for year in years:
+        answer = kept_tables(replace(f, start=date(year, 1, 1), end=date(year, 12, 31)), month_tables)
+        for dims in month_tables:
+            for row in answer[dims]:
+                if row.values["unique"]:  # rows that only sessions or drop-ins made: no people there
+                    out[dims][tuple(row.key[d] for d in dims)] = {
+                        **{name: row.values[name] for name in PEOPLE_FIGURES}, **{name: row.parts[name] for name in CELL_KEYS}}
+    return out
+
+
 def compute_tables(f: StatsFilter, tables) -> dict:
     """Every figure for every group of each of ``tables`` (tuples of dimensions) under ``f``, unsuppressed.
 
@@ -831,8 +876,11 @@ def compute_tables(f: StatsFilter, tables) -> dict:
     f = within_initiative_year(f)
     session_dims = {tuple(d for d in dims if d not in PERSON_DIMENSIONS) for dims in tables}
     shapes = [_shape(dims) for dims in tables]
+    month_tables = [dims for dims in tables if "month" in dims]
+    years = _years_of_kept_months(f) if month_tables else []
+    kept_people = _kept_month_people(f, years, month_tables)
     with _fast_aggregates():
-        people_raw = query_people(f, tables)
+        people_raw = query_people(f, tables, months_kept=(years[0] * 12, years[-1] * 12 + 11) if years else None)
         session_rows = query_sessions(f, [_shape(dims) for dims in session_dims])
         dropin_rows, pair_rows = query_dropins(f, shapes), query_signup_sessions(f, shapes)
         capacity_rows = query_capacity_visits(f, shapes)
@@ -843,7 +891,7 @@ def compute_tables(f: StatsFilter, tables) -> dict:
     capacity_tables = _rollups(capacity_rows, tables, activities)
     out = {}
     for dims in tables:
-        people = {_normalise_key(dims, k): v for k, v in people_raw[dims].items()}
+        people = {_normalise_key(dims, k): v for k, v in people_raw[dims].items()} | kept_people.get(dims, {})
         sdims = tuple(d for d in dims if d not in PERSON_DIMENSIONS)
         sessions, dropins, pairs = session_tables[sdims], dropin_tables[dims], pair_tables[dims]
         waitlist = {_normalise_key(dims, k): v for k, v in waitlists.get(dims, {}).items()}

@@ -77,6 +77,9 @@ def run_migrations_online():
         finally:
             if sqlite:
                 _sqlite_pragmas(connection, foreign_keys="ON", legacy_alter_table="OFF")
+                # and never back into the pool: a pragma set while SQLAlchemy still holds a transaction
+                # open is ignored, and the app's next request would get a connection without foreign keys
+                connection.invalidate()
 
 
 def _sqlite_pragmas(connection, **values):

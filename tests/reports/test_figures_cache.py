@@ -341,6 +341,31 @@ def test_a_long_periods_month_rows_of_a_closed_year_are_that_years_own_kept_figu
     assert shown[month_key[0]] == months[month_key[0]].values["unique"] + 100
 
 
+def test_a_long_periods_tables_without_months_read_a_closed_years_kept_visits_per_young_person(w):
+    """The same long period: its tables without months read the closed year's visits per young person,
+    offer and age band as kept (``figures_people_year``), and a deleted profile takes its kept rows along."""
+    from youthclub.reports.models import FiguresPeopleYear
+
+    long = StatsFilter(date(w.year - 1, 3, 15), local_today())
+    answer = cw.cached(long)
+    assert answer == cw.fresh(long)
+    kept = db.session.scalars(select(FiguresPeopleYear).where(FiguresPeopleYear.year == w.year)).all()
+    assert kept and {r.youth_id for r in kept} <= {y.id for y in w.youths}
+
+    # the headline is read from them: add visits to one kept row, and it shows them
+    row = next(r for r in kept if r.youth_id == w.youths[0].id)
+    row.visits += 7
+    db.session.flush()
+    assert cw.cached(long)[()][0].values["visits"] == answer[()][0].values["visits"] + 7
+    row.visits -= 7
+    db.session.flush()
+
+    db.session.delete(db.session.get(YouthProfile, w.youths[0].id))
+    db.session.flush()
+    assert not db.session.scalars(select(FiguresPeopleYear).where(FiguresPeopleYear.youth_id == w.youths[0].id)).all()
+    assert cw.cached(long) == cw.fresh(long)
+
+
 def test_a_year_is_closed_after_the_grace_days_of_new_year(app):
     f = StatsFilter(date(2030, 1, 1), date(2030, 12, 31), now=datetime(2031, 6, 1, tzinfo=UTC))
     # midnight in Copenhagen is 23:00 UTC in winter

@@ -17,22 +17,26 @@ it again in its own transaction, under the year's row lock on PostgreSQL (the wr
 SQLite), so two answers never both write it. Switched off with the figures' cache
 (``FIGURES_CACHE = False``): then every figure is computed from the visits.
 
-The people figures (unique, new, returning, local) do not add up, and are not kept here.
+The people figures (unique, new, returning, local) do not add up over young people. What is kept
+for them is the step before (``ensure_people``): a closed year's visits per young person, offer
+and age band, about a tenth of that year's visit counts, which the tables without months of a
+long period read instead of the counts (``stats.query_people``).
 """
 from __future__ import annotations
 
 from datetime import date, time
 
 from flask import current_app
-from sqlalchemy import Integer, String, delete, func, literal, select, text, type_coerce, union_all
+from sqlalchemy import Integer, String, cast, delete, func, literal, literal_column, select, text, type_coerce, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..accounts.models import YouthProfile
 from ..activities.models import Activity
 from ..database import take_write_lock
 from ..db_types import utcnow
 from ..extensions import db
 from ..i18n import to_utc
-from .models import FiguresGrain, FiguresGrainYear, FiguresYear
+from .models import FiguresGrain, FiguresGrainYear, FiguresPeopleYear, FiguresYear, VisitMonth
 
 #: the values a grain row sums (v0, v1, v2: as many as its kind has; the rest are 0)
 N_VALUES = 3
@@ -86,8 +90,53 @@ def ensure(kind: str, years: list[int], make_rows, n_values: int) -> None:
     """Compute and keep the grain of ``kind`` for each of ``years`` that is missing or stale.
 
     ``make_rows(f, ranges)`` is the kind's row source (``stats``), asked here for the whole
-    year with no filter. Whether each year is kept is read in two statements for all of them;
-    only a stale year takes the lock and reads again.
+    year with no filter.
+    """
+    def fill(year, whole):
+        rows = make_rows(whole, [(whole.lo, whole.hi)])
+        values = [func.coalesce(func.sum(rows.c[f"v{i}"]), 0) if i < n_values else literal(0) for i in range(N_VALUES)]
+        summed = (
+            select(literal(kind), literal(year), rows.c.aid, rows.c.m,
+                   func.coalesce(type_coerce(rows.c.ab, String), ""), func.coalesce(type_coerce(rows.c.g, String), ""),
+                   *values)
+            .group_by(rows.c.aid, rows.c.m, rows.c.ab, rows.c.g)
+        )
+        db.session.execute(delete(FiguresGrain).where(FiguresGrain.kind == kind, FiguresGrain.year == year))
+        db.session.execute(FiguresGrain.__table__.insert().from_select(
+            ["kind", "year", "activity_id", "month", "age_band", "gender", "v0", "v1", "v2"], summed))
+
+    _keep(kind, years, fill, FiguresGrain.__tablename__)
+
+
+def ensure_people(years: list[int]) -> None:
+    """Keep each of ``years``' visits per young person, offer and age band (``FiguresPeopleYear``), where missing or stale.
+
+    Summed from the year's visit counts (``visit_month``: a closed year is all whole months
+    before now), the age band at each month as ``stats`` reckons it.
+    """
+    from .stats import _age_band
+
+    def fill(year, _whole):
+        vm = VisitMonth
+        band = _age_band(vm.month, index=True)
+        summed = (
+            select(literal(year), vm.youth_id, vm.activity_id, band, cast(func.sum(vm.visits), Integer))
+            .join(YouthProfile, YouthProfile.id == vm.youth_id)
+            .where(vm.month.between(year * 12, year * 12 + 11))
+            .group_by(vm.youth_id, vm.activity_id, band)
+        )
+        db.session.execute(delete(FiguresPeopleYear).where(FiguresPeopleYear.year == year))
+        db.session.execute(FiguresPeopleYear.__table__.insert().from_select(
+            ["year", "youth_id", "activity_id", "age_band", "visits"], summed))
+
+    _keep("people", years, fill, FiguresPeopleYear.__tablename__)
+
+
+def _keep(kind: str, years: list[int], fill, table: str) -> None:
+    """Run ``fill(year, whole year's StatsFilter)`` for each of ``years`` whose ``kind`` is missing or stale, and say it is kept.
+
+    Whether each year is kept is read in two statements for all of them; only a stale year
+    takes the lock and reads again.
     """
     from .figures_cache import _database_now_and_generations
     from .stats import StatsFilter
@@ -100,25 +149,14 @@ def ensure(kind: str, years: list[int], make_rows, n_values: int) -> None:
         _now, generations = _database_now_and_generations(year)
         if _kept_under_lock(kind, year, generations, code):
             continue  # another answer kept it meanwhile
-        whole = StatsFilter(date(year, 1, 1), date(year, 12, 31))
-        rows = make_rows(whole, [(whole.lo, whole.hi)])
-        values = [func.coalesce(func.sum(rows.c[f"v{i}"]), 0) if i < n_values else literal(0) for i in range(N_VALUES)]
-        summed = (
-            select(literal(kind), literal(year), rows.c.aid, rows.c.m,
-                   func.coalesce(type_coerce(rows.c.ab, String), ""), func.coalesce(type_coerce(rows.c.g, String), ""),
-                   *values)
-            .group_by(rows.c.aid, rows.c.m, rows.c.ab, rows.c.g)
-        )
-        db.session.execute(delete(FiguresGrain).where(FiguresGrain.kind == kind, FiguresGrain.year == year))
-        db.session.execute(FiguresGrain.__table__.insert().from_select(
-            ["kind", "year", "activity_id", "month", "age_band", "gender", "v0", "v1", "v2"], summed))
+        fill(year, StatsFilter(date(year, 1, 1), date(year, 12, 31)))
         values_set = {"generations": generations, "code": code, "computed_at": utcnow()}
         dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
         db.session.execute(dialect.insert(FiguresGrainYear).values(kind=kind, year=year, **values_set)
                            .on_conflict_do_update(index_elements=["kind", "year"], set_=values_set))
     if stale and db.session.get_bind().dialect.name == "postgresql":
         # the planner's row counts for the rows just written (else it plans the grouping for a hundred)
-        db.session.execute(text("ANALYZE figures_grain"))
+        db.session.execute(text(f"ANALYZE {table}"))
 
 
 def _kept_state(kind: str, years: list[int]) -> tuple[dict[int, int], dict[int, tuple[int, str]]]:
@@ -166,6 +204,18 @@ def kept_rows(kind: str, years: list[int], activity_conditions: list, band, gend
     if gender is not None:
         stmt = stmt.where(g.gender == gender)
     return stmt
+
+
+def people_rows(years: list[int]):
+    """The kept visits of ``years`` per young person, offer and age band, as the statistics' columns (youth_id, aid, m, ab, n).
+
+    ``m``: the year's January (a month index), as ``stats.query_people``'s yearly rows have it.
+    """
+    p = FiguresPeopleYear
+    twelve = literal_column("12", Integer)
+    return (select(p.youth_id, p.activity_id.label("aid"), (p.year * twelve).label("m"), p.age_band.label("ab"),
+                   p.visits.label("n"))
+            .where(p.year.in_(years)))
 
 
 def with_kept_years(f, kind: str, make_rows, n_values: int, *, band=None, gender=None):

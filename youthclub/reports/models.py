@@ -102,6 +102,28 @@ class FiguresGrain(Model):
     v2: Mapped[int] = mapped_column(BigInteger)
 
 
+class FiguresPeopleYear(Model):
+    """A closed year's visits per young person, offer and age band (``grain_cache.ensure_people``).
+
+    What the people figures of tables without months read for the closed years of a long
+    period, instead of every month's visit counts: about a tenth of the rows. The age band is
+    the young person's at each visit's month (a position in ``stats.AGE_BANDS``); where they
+    live, their gender and record key are read from the profile when the figures are taken.
+    Valid while the year's ``FiguresGrainYear`` of kind "people" says so; a deleted profile or
+    offer takes its rows with it.
+    """
+
+    __tablename__ = "figures_people_year"
+    # the cascades of a deleted profile or offer look their rows up by these
+    __table_args__ = (Index("ix_figures_people_year_youth_id", "youth_id"), Index("ix_figures_people_year_activity_id", "activity_id"))
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youth_profile.id", ondelete="CASCADE"), primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), primary_key=True)
+    age_band: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    visits: Mapped[int] = mapped_column(Integer)
+
+
 class FiguresGrainYear(Model):
     """Which closed year's grain of a kind is kept: computed under ``generations`` (the sum of
     ``figures_year.generation`` up to the year, read before) by the figures' code ``code``."""

@@ -271,11 +271,12 @@ def _person_conditions(f: StatsFilter, age_band_expr, index: bool = False) -> li
     return conds
 
 
-def _visits(f: StatsFilter):
+def _visits(f: StatsFilter, skip: tuple[int, int] | None = None):
     """The period's visits that match the activity filters, per young person, activity and month (youth_id, aid, m, n).
 
     Whole months come from ``visit_month``; the days at the ends of the period that do not
     make up a whole month, and the month of ``now``, are counted from the visits at held sessions.
+    ``skip``: the first and last month index of whole months left out (the caller reads them elsewhere).
     """
     conds = _activity_conditions(f)
     parts = []
@@ -283,6 +284,8 @@ def _visits(f: StatsFilter):
     if whole is not None:
         stmt = select(VisitMonth.youth_id, VisitMonth.activity_id.label("aid"), VisitMonth.month.label("m"),
                       VisitMonth.visits.label("n")).where(VisitMonth.month.between(*whole))
+        if skip is not None:
+            stmt = stmt.where(~VisitMonth.month.between(*skip))
         if conds:
             stmt = stmt.join(Activity, Activity.id == VisitMonth.activity_id).where(*conds)
         parts.append(stmt)
@@ -368,7 +371,7 @@ def _splits_by_month(dims) -> bool:
     return "month" in dims or "initiative" in dims
 
 
-def query_people(f: StatsFilter, tables, *, months_kept: tuple[int, int] | None = None) -> dict:
+def query_people(f: StatsFilter, tables, *, kept_years: list[int] | None = None) -> dict:
     """The people figures of every table in ``tables`` (tuples of dimensions), from one pass over the visit counts.
 
     One statement: the period's visit counts are read once, per young person, activity and
@@ -380,11 +383,15 @@ def query_people(f: StatsFilter, tables, *, months_kept: tuple[int, int] | None 
     which is what makes the grouping fast. Answers ``{dims: {key: {figure: value}}}`` with the
     figures of ``PEOPLE_FIGURES`` and raw (not normalised) keys.
 
-    ``months_kept``: the first and last month index whose rows the month tables leave out
-    (the caller has them, ``compute_tables``); the other tables still count those months.
+    ``kept_years``: consecutive closed years wholly in the period, whose visits are not read: the
+    month tables leave their months out (the caller has those rows, ``compute_tables``), the
+    others read them summed per young person, offer, year and age band as ``grain_cache`` keeps
+    them (``ensure_people``).
     """
     tables = [tuple(t) for t in dict.fromkeys(tuple(t) for t in tables)]
-    visits = _visits(f)
+    kept_years = list(kept_years or ())
+    skip = (kept_years[0] * 12, kept_years[-1] * 12 + 11) if kept_years else None
+    visits = _visits(f, skip)
     # months (and ages, which need them) only when a table or the filter asks: otherwise the
     # visits are counted per young person and activity, far fewer groups
     by_month = bool(f.age_band) or any(_splits_by_month(t) or "age_band" in t for t in tables)
@@ -408,15 +415,14 @@ def query_people(f: StatsFilter, tables, *, months_kept: tuple[int, int] | None 
     monthly = coarse = yearly = None
     if any("month" in t for t in tables):
         # per young person, activity and month, for the tables with months
-        outside_kept = [] if months_kept is None else [~base.c.m.between(*months_kept)]
         monthly = (
             select(base.c.youth_id, base.c.aid, base.c.m, band.label("ab"), local(YouthProfile.home_district_id), base.c.n,
                    YouthProfile.record_key.label("rk"))
             .select_from(base.join(YouthProfile, YouthProfile.id == base.c.youth_id).join(Activity, Activity.id == base.c.aid))
-            .where(*person, *outside_kept)
+            .where(*person)
             .cte("monthly")
         )
-    def summed(name: str, *by):
+    def summed(*by):
         """The visits summed per young person, activity, ``by`` (labelled columns of ``base``) and age band
         first, and only those (a few per young person) joined to their activity."""
         banded = (
@@ -432,14 +438,25 @@ def query_people(f: StatsFilter, tables, *, months_kept: tuple[int, int] | None 
             select(counted.c.youth_id, counted.c.aid, *[counted.c[c.name] for c in by], counted.c.ab, local(counted.c.home),
                    counted.c.n, counted.c.rk)
             .select_from(counted.join(Activity, Activity.id == counted.c.aid))
-            .cte(name)
+        )
+
+    def kept():
+        """The kept years' visits per young person, offer, year and age band, under the filters, as ``yearly`` has them."""
+        grain_cache.ensure_people(kept_years)
+        rows = grain_cache.people_rows(kept_years).subquery("kept_people")
+        return (
+            select(rows.c.youth_id, rows.c.aid, rows.c.m, rows.c.ab, local(YouthProfile.home_district_id), rows.c.n,
+                   YouthProfile.record_key.label("rk"))
+            .select_from(rows.join(YouthProfile, YouthProfile.id == rows.c.youth_id).join(Activity, Activity.id == rows.c.aid))
+            .where(*_activity_conditions(f), *_person_conditions(f, rows.c.ab, index=True))
         )
 
     if any("month" not in t for t in tables):
         if by_month:
             # per year (its January as the month), then summed again over the years for the tables without initiatives
             twelve = literal_column("12", Integer)
-            yearly = summed("yearly", ((base.c.m // twelve) * twelve).label("m"))
+            live = summed(((base.c.m // twelve) * twelve).label("m"))
+            yearly = union_all(live, kept()).cte("yearly") if kept_years else live.cte("yearly")
             if any(not _splits_by_month(t) for t in tables):
                 coarse = (
                     select(yearly.c.youth_id, yearly.c.aid, yearly.c.ab, func.max(yearly.c.loc).label("loc"),
@@ -448,7 +465,8 @@ def query_people(f: StatsFilter, tables, *, months_kept: tuple[int, int] | None 
                     .cte("coarse")
                 )
         else:
-            coarse = summed("coarse")  # no month, initiative or age band: per young person and activity
+            assert not kept_years, "kept years are for families with a month table, which reads by month"
+            coarse = summed().cte("coarse")  # no month, initiative or age band: per young person and activity
 
     def source(dims):
         if "month" in dims:
@@ -880,7 +898,7 @@ def compute_tables(f: StatsFilter, tables) -> dict:
     years = _years_of_kept_months(f) if month_tables else []
     kept_people = _kept_month_people(f, years, month_tables)
     with _fast_aggregates():
-        people_raw = query_people(f, tables, months_kept=(years[0] * 12, years[-1] * 12 + 11) if years else None)
+        people_raw = query_people(f, tables, kept_years=years)
         session_rows = query_sessions(f, [_shape(dims) for dims in session_dims])
         dropin_rows, pair_rows = query_dropins(f, shapes), query_signup_sessions(f, shapes)
         capacity_rows = query_capacity_visits(f, shapes)

@@ -545,13 +545,24 @@ _GRAIN = ("aid", "m", "ab", "g")
 _GRAIN_TYPES = (Integer, Integer, String, String)
 
 
+#: how fine a shape's month slot is: a year's sums come from its months', the period's from its years'
+_PERIOD_RANK = {"": 0, "year": 1, "month": 2}
+
+
+def _refines(finer, coarser) -> bool:
+    """Whether the groups of shape ``coarser`` are sums of the groups of shape ``finer`` (every slot as fine or finer)."""
+    return finer != coarser and all(
+        (_PERIOD_RANK[a] >= _PERIOD_RANK[b]) if i == 1 else (a or not b) for i, (a, b) in enumerate(zip(finer, coarser, strict=True)))
+
+
 def _grain_rows(stmt_rows, n_values: int, shapes) -> dict:
     """Sum a row-level subquery (columns aid, m, ab, g and values v0..) into each of ``shapes``.
 
     A shape says which of (activity, month or year, age band, gender) its groups keep (``_shape``).
     The rows are summed once by all four, then by each shape, in one statement, so only the
-    groups a table shows come back. Answers ``{shape: {(activity, month, band, gender):
-    [values]}}`` with None for what a shape drops, months as "YYYY-MM".
+    groups a table shows come back; a shape that another asked-for shape refines is summed
+    from that one's groups (the coarsest such), not from every row again. Answers ``{shape:
+    {(activity, month, band, gender): [values]}}`` with None for what a shape drops, months as "YYYY-MM".
     """
     shapes = sorted(set(shapes))
     # band and gender as the stored strings: no enum made and unmade for each row
@@ -562,20 +573,31 @@ def _grain_rows(stmt_rows, n_values: int, shapes) -> dict:
         .group_by(stmt_rows.c.aid, stmt_rows.c.m, stmt_rows.c.ab, stmt_rows.c.g)
         .cte("grain").prefix_with("MATERIALIZED")
     )
-    parts = []
-    for i, shape in enumerate(shapes):
-        columns: dict[str, ColumnElement[Any]] = {name: grain.c[name] for name in _GRAIN}
+
+    def kept_slots(shape):
+        return sum(bool(slot) for slot in shape) + _PERIOD_RANK[shape[1]]
+
+    summed: dict = {}
+    # finest first, so that each shape's source is made before it
+    for i, shape in enumerate(sorted(shapes, key=kept_slots, reverse=True)):
+        finer = [t for t in summed if _refines(t, shape)]
+        src = summed[min(finer, key=kept_slots)] if finer else grain
+        columns: dict[str, ColumnElement[Any]] = {name: src.c[name] for name in _GRAIN}
         if shape[1] == "year":
             # the year's January: ten years are 10 rows an offer, not 120
-            columns["m"] = (grain.c.m // literal_column("12", Integer)) * literal_column("12", Integer)
+            columns["m"] = (src.c.m // literal_column("12", Integer)) * literal_column("12", Integer)
         kept = [columns[name] for name, keep in zip(_GRAIN, shape, strict=True) if keep]
-        parts.append(
-            select(literal_column(str(i)),
-                   *[columns[name] if keep else cast(null(), type_) for name, keep, type_ in zip(_GRAIN, shape, _GRAIN_TYPES, strict=True)],
+        summed[shape] = (
+            select(*[(columns[name] if keep else cast(null(), type_)).label(name)
+                     for name, keep, type_ in zip(_GRAIN, shape, _GRAIN_TYPES, strict=True)],
                    # integer sums: PostgreSQL sums a bigint as numeric, which arrives as Decimal
-                   *[cast(func.sum(grain.c[f"v{j}"]), Integer) for j in range(n_values)])
+                   *[cast(func.sum(src.c[f"v{j}"]), Integer).label(f"v{j}") for j in range(n_values)])
             .group_by(*kept)
+            .cte(f"shape_{i}")
         )
+    parts = [select(literal_column(str(i)), *[summed[shape].c[name] for name in _GRAIN],
+                    *[summed[shape].c[f"v{j}"] for j in range(n_values)])
+             for i, shape in enumerate(shapes)]
     out: dict = {shape: {} for shape in shapes}
     if not parts:
         return out

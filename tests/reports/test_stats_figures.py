@@ -184,3 +184,27 @@ def test_an_initiative_table_reads_its_sums_per_year_not_per_month(app):
     assert {key[1]: values[0] for key, values in by_year.items()} == {"2025-01": 2, "2026-01": 3}
     by_month = query_sessions(f, [_shape(("month",))])[_shape(("month",))]
     assert sorted(key[1] for key in by_month) == ["2025-03", "2025-09", "2026-02", "2026-06"]
+
+
+def test_shapes_summed_together_equal_each_shape_summed_alone(app):
+    """A shape another asked-for shape refines is summed from that one's groups (``_grain_rows``): the same
+    sums as from every row, for every set of shapes, months, years, ages and genders."""
+    import itertools
+
+    from youthclub.reports.stats import _refines, query_capacity_visits
+
+    inst = fx.make_institution(fx.make_district(code="8"))
+    activities = [fx.make_activity(inst, capacity=10), fx.make_activity(inst, capacity=4, category=Category.KREATIV)]
+    youths = [fx.make_youth(birth_year=2011, birth_month=m, gender=g) for m, g in ((3, Gender.PIGE), (11, Gender.DRENG), (6, Gender.PIGE))]
+    for i, day in enumerate((date(2024, 3, 4), date(2024, 11, 20), date(2025, 2, 3), date(2025, 11, 2), date(2026, 1, 9))):
+        session = fx.make_session(activities[i % 2], day)
+        for youth in youths[: 1 + i % 3]:
+            fx.attend(youth, session)
+    db.session.flush()
+    f = StatsFilter(date(2024, 1, 1), date(2026, 12, 31), now=datetime(2030, 1, 1, tzinfo=UTC))
+    every = list(itertools.product((False, True), ("", "year", "month"), (False, True), (False, True)))
+    assert _refines((True, "month", True, True), (False, "", False, False)) and not _refines((True, "year", False, False), (False, "month", False, False))
+    together = query_capacity_visits(f, every)
+    for shape in every:
+        assert together[shape] == query_capacity_visits(f, [shape])[shape], shape
+    assert together[(False, "", False, False)][(None, None, None, None)][0] == 1 + 2 + 3 + 1 + 2

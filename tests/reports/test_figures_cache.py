@@ -12,7 +12,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from tests.reports import figcache_world as cw
 from youthclub.accounts.merge import merge_youths
@@ -25,7 +25,7 @@ from youthclub.extensions import db
 from youthclub.i18n import local_today
 from youthclub.programme.models import ActionPlan, Initiative
 from youthclub.reports import figures_cache, stats
-from youthclub.reports.models import FiguresCache
+from youthclub.reports.models import FiguresCache, FiguresGrainYear, FiguresPeopleYear
 from youthclub.reports.stats import StatsFilter, compute_tables
 from youthclub.signups.models import Signup
 from youthclub.signups.services import cancel_signup, sign_up
@@ -485,6 +485,10 @@ def test_warm_keeps_the_dashboard_export_and_plans_of_closed_years(w):
     # the whole city (dashboard, export) and each district (those and its action plan)
     districts = db.session.scalar(text("SELECT count(*) FROM district"))
     assert computed == 2 + 3 * districts == cw.entries()
+    # and what a longer period reads of the year: its grain, and its visits per young person
+    kept = set(db.session.execute(select(FiguresGrainYear.kind).where(FiguresGrainYear.year == w.year)).scalars())
+    assert kept == {"sessions", "dropins", "signup_sessions", "capacity_visits", "people"}
+    assert db.session.scalar(select(func.count()).select_from(FiguresPeopleYear).where(FiguresPeopleYear.year == w.year))
     assert figures_cache.warm([w.year]) == 0
     assert w.year in figures_cache.closed_years()
 

@@ -163,16 +163,21 @@ def warm_families():
 
 
 def warm(years, *, progress=None) -> int:
-    """Compute and keep the whole city's and each district's families for ``years``; answers how many were computed.
+    """Compute and keep the whole city's and each district's families for ``years``, and each year's visits per
+    young person (``grain_cache.ensure_people``); answers how many families were computed.
 
     Commits after each entry (a CLI or a job calls this, never a request).
     """
     from ..programme.models import District
+    from . import grain_cache
 
     districts = [None, *db.session.scalars(select(District.id).order_by(District.id))]
     families = warm_families()
     computed = 0
     for year in years:
+        # what a longer period reads of the year besides these (the year's own figures fill its grain)
+        grain_cache.ensure_people([year])
+        db.session.commit()
         for district_id in districts:
             for name, family in families.items():
                 if name == "action plan" and district_id is None:
